@@ -31,6 +31,9 @@ struct rt_cgroup;
 /* The host's layout under /sys/fs/cgroup. */
 int cgroup_mode_detect(enum cgroup_mode *ret, struct berth_error **err);
 const char *cgroup_mode_name(enum cgroup_mode mode);
+/* The layout is read once per process; forget it after changing the mount
+ * namespace's cgroup mounts. No struct rt_cgroup may be alive then. */
+void cgroup_layout_invalidate(void);
 
 /* Resolve the container's cgroup. cgroups_path from config.json may be NULL
  * (then "/berth/<id>"), absolute, or relative (then taken under the root of
