@@ -226,6 +226,17 @@ bool openat2_supported(void)
 	return cached;
 }
 
+/* One component below dirfd, refusing symlinks and ".." escapes. */
+static int openat2_beneath(int dirfd, const char *name)
+{
+	for (;;) {
+		int fd = openat2_raw(dirfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+				     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (fd != -EAGAIN)
+			return fd;
+	}
+}
+
 int openat_in_root(int rootfd, const char *path, int flags, mode_t mode)
 {
 	for (;;) {
@@ -237,29 +248,80 @@ int openat_in_root(int rootfd, const char *path, int flags, mode_t mode)
 	}
 }
 
+/* Resolve path inside the root without leaving it: symlinks are followed as if
+ * the root were "/" (a dangling one names where to create), ".." stops at the
+ * root. The result is an absolute path whose existing components are real
+ * directories, as securejoin computes it. */
+static int resolve_in_root(int rootfd, const char *path, char **ret)
+{
+	_cleanup_free_ char *todo = xstrdup(path);
+	_cleanup_free_ char *done = xstrdup("");
+	int links = 0;
+
+	for (;;) {
+		char *p = todo;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, "/");
+		_cleanup_free_ char *comp = xstrndup(p, len);
+		_cleanup_free_ char *rest = xstrdup(p + len);
+		if (strcmp(comp, ".") == 0) {
+			free(todo);
+			todo = TAKE_PTR(rest);
+			continue;
+		}
+		if (strcmp(comp, "..") == 0) {
+			char *slash = strrchr(done, '/');
+			if (slash)
+				*slash = '\0';
+			free(todo);
+			todo = TAKE_PTR(rest);
+			continue;
+		}
+		_cleanup_free_ char *next = xasprintf("%s/%s", done, comp);
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(rootfd, next + 1, target, sizeof(target) - 1);
+		if (n >= 0) {
+			if (++links > 40)
+				return -ELOOP;
+			target[n] = '\0';
+			char *t = xasprintf("%s%s", target, rest);
+			if (target[0] == '/') {
+				free(done);
+				done = xstrdup("");
+			}
+			free(todo);
+			todo = t;
+			continue;
+		}
+		free(done);
+		done = TAKE_PTR(next);
+		free(todo);
+		todo = TAKE_PTR(rest);
+	}
+	*ret = *done ? TAKE_PTR(done) : xstrdup("/");
+	return 0;
+}
+
 int mkdirat_p_in_root(int rootfd, const char *path, mode_t mode)
 {
-	_cleanup_free_ char *p = xstrdup(path);
-	_cleanup_close_ int cur = openat_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
+	_cleanup_free_ char *resolved = NULL;
 	char *save = NULL;
+	int r = resolve_in_root(rootfd, path, &resolved);
 
+	if (r < 0)
+		return r;
+	_cleanup_close_ int cur = openat_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
 	if (cur < 0)
 		return cur;
-	for (char *comp = strtok_r(p, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		if (strcmp(comp, ".") == 0)
-			continue;
-		/* Resolve each component from the root so that ".." and symlinks stay inside. */
-		char *end = comp + strlen(comp);
-		char saved = *end;
-		*end = '\0';
-		_cleanup_free_ char *prefix = xstrndup(path, (size_t)(end - p));
-		*end = saved;
-		int fd = openat_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
-		if (fd == -ENOENT) {
-			if (mkdirat(cur, comp, mode) < 0 && errno != EEXIST)
-				return -errno;
-			fd = openat_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
-		}
+	for (char *comp = strtok_r(resolved, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		if (mkdirat(cur, comp, mode) < 0 && errno != EEXIST)
+			return -errno;
+		/* openat2 from the directory so far, confined to the root: a component
+		 * swapped for a symlink meanwhile still cannot lead outside. */
+		int fd = openat2_beneath(cur, comp);
 		if (fd < 0)
 			return fd;
 		(void)close(cur);

@@ -46,8 +46,10 @@ static int make_levels(const char *mp, const char *path, size_t *ret_first,
 	_cleanup_free_ char *full = xasprintf("%s%s", mp, path);
 	size_t n = path_levels(path), first = n;
 
-	if (mkdir(full, 0755) == 0 || errno == EEXIST) {
-		*ret_first = errno == EEXIST ? n : n - 1;
+	/* The common case: only the leaf is missing. errno is stale after a success. */
+	int made = mkdir(full, 0755) == 0;
+	if (made || errno == EEXIST) {
+		*ret_first = made ? n - 1 : n;
 		return 0;
 	}
 	if (errno != ENOENT)

@@ -254,6 +254,8 @@ static int spawn_init(struct create_job *j, struct berth_error **err)
 		init_container(&a);
 	}
 	(void)close(sp[1]);
+	/* Only the init may hold the fifo: start waits for its last writer to go. */
+	(void)close(TAKE_FD(j->fifo_fd));
 	j->pid = pid;
 	j->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return serve_init(j, err);

@@ -103,6 +103,10 @@ __attribute__((noreturn)) static void exec_child(struct exec_job *x, int sync_fd
 		if (slave > 2)
 			(void)close(slave);
 	}
+	else if (setsid() < 0) {
+		(void)berth_error_set(&err, errno, BERTH_ERR_INTERNAL, "setsid");
+		goto fail;
+	}
 	closep(&x->console_fd);
 	if (process_apply_early(x->proc, &err) < 0 || process_find_exe(x->proc, &exe, &err) < 0)
 		goto fail;

@@ -141,8 +141,13 @@ static int init_console(struct init_args *a, struct berth_error **err)
 	const struct rt_process *p = a->spec->process;
 	int master = -1, slave = -1, r;
 
-	if (!p->terminal)
+	if (!p->terminal) {
+		/* A session of its own: kill(0, ...) in the container must not reach the
+		 * runtime's caller, whose process group the init would otherwise share. */
+		if (setsid() < 0)
+			return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "setsid");
 		return 0;
+	}
 	if ((r = console_create(&master, &slave, err)) < 0)
 		return r;
 	_cleanup_close_ int m = master, s = slave;

@@ -194,9 +194,17 @@ static int mount_fs(const struct rt_spec *spec, int rootfd, const struct rt_moun
 		if ((r = rootfs_copy_tree(olddir, newdir, err)) < 0)
 			return berth_error_wrap(err, "tmpcopyup '%s'", m->destination);
 	}
-	if (m->propagation && mount(NULL, target, NULL, m->propagation, NULL) < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INVALID, "set propagation of '%s'",
-				       m->destination);
+	if (m->propagation) {
+		/* fd names the covered directory; the new mount is what the path shows now. */
+		_cleanup_close_ int mfd = openat_in_root(rootfd, m->destination, O_PATH, 0);
+		if (mfd < 0)
+			return berth_error_set(err, -mfd, BERTH_ERR_INVALID, "reopen '%s'",
+					       m->destination);
+		fd_proc_path(mfd, target);
+		if (mount(NULL, target, NULL, m->propagation, NULL) < 0)
+			return berth_error_set(err, errno, BERTH_ERR_INVALID,
+					       "set propagation of '%s'", m->destination);
+	}
 	return 0;
 }
 
@@ -273,9 +281,16 @@ int rootfs_pivot(const struct rt_spec *spec, bool no_pivot, struct berth_error *
 		return chdir("/") < 0 ? berth_error_set(err, errno, BERTH_ERR_INTERNAL, "chdir /") : 0;
 	}
 	/* pivot_root(".", "."): the old root ends up on top of the new one, where it
-	 * can be detached without a directory to hold it. */
+	 * can be detached without a directory to hold it. Afterwards "." is made to
+	 * name the old root for certain, so that making it a slave cannot touch the
+	 * container's own mounts (an rshared mount must stay shared). */
+	_cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open the old root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "pivot_root");
+	if (fchdir(oldroot) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "enter the old root");
 	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "make the old root a slave");
 	if (umount2(".", MNT_DETACH) < 0)

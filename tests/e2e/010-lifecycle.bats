@@ -17,7 +17,7 @@ load helpers
 
 @test "create, state, start, kill, delete" {
 	setup_bundle testinit pause
-	run rt create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+	run_detached rt create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
 	[ "$status" -eq 0 ]
 	run rt state "$ID"
 	[ "$status" -eq 0 ]
@@ -39,7 +39,7 @@ load helpers
 	[[ "$output" == *"cannot delete container $ID that is not stopped: running"* ]]
 	run rt kill "$ID" KILL
 	[ "$status" -eq 0 ]
-	wait_for sh -c "rt state $ID | jq -e '.status == \"stopped\"'"
+	wait_status stopped
 	run rt delete "$ID"
 	[ "$status" -eq 0 ]
 	[ ! -d "$STATE/$ID" ]
@@ -48,12 +48,12 @@ load helpers
 
 @test "kill delivers the named signal" {
 	setup_bundle sh -c 'trap "echo got USR1 > /tmp/sig; exit 0" USR1; while true; do sleep 0.1; done'
-	rt create --bundle "$BUNDLE" "$ID"
+	rt create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
 	rt start "$ID"
 	pid=$(rt state "$ID" | jq .pid)
 	sleep 0.3
 	rt kill "$ID" SIGUSR1
-	wait_for sh -c "rt state $ID | jq -e '.status == \"stopped\"'"
+	wait_status stopped
 	[ "$(cat "$BUNDLE/rootfs/tmp/sig")" = "got USR1" ]
 	run rt kill "$ID" 9
 	[ "$status" -eq 1 ]
@@ -64,7 +64,7 @@ load helpers
 
 @test "delete of a created container kills its init" {
 	setup_bundle true
-	rt create --bundle "$BUNDLE" "$ID"
+	rt create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
 	pid=$(rt state "$ID" | jq .pid)
 	[ -d /proc/$pid ]
 	rt delete "$ID"
@@ -75,7 +75,7 @@ load helpers
 
 @test "delete --force stops a running container and removes its cgroup" {
 	setup_bundle sleep 100
-	rt run -d --bundle "$BUNDLE" "$ID"
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
 	[ -n "$(cgroup_dirs)" ]
 	run rt delete --force "$ID"
 	[ "$status" -eq 0 ]
@@ -85,7 +85,7 @@ load helpers
 
 @test "run -d detaches and list shows the container" {
 	setup_bundle sleep 100
-	run rt run -d --bundle "$BUNDLE" "$ID"
+	run_detached rt run -d --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	run rt list
 	[[ "$output" == *"$ID"*"running"* ]]
@@ -97,20 +97,20 @@ load helpers
 }
 
 @test "ps lists the container's processes" {
-	setup_bundle sh -c 'sleep 100 & sleep 100'
-	rt run -d --bundle "$BUNDLE" "$ID"
-	wait_for sh -c "[ \$(rt ps --format json $ID | jq length) -eq 3 ]"
+	setup_bundle sh -c 'sleep 100 & sleep 100 & wait'
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
+	wait_for nprocs_at_least 3
 	run rt ps "$ID"
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *PID* ]]
-	[ "$(echo "$output" | grep -c 'sleep 100')" -eq 2 ]
+	[ "$(echo "$output" | grep -c ' sleep 100$')" -eq 2 ]
 	rt delete -f "$ID"
 }
 
 @test "a container id can only be used once" {
 	setup_bundle sleep 100
-	rt create --bundle "$BUNDLE" "$ID"
-	run rt create --bundle "$BUNDLE" "$ID"
+	rt create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"container with id exists: $ID"* ]]
 	rt delete -f "$ID"
@@ -118,13 +118,13 @@ load helpers
 
 @test "a missing executable fails create and leaves nothing behind" {
 	setup_bundle /no/such/program
-	run rt create --bundle "$BUNDLE" "$ID"
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'exec: "/no/such/program"'* ]]
 	[ ! -d "$STATE/$ID" ]
 	[ -z "$(cgroup_dirs)" ]
 	setup_bundle nosuchcommand
-	run rt create --bundle "$BUNDLE" "$ID"
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'exec: "nosuchcommand": executable file not found in $PATH'* ]]
 	[ ! -d "$STATE/$ID" ]
@@ -133,18 +133,18 @@ load helpers
 @test "a malformed config.json names the field and leaves nothing" {
 	setup_bundle true
 	cfg '.process.user.uid = "root"'
-	run rt create --bundle "$BUNDLE" "$ID"
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"process.user.uid: expected an unsigned integer"* ]]
 	[ ! -d "$STATE/$ID" ]
 	setup_bundle true
 	cfg '.mounts[0].destination = "relative"'
-	run rt create --bundle "$BUNDLE" "$ID"
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"mounts[0].destination: 'relative' is not an absolute path"* ]]
 	setup_bundle true
 	echo '{"ociVersion": "1.0.0", ' > "$BUNDLE/config.json"
-	run rt create --bundle "$BUNDLE" "$ID"
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"config.json"* ]]
 	[ ! -d "$STATE/$ID" ]
@@ -154,7 +154,7 @@ load helpers
 	setup_bundle true
 	cfg '.mounts += [{"destination": "/mnt", "type": "bind", "source": "/nonexistent-source", "options": ["bind"]}]'
 	before=$(grep -c . /proc/self/mountinfo)
-	run rt create --bundle "$BUNDLE" "$ID"
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"/nonexistent-source"* ]]
 	[ ! -d "$STATE/$ID" ]
@@ -165,9 +165,9 @@ load helpers
 
 @test "start reports a container that cannot start" {
 	setup_bundle true
-	rt create --bundle "$BUNDLE" "$ID"
+	rt create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
 	rt kill "$ID" KILL
-	wait_for sh -c "rt state $ID | jq -e '.status == \"stopped\"'"
+	wait_status stopped
 	run rt start "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"cannot start a container that has stopped"* ]]

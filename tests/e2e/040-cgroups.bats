@@ -38,7 +38,7 @@ cg_file() {
 	cfg '.linux.resources.cpu = {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"} |
 	     .linux.resources.memory = {"limit": 67108864, "reservation": 33554432, "swappiness": 10} |
 	     .linux.resources.blockIO = {"weight": 300}'
-	rt run -d --bundle "$BUNDLE" "$ID"
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
 	if f=$(cg_file cpu cpu.shares); then
 		[ "$(cat "$f")" = 512 ]
 		[ "$(cat "$(cg_file cpu cpu.cfs_quota_us)")" = 50000 ]
@@ -72,15 +72,15 @@ cg_file() {
 	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2MB huge pages on this kernel"
 	setup_bundle sleep 100
 	cfg '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 4194304}]'
-	rt run -d --bundle "$BUNDLE" "$ID"
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
 	f=$(cg_file hugetlb hugetlb.2MB.limit_in_bytes || cg_file unified hugetlb.2MB.max || cg_file . hugetlb.2MB.max)
 	[ "$(cat "$f")" = 4194304 ]
 	rt delete -f "$ID"
 }
 
 @test "pause freezes and resume thaws" {
-	setup_bundle sh -c 'while true; do date +%s%N > /tmp/tick; sleep 0.05; done'
-	rt run -d --bundle "$BUNDLE" "$ID"
+	setup_bundle sh -c 'i=0; while true; do i=$((i + 1)); echo $i > /tmp/tick; sleep 0.05; done'
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
 	pid=$(rt state "$ID" | jq .pid)
 	sleep 0.3
 	rt pause "$ID"
@@ -102,7 +102,7 @@ cg_file() {
 
 @test "delete --force of a paused container removes it" {
 	setup_bundle sleep 100
-	rt run -d --bundle "$BUNDLE" "$ID"
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
 	rt pause "$ID"
 	run rt delete --force "$ID"
 	[ "$status" -eq 0 ]
@@ -110,10 +110,10 @@ cg_file() {
 }
 
 @test "kill --all reaches processes outside the init's pid namespace" {
-	setup_bundle sh -c 'sleep 100 & sleep 100'
+	setup_bundle sh -c 'sleep 100 & sleep 100 & wait'
 	cfg '.linux.namespaces |= map(select(.type != "pid"))'
-	rt run -d --bundle "$BUNDLE" "$ID"
-	wait_for sh -c "[ \$(rt ps --format json $ID | jq length) -ge 3 ]"
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
+	wait_for nprocs_at_least 3
 	pids=$(rt ps --format json "$ID" | jq -r '.[]')
 	rt kill --all "$ID" KILL
 	for p in $pids; do wait_for sh -c "! [ -d /proc/$p ] || grep -q '^State:.*Z' /proc/$p/status"; done

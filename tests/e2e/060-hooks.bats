@@ -28,10 +28,10 @@ SH
 		"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo startContainer > /hooklog/start"]}],
 		"poststart": [{"path": $h, "args": ["hook", "poststart", $l]}],
 		"poststop": [{"path": $h, "args": ["hook", "poststop", $l]}]}'
-	rt create --bundle "$BUNDLE" "$ID"
+	rt create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
 	pid=$(rt state "$ID" | jq .pid)
 	rt start "$ID"
-	wait_for sh -c "rt state $ID | jq -e '.status == \"stopped\"'"
+	wait_status stopped
 	rt delete "$ID"
 	cat "$HOOKLOG"
 	[ "$(sed -n 1p "$HOOKLOG")" = "prestart creating $pid $ID" ]
@@ -45,7 +45,7 @@ SH
 @test "a failing prestart hook fails create and leaves nothing behind" {
 	setup_bundle true
 	cfg '.hooks = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo broken hook >&2; exit 3"]}]}'
-	run rt create --bundle "$BUNDLE" "$ID"
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"prestart hook #0"*"exited with status 3"*"broken hook"* ]]
 	[ ! -d "$STATE/$ID" ]
@@ -56,7 +56,7 @@ SH
 	setup_bundle true
 	cfg '.hooks = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}'
 	start=$(date +%s)
-	run rt create --bundle "$BUNDLE" "$ID"
+	run_detached rt create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"did not finish within 1 seconds"* ]]
 	[ $(( $(date +%s) - start )) -lt 10 ]
@@ -66,7 +66,7 @@ SH
 @test "a failing poststart hook is only a warning" {
 	setup_bundle sleep 100
 	cfg '.hooks = {"poststart": [{"path": "/bin/false"}]}'
-	rt create --bundle "$BUNDLE" "$ID"
+	rt create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
 	run rt start "$ID"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"poststart hook #0"* ]]

@@ -7,7 +7,7 @@ load helpers
 start_sleeper() {
 	setup_bundle testinit pause
 	"$@"
-	rt run -d --bundle "$BUNDLE" "$ID"
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
 	PID=$(rt state "$ID" | jq .pid)
 }
 
@@ -64,7 +64,7 @@ JSON
 
 @test "exec -d detaches and writes a pid file" {
 	start_sleeper true
-	run rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sleep 100
+	run_detached rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sleep 100
 	[ "$status" -eq 0 ]
 	epid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
 	[ -d /proc/$epid ]
@@ -97,7 +97,7 @@ JSON
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'exec: "nosuchcmd": executable file not found in $PATH'* ]]
 	rt kill "$ID" KILL
-	wait_for sh -c "rt state $ID | jq -e '.status == \"stopped\"'"
+	wait_status stopped
 	run rt exec "$ID" true
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"cannot exec in a stopped container"* ]]

@@ -21,6 +21,7 @@ setup_bundle() {
 	STATE=$BATS_TEST_TMPDIR/state
 	ID=bt-$$-${BATS_TEST_NUMBER}
 	CGPATH=/berth-test/$ID
+	rm -rf "$BUNDLE"
 	mkdir -p "$BUNDLE"
 	cp -a "$TEMPLATE/rootfs" "$BUNDLE/rootfs"
 	cp "$TEMPLATE/config.json" "$BUNDLE/config.json"
@@ -70,6 +71,37 @@ teardown() {
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	return 0
+}
+
+# run_detached CMD...: like bats' `run`, for commands that leave a container
+# holding their stdout (create, run -d, exec -d): output goes through a file,
+# so nothing waits for the container to close it.
+run_detached() {
+	local out=$BATS_TEST_TMPDIR/detached.$RANDOM
+	status=0
+	"$@" >"$out" 2>&1 </dev/null || status=$?
+	output=$(cat "$out")
+	mapfile -t lines <<<"$output"
+}
+
+# nprocs_at_least N: the container has at least N processes.
+nprocs_at_least() {
+	[ "$("$RUNTIME" --root "$STATE" ps --format json "$ID" | jq length)" -ge "$1" ]
+}
+
+ct_status() {
+	"$RUNTIME" --root "$STATE" state "${1:-$ID}" 2>/dev/null | jq -r .status
+}
+
+# wait_status STATUS [ID]: until the container reaches STATUS (~5 s).
+wait_status() {
+	local i
+	for i in $(seq 100); do
+		[ "$(ct_status "${2:-}")" = "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "container ${2:-$ID} is $(ct_status "${2:-}"), not $1" >&2
+	return 1
 }
 
 # wait_for CMD...: retry up to ~5 s.

