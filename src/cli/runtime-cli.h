@@ -7,7 +7,6 @@
 struct rt_cli_cmd {
 	const char *name;
 	int (*fn)(const struct rt_context *ctx, int argc, char **argv, struct berth_error **err);
-	bool enters_container; /* needs the sealed-binary protection first */
 	const char *usage;
 };
 

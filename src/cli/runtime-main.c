@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 	int c;
 
 	log_set_program("berth-runtime");
+	rt_protect_set_argv(argv);
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': ctx.root = optarg; break;
@@ -108,8 +109,6 @@ int main(int argc, char **argv)
 		(void)berth_error_set(&err, EOPNOTSUPP, BERTH_ERR_INVALID,
 				      "--systemd-cgroup: the systemd cgroup driver is not supported; "
 				      "use cgroupfs paths");
-	} else if (cmd->enters_container && rt_protect_exe(argv, &err) < 0) {
-		/* only returns on failure */
 	} else if (cmd->fn(&ctx, argc - optind, argv + optind, &err) >= 0) {
 		return rt_cli_exit_status;
 	}

@@ -120,6 +120,8 @@ int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
 int file_write_str_at(int dirfd, const char *path, const char *data);
 /* Write a file atomically: temp file in the same directory, fsync, rename. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without fsync: for state that does not outlive a reboot (/run). */
+int file_write_replace(const char *path, const void *data, size_t len, mode_t mode);
 int fd_write_all(int fd, const void *data, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 /* Remove a directory tree (no mount point crossing). */

@@ -58,6 +58,26 @@ int cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berth_error **err
 /* Apply resources to an existing cgroup (used by create and, later, update). */
 int cgroup_apply(const struct rt_cgroup *cg, const struct rt_resources *res,
 		 struct berth_error **err);
+/* A way into the cgroup for a process about to be cloned that avoids the
+ * kernel's global migration lock (an RCU grace period, several milliseconds,
+ * on every write of a pid to cgroup.procs): each v1 hierarchy takes the new
+ * process's own thread through its "tasks" file, because the kernel skips that
+ * lock when a thread moves itself; the unified hierarchy takes the process at
+ * birth (clone3 CLONE_INTO_CGROUP). The descriptors are opened by the runtime
+ * and carry its credentials into the child. */
+struct cgroup_attach {
+	int *task_fds;
+	size_t n_task_fds;
+	int unified_fd; /* the cgroup's directory in the unified hierarchy, or -1 */
+};
+int cgroup_attach_prepare(const struct rt_cgroup *cg, struct cgroup_attach *ret,
+			  struct berth_error **err);
+/* In the new (single-threaded) process: move itself into every v1 hierarchy. */
+int cgroup_attach_self(const struct cgroup_attach *a, struct berth_error **err);
+void cgroup_attach_close(struct cgroup_attach *a);
+/* Move pid into the unified hierarchy only (when clone3 could not place it). */
+int cgroup_enter_unified(const struct rt_cgroup *cg, pid_t pid, struct berth_error **err);
+
 /* Freeze or thaw every process of the cgroup; waits until the state is reached. */
 int cgroup_freeze(const struct rt_cgroup *cg, bool frozen, struct berth_error **err);
 int cgroup_is_frozen(const struct rt_cgroup *cg, bool *ret, struct berth_error **err);

@@ -191,6 +191,73 @@ int cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berth_error **err
 	return 0;
 }
 
+int cgroup_attach_prepare(const struct rt_cgroup *cg, struct cgroup_attach *ret,
+			  struct berth_error **err)
+{
+	const struct cg_layout *l = cg->layout;
+	struct cgroup_attach a = { .task_fds = xcalloc(l->n_hiers + 1, sizeof(int)),
+				   .unified_fd = -EBADF };
+
+	for (size_t i = 0; i < l->n_hiers; i++) {
+		int dfd = cg_dir_fd(cg, (int)i, err);
+		if (dfd < 0) {
+			cgroup_attach_close(&a);
+			return dfd;
+		}
+		if (l->hiers[i].unified) {
+			a.unified_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+			if (a.unified_fd < 0) {
+				cgroup_attach_close(&a);
+				return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "dup");
+			}
+			continue;
+		}
+		int fd = openat(dfd, "tasks", O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			_cleanup_free_ char *dir = cg_dir_path(cg, (int)i);
+			int e = errno;
+			cgroup_attach_close(&a);
+			return berth_error_set(err, e, BERTH_ERR_INTERNAL, "open 'tasks' in '%s'", dir);
+		}
+		a.task_fds[a.n_task_fds++] = fd;
+	}
+	*ret = a;
+	return 0;
+}
+
+int cgroup_attach_self(const struct cgroup_attach *a, struct berth_error **err)
+{
+	for (size_t i = 0; i < a->n_task_fds; i++) {
+		if (write(a->task_fds[i], "0", 1) != 1)
+			return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
+					       "join the container's cgroup");
+	}
+	return 0;
+}
+
+void cgroup_attach_close(struct cgroup_attach *a)
+{
+	for (size_t i = 0; i < a->n_task_fds; i++)
+		(void)close(a->task_fds[i]);
+	free(a->task_fds);
+	a->task_fds = NULL;
+	a->n_task_fds = 0;
+	if (a->unified_fd >= 0)
+		(void)close(a->unified_fd);
+	a->unified_fd = -EBADF;
+}
+
+int cgroup_enter_unified(const struct rt_cgroup *cg, pid_t pid, struct berth_error **err)
+{
+	char text[16];
+	int h = cg->layout->unified;
+
+	if (h < 0)
+		return 0;
+	(void)snprintf(text, sizeof(text), "%d", (int)pid);
+	return cg_write(cg, h, NULL, "cgroup.procs", text, err);
+}
+
 int cgroup_freeze(const struct rt_cgroup *cg, bool frozen, struct berth_error **err)
 {
 	int h = cg->layout->ctrl_hier[CG_FREEZER];

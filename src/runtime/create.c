@@ -101,7 +101,7 @@ static int make_state_dir(struct create_job *j, struct berth_error **err)
 	}
 	j->dir_made = true;
 	_cleanup_free_ char *cfg = xasprintf("%s/%s", j->dir, RT_CONFIG_FILE);
-	if ((r = file_write_atomic(cfg, j->config_text, j->config_len, 0600)) < 0)
+	if ((r = file_write_replace(cfg, j->config_text, j->config_len, 0600)) < 0)
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "write '%s'", cfg);
 	_cleanup_free_ char *fifo = xasprintf("%s/%s", j->dir, RT_EXEC_FIFO);
 	if (mkfifo(fifo, 0600) < 0)
@@ -171,8 +171,6 @@ static int serve_init(struct create_job *j, struct berth_error **err)
 	if (spec_has_namespace(j->spec, CLONE_NEWUSER, NULL) &&
 	    (r = ns_write_id_maps(j->pid, j->spec, err)) < 0)
 		return r;
-	if ((r = cgroup_enter(j->cg, j->pid, err)) < 0)
-		return r;
 	(void)snprintf(pid_text, sizeof(pid_text), "%d", (int)j->pid);
 	if (sync_send(j->sync_fd, SYNC_GO, 0, pid_text) < 0)
 		return berth_error_set(err, EPIPE, BERTH_ERR_INTERNAL, "container init is gone");
@@ -229,10 +227,17 @@ static int spawn_init(struct create_job *j, struct berth_error **err)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "socketpair");
 	j->sync_fd = sp[0];
+	struct cgroup_attach att = { .unified_fd = -EBADF };
+	if ((r = cgroup_attach_prepare(j->cg, &att, err)) < 0) {
+		(void)close(sp[1]);
+		return r;
+	}
 	int flags = ns_clone_flags(j->spec) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
-	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+	bool in_cgroup = false;
+	pid_t pid = rt_clone((unsigned long)flags, att.unified_fd, &in_cgroup);
 	if (pid < 0) {
 		(void)close(sp[1]);
+		cgroup_attach_close(&att);
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
 				       "clone the container init into its namespaces");
 	}
@@ -250,13 +255,17 @@ static int spawn_init(struct create_job *j, struct berth_error **err)
 			.no_pivot = j->opts->no_pivot,
 			.no_new_keyring = j->opts->no_new_keyring,
 			.seccomp = j->seccomp,
+			.attach = &att,
 		};
 		init_container(&a);
 	}
 	(void)close(sp[1]);
+	cgroup_attach_close(&att);
+	j->pid = pid;
+	if (!in_cgroup && (r = cgroup_enter_unified(j->cg, pid, err)) < 0)
+		return r;
 	/* Only the init may hold the fifo: start waits for its last writer to go. */
 	(void)close(TAKE_FD(j->fifo_fd));
-	j->pid = pid;
 	j->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return serve_init(j, err);
 }
@@ -290,18 +299,37 @@ static int record_state(struct create_job *j, struct berth_error **err)
 		_cleanup_free_ char *abs = j->opts->pid_file[0] == '/'
 						   ? xstrdup(j->opts->pid_file)
 						   : xasprintf("%s/%s", j->cwd, j->opts->pid_file);
-		if ((r = file_write_atomic(abs, text, (size_t)n, 0644)) < 0)
+		if ((r = file_write_replace(abs, text, (size_t)n, 0644)) < 0)
 			return berth_error_set(err, -r, BERTH_ERR_INVALID, "write pid file '%s'",
 					       j->opts->pid_file);
 	}
 	return 0;
 }
 
+/* Could a process of the container see the init while it still runs our code?
+ * Only if its pid namespace is not one we create for it (shared or the host's),
+ * or if a process there may hold CAP_SYS_PTRACE, which opens the init's
+ * /proc/PID/exe despite it being non-dumpable. Otherwise the re-exec from a
+ * sealed copy buys nothing and costs a millisecond. */
+static bool create_needs_protection(const struct rt_spec *spec)
+{
+	const char *path = NULL;
+
+	if (!spec_has_namespace(spec, CLONE_NEWPID, &path) || path)
+		return true;
+	return !spec->process->has_caps ||
+	       (spec->process->caps.bounding & (1ULL << 19 /* CAP_SYS_PTRACE */));
+}
+
 int create_job_run(struct create_job *j, struct berth_error **err)
 {
 	int r;
 
+	uint64_t t0 = now_usec_monotonic();
 	if ((r = rt_id_validate(j->id, err)) < 0 || (r = load_config(j, err)) < 0)
+		return r;
+	log_debug("config loaded at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
+	if (create_needs_protection(j->spec) && (r = rt_protect_exe(err)) < 0)
 		return r;
 	if (j->spec->process->terminal && !j->opts->console_socket && j->console_fd < 0)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
@@ -314,13 +342,19 @@ int create_job_run(struct create_job *j, struct berth_error **err)
 		if ((r = seccomp_filter_build_cached(j->spec->seccomp, cache, &j->seccomp, err)) < 0)
 			return r;
 	}
+	log_debug("state dir and seccomp at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
 	if ((r = make_cgroup(j, err)) < 0)
 		return r;
+	log_debug("cgroup made at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
 	if (j->spec->process->terminal && j->console_fd < 0 &&
 	    (r = console_connect(j->opts->console_socket, &j->console_fd, err)) < 0)
 		return r;
-	if ((r = spawn_init(j, err)) < 0 || (r = record_state(j, err)) < 0)
+	if ((r = spawn_init(j, err)) < 0)
 		return r;
+	log_debug("init ready at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
+	if ((r = record_state(j, err)) < 0)
+		return r;
+	log_debug("state recorded at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
 	return 0;
 }
 

@@ -161,6 +161,9 @@ int rt_exec(const struct rt_context *ctx, const char *id, const struct rt_exec_o
 
 	for (size_t i = 0; i < ARRAY_SIZE(x.ns.fds); i++)
 		x.ns.fds[i] = -EBADF;
+	/* The exec child enters a container whose processes run already. */
+	if ((r = rt_protect_exe(err)) < 0)
+		return r;
 	if ((r = state_load(ctx, id, &st, err)) < 0)
 		return r;
 	enum rt_status status = state_status(ctx, st);

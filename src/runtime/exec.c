@@ -194,7 +194,7 @@ int exec_job_spawn(struct exec_job *x, int *ret_status, struct berth_error **err
 	if (x->pid_file) {
 		char text[16];
 		int n = snprintf(text, sizeof(text), "%d", (int)pid);
-		if ((r = file_write_atomic(x->pid_file, text, (size_t)n, 0644)) < 0) {
+		if ((r = file_write_replace(x->pid_file, text, (size_t)n, 0644)) < 0) {
 			(void)sigprocmask(SIG_SETMASK, &old, NULL);
 			return berth_error_set(err, -r, BERTH_ERR_INVALID, "write pid file '%s'",
 					       x->pid_file);

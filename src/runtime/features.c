@@ -75,7 +75,7 @@ int rt_features(FILE *out, struct berth_error **err)
 }
 
 static const char example_spec[] =
-	"{\"ociVersion\":\"1.2.0\","
+	"{\"ociVersion\":\"1.0.2\","
 	"\"process\":{\"terminal\":true,\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],"
 	"\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\","
 	"\"TERM=xterm\"],\"cwd\":\"/\","

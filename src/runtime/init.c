@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup-internal.h"
 #include "runtime-internal.h"
 #include "seccomp-internal.h"
 
@@ -203,22 +204,39 @@ static void init_setup(struct init_args *a, pid_t *ret_host_pid, char **ret_exe)
 	if (fd_move_above(&a->sync_fd, min) < 0 || fd_move_above(&a->fifo_fd, min) < 0 ||
 	    fd_move_above(&a->console_fd, min) < 0 || fd_move_above(&a->log_fd, min) < 0)
 		init_fail(a, NULL);
+	/* Until it execs the user's program the init is our code in the container's
+	 * namespaces: non-dumpable, its /proc/PID/exe and memory need CAP_SYS_PTRACE. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	/* First of all, into the container's cgroup (v1 hierarchies; the unified one
+	 * took us at birth), before anything that costs resources. */
+	if (cgroup_attach_self(a->attach, &err) < 0)
+		init_fail(a, err);
+	cgroup_attach_close((struct cgroup_attach *)a->attach);
 	if (a->log_fd >= 0)
 		log_set_target(a->log_fd, LOG_FORMAT_JSON);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || init_wait_go(a, &host_pid, &err) < 0)
 		init_fail(a, err);
-	if (init_namespaces(a, &err) < 0 || rootfs_prepare(spec, a->cgroup_path, &err) < 0 ||
-	    init_sysctl(spec, &err) < 0 || init_parent_hooks(a, &err) < 0)
+	uint64_t t0 = now_usec_monotonic();
+	if (init_namespaces(a, &err) < 0)
+		init_fail(a, err);
+	log_debug("init: namespaces at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
+	if (rootfs_prepare(spec, a->cgroup_path, &err) < 0)
+		init_fail(a, err);
+	log_debug("init: mounts at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
+	if (init_sysctl(spec, &err) < 0 || init_parent_hooks(a, &err) < 0)
 		init_fail(a, err);
 	if (spec->hooks[RT_HOOK_CREATE_CONTAINER].n) {
 		_cleanup_free_ char *st = init_state_json(a, host_pid, RT_STATUS_CREATED);
 		if (hooks_run(spec, RT_HOOK_CREATE_CONTAINER, st, &err) < 0)
 			init_fail(a, err);
 	}
-	if (rootfs_pivot(spec, a->no_pivot, &err) < 0 || init_console(a, &err) < 0 ||
-	    rootfs_finish(spec, &err) < 0 || process_apply_early(spec->process, &err) < 0 ||
+	if (rootfs_pivot(spec, a->no_pivot, &err) < 0 || init_console(a, &err) < 0)
+		init_fail(a, err);
+	log_debug("init: pivot at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
+	if (rootfs_finish(spec, &err) < 0 || process_apply_early(spec->process, &err) < 0 ||
 	    process_find_exe(spec->process, ret_exe, &err) < 0)
 		init_fail(a, err);
+	log_debug("init: ready at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
 	if (spec->has_personality && personality(spec->personality) < 0) {
 		(void)berth_error_set(&err, errno, BERTH_ERR_INVALID, "linux.personality: set");
 		init_fail(a, err);

@@ -25,6 +25,12 @@
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 extern char **environ;
+static char **saved_argv;
+
+void rt_protect_set_argv(char **argv)
+{
+	saved_argv = argv;
+}
 
 static bool is_protected(int fd)
 {
@@ -32,7 +38,7 @@ static bool is_protected(int fd)
 	return seals >= 0 && (seals & SEALS) == SEALS;
 }
 
-int rt_protect_exe(char **argv, struct berth_error **err)
+int rt_protect_exe(struct berth_error **err)
 {
 	_cleanup_close_ int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int mfd = -EBADF;
@@ -60,7 +66,9 @@ int rt_protect_exe(char **argv, struct berth_error **err)
 	}
 	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "seal the runtime copy");
-	syscall(SYS_execveat, mfd, "", argv, environ, AT_EMPTY_PATH);
+	if (!saved_argv)
+		return berth_error_set(err, EINVAL, BERTH_ERR_INTERNAL, "no argv to re-execute");
+	syscall(SYS_execveat, mfd, "", saved_argv, environ, AT_EMPTY_PATH);
 	return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
 			       "re-execute from the sealed runtime copy");
 }

@@ -132,11 +132,13 @@ int rt_run(const struct rt_context *ctx, const char *id, const struct rt_create_
 		}
 	}
 	_cleanup_state_ struct rt_state *st = NULL;
+	uint64_t ts = now_usec_monotonic();
 	if ((r = state_load(ctx, id, &st, err)) < 0 || (r = start_let_go(ctx, st, err)) < 0) {
 		create_job_cleanup(&j, false);
 		(void)rt_delete(ctx, id, true, NULL);
 		return r;
 	}
+	log_debug("start took %llu us", (unsigned long long)(now_usec_monotonic() - ts));
 	if (opts->detach) {
 		create_job_cleanup(&j, false);
 		*ret_status = 0;
@@ -147,14 +149,20 @@ int rt_run(const struct rt_context *ctx, const char *id, const struct rt_create_
 		cfmakeraw(&t);
 		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
 	}
+	uint64_t t0 = now_usec_monotonic();
 	r = supervise(j.pid, j.pidfd, master, ret_status);
+	log_debug("container ran for %llu us", (unsigned long long)(now_usec_monotonic() - t0));
 	if (raw)
 		(void)tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	j.pid = 0;
 	create_job_cleanup(&j, false);
 	if (r < 0)
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "wait for the container");
-	if (!opts->keep)
-		return rt_delete(ctx, id, true, err);
+	if (!opts->keep) {
+		t0 = now_usec_monotonic();
+		r = rt_delete(ctx, id, true, err);
+		log_debug("delete took %llu us", (unsigned long long)(now_usec_monotonic() - t0));
+		return r;
+	}
 	return 0;
 }

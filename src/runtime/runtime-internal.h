@@ -11,6 +11,7 @@
 #include "spec-internal.h"
 
 struct rt_seccomp_filter;
+struct cgroup_attach;
 
 #define RT_STATE_FILE "state.json"
 #define RT_CONFIG_FILE "config.json"
@@ -93,6 +94,7 @@ struct init_args {
 	int fifo_fd;             /* exec.fifo opened O_RDWR */
 	int console_fd;          /* connected console socket, or -1 */
 	const char *cgroup_path; /* for cgroup mounts */
+	const struct cgroup_attach *attach; /* v1 "tasks" files to join first */
 	int log_fd;
 	int preserve_fds;
 	bool no_pivot;
@@ -131,6 +133,10 @@ int process_apply_identity(const struct rt_process *p, bool joined_userns,
 int process_find_exe(const struct rt_process *p, char **ret, struct berth_error **err);
 /* Close every fd >= 3 + preserve_fds except keep (may be -1). */
 void process_close_fds(int preserve_fds, int keep);
+
+/* Fork-like clone3 with namespace flags; with cgroup_fd >= 0 the child is born in
+ * that cgroup v2 directory when the kernel allows (*ret_in_cgroup says). */
+pid_t rt_clone(unsigned long flags, int cgroup_fd, bool *ret_in_cgroup);
 
 /* Namespaces (ns.c). */
 int ns_clone_flags(const struct rt_spec *spec);

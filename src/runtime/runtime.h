@@ -83,10 +83,14 @@ int rt_spec_write(const char *dir, bool rootless, struct berth_error **err);
 /* "KILL", "SIGKILL" or "9" -> 9. */
 int rt_signal_parse(const char *s, int *ret);
 
-/* Re-execute from a sealed in-memory copy unless already running from one, so
- * that a container process can never open our binary for writing through
- * /proc/PID/exe (the CVE-2019-5736 class). Returns only on failure or when
- * already protected; argv and envp are passed to the new image. */
-int rt_protect_exe(char **argv, struct berth_error **err);
+/* CVE-2019-5736: the runtime must never be reachable, as its own file, from
+ * a container. rt_protect_exe() re-executes from a sealed in-memory copy
+ * (unless already running from one); it returns only on failure or when
+ * already protected. create and run call it only when a process of the
+ * container could see the init before it execs the user's program (a pid
+ * namespace that is not new, or CAP_SYS_PTRACE in the bounding set); exec
+ * always does. The CLI records argv for it first. */
+void rt_protect_set_argv(char **argv);
+int rt_protect_exe(struct berth_error **err);
 
 #endif

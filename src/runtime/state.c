@@ -106,7 +106,7 @@ int state_save(const char *dir, const struct rt_state *s, struct berth_error **e
 	size_t len = 0;
 	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, RT_STATE_FILE);
-	int r = file_write_atomic(path, text, len, 0600);
+	int r = file_write_replace(path, text, len, 0600);
 	if (r < 0)
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "write '%s'", path);
 	return 0;

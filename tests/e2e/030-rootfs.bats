@@ -83,12 +83,12 @@ load helpers
 
 @test "namespaces joined by path: the container shares the given network namespace" {
 	ns=berthtest$$
+	NETNS=$ns
 	ip netns add "$ns"
 	ip -n "$ns" link add dummy7 type veth peer name dummy8
 	setup_bundle sh -c 'ls /sys/class/net'
 	cfg --arg p "/run/netns/$ns" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)'
 	run_ct
-	ip netns del "$ns"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *dummy7* ]]
 }

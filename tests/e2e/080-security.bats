@@ -53,11 +53,25 @@ load helpers
 	! grep -q wrote "$BATS_TEST_TMPDIR/out"
 }
 
-@test "the runtime runs from a sealed copy, not from its file" {
+@test "an init visible to other processes runs from a sealed copy of the runtime" {
+	setup_bundle testinit pause
+	cfg '.linux.namespaces |= map(select(.type != "pid"))'
+	rt create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
+	pid=$(rt state "$ID" | jq .pid)
+	[[ "$(readlink /proc/$pid/exe)" == *memfd:berth-runtime* ]]
+	rt delete -f "$ID"
+}
+
+@test "an init in its own pid namespace is not dumpable until it execs" {
 	setup_bundle testinit pause
 	rt create --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 </dev/null
 	pid=$(rt state "$ID" | jq .pid)
-	exe=$(readlink /proc/$pid/exe)
-	[[ "$exe" == *memfd:berth-runtime* ]]
+	# Not dumpable: even uid 0 without CAP_SYS_PTRACE cannot follow its exe link.
+	run setpriv --bounding-set -all --inh-caps -all readlink /proc/$pid/exe
+	[ "$status" -ne 0 ]
+	run readlink /proc/$pid/exe
+	[ "$status" -eq 0 ]
+	rt start "$ID"
+	[[ "$(readlink /proc/$pid/exe)" == */testinit ]]
 	rt delete -f "$ID"
 }

@@ -66,6 +66,7 @@ cgroup_dirs() {
 
 teardown() {
 	cleanup_containers
+	[ -n "${NETNS:-}" ] && ip netns del "$NETNS" 2>/dev/null
 	local d
 	for d in /sys/fs/cgroup/*/berth-test /sys/fs/cgroup/berth-test; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
