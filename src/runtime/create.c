@@ -73,11 +73,6 @@ static int load_config(struct create_job *j, struct berth_error **err)
 	if (!j->spec->root_path)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       "root: required to create a container");
-	const char *userns_path = NULL;
-	if (spec_has_namespace(j->spec, CLONE_NEWUSER, &userns_path) && userns_path)
-		return berth_error_set(err, EOPNOTSUPP, BERTH_ERR_INVALID,
-				       "linux.namespaces: joining a user namespace by path is not "
-				       "supported yet");
 	struct stat st;
 	if (stat(j->spec->root_path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return berth_error_set(err, errno ? errno : ENOTDIR, BERTH_ERR_INVALID,
@@ -168,9 +163,24 @@ static int serve_init(struct create_job *j, struct berth_error **err)
 	char pid_text[16];
 	int r;
 
-	if (spec_has_namespace(j->spec, CLONE_NEWUSER, NULL) &&
-	    (r = ns_write_id_maps(j->pid, j->spec, err)) < 0)
+	const char *userns = NULL;
+	bool joined_userns = spec_has_namespace(j->spec, CLONE_NEWUSER, &userns) && userns;
+	if (joined_userns) {
+		/* The first stage forked the init into the new namespaces: take its pid. */
+		if ((r = sync_recv(j->sync_fd, &m)) < 0 || m.type != SYNC_PID)
+			return berth_error_set(err, 0, BERTH_ERR_INTERNAL, "%s",
+					       r == 0 && m.type == SYNC_ERROR
+						       ? m.text
+						       : "container init exited unexpectedly");
+		int first = j->pid, status = 0;
+		(void)waitpid(first, &status, 0);
+		j->pid = atoi(m.text);
+		closep(&j->pidfd);
+		j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+	} else if (spec_has_namespace(j->spec, CLONE_NEWUSER, NULL) &&
+		   (r = ns_write_id_maps(j->pid, j->spec, err)) < 0) {
 		return r;
+	}
 	(void)snprintf(pid_text, sizeof(pid_text), "%d", (int)j->pid);
 	if (sync_send(j->sync_fd, SYNC_GO, 0, pid_text) < 0)
 		return berth_error_set(err, EPIPE, BERTH_ERR_INTERNAL, "container init is gone");
@@ -207,6 +217,7 @@ static int serve_init(struct create_job *j, struct berth_error **err)
 			(void)sync_send(j->sync_fd, SYNC_HOOKS_DONE, 0, NULL);
 			break;
 		}
+		case SYNC_PID:
 		case SYNC_GO:
 		case SYNC_HOOKS_DONE:
 		case SYNC_TYPE_MAX:
@@ -232,7 +243,10 @@ static int spawn_init(struct create_job *j, struct berth_error **err)
 		(void)close(sp[1]);
 		return r;
 	}
-	int flags = ns_clone_flags(j->spec) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
+	const char *userns = NULL;
+	bool joined_userns = spec_has_namespace(j->spec, CLONE_NEWUSER, &userns) && userns;
+	/* With a joined user namespace, new namespaces must be made after joining it. */
+	int flags = joined_userns ? 0 : ns_clone_flags(j->spec) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
 	bool in_cgroup = false;
 	pid_t pid = rt_clone((unsigned long)flags, att.unified_fd, &in_cgroup);
 	if (pid < 0) {
@@ -256,6 +270,8 @@ static int spawn_init(struct create_job *j, struct berth_error **err)
 			.no_new_keyring = j->opts->no_new_keyring,
 			.seccomp = j->seccomp,
 			.attach = &att,
+			.joined_userns = joined_userns,
+			.notify_sock = -EBADF,
 		};
 		init_container(&a);
 	}

@@ -14,9 +14,11 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
+#include "json-util.h"
 #include "runtime-internal.h"
 #include "seccomp-internal.h"
 
@@ -54,6 +56,35 @@ static int fd_move_above(int *fd, int min)
 	return 0;
 }
 
+/* A user namespace given by path must be joined before any namespace is
+ * created, so that the new ones belong to it: join everything given by path,
+ * unshare the new ones, and fork the real init (pid 1 of a new pid namespace)
+ * as a sibling, reporting its pid to the parent. Only the init returns. */
+static int init_first_stage(struct init_args *a, struct berth_error **err)
+{
+	const struct rt_spec *spec = a->spec;
+	int r, flags = ns_clone_flags(spec) & ~(CLONE_NEWCGROUP | 0x00000080 /* CLONE_NEWTIME */);
+	char pid_text[16];
+
+	if ((r = ns_join_paths(spec, CLONE_NEWPID | 0x00000080, err)) < 0)
+		return r;
+	if ((flags & ~CLONE_NEWPID) && unshare(flags & ~CLONE_NEWPID) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
+				       "create namespaces in the joined user namespace");
+	if (!(flags & CLONE_NEWPID))
+		return 0;
+	if (unshare(CLONE_NEWPID) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "create the pid namespace");
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "fork the container init");
+	if (pid == 0)
+		return 0;
+	(void)snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+	(void)sync_send(a->sync_fd, SYNC_PID, 0, pid_text);
+	_exit(0);
+}
+
 static int init_wait_go(struct init_args *a, pid_t *ret_host_pid, struct berth_error **err)
 {
 	struct sync_msg m;
@@ -74,16 +105,18 @@ static int init_namespaces(struct init_args *a, struct berth_error **err)
 	const char *path = NULL;
 	int r;
 
-	if (spec_has_namespace(spec, CLONE_NEWUSER, &path) && !path) {
-		/* Become root of the new user namespace (the parent wrote the maps). */
+	/* pid and time were joined by the parent; they only apply to children. With a
+	 * joined user namespace the first stage joined everything already. */
+	if (!a->joined_userns &&
+	    (r = ns_join_paths(spec, CLONE_NEWPID | 0x00000080 /* CLONE_NEWTIME */, err)) < 0)
+		return r;
+	if (spec_has_namespace(spec, CLONE_NEWUSER, NULL)) {
+		/* Become root of the user namespace (the parent wrote the maps of a new one). */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INVALID,
 					       "linux.uidMappings: become root in the user namespace "
 					       "(is uid 0 mapped?)");
 	}
-	/* pid and time were joined by the parent; they only apply to children. */
-	if ((r = ns_join_paths(spec, CLONE_NEWPID | 0x00000080 /* CLONE_NEWTIME */, err)) < 0)
-		return r;
 	if (spec_has_namespace(spec, CLONE_NEWCGROUP, &path) && !path &&
 	    unshare(CLONE_NEWCGROUP) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "unshare cgroup namespace");
@@ -193,6 +226,22 @@ static char *init_state_json(struct init_args *a, pid_t host_pid, enum rt_status
 	return state_oci_json(&s, st);
 }
 
+/* The container process state of the seccomp notify hand-over (runtime spec). */
+static char *notify_message(struct init_args *a, pid_t host_pid, const char *state)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *fds = json_object_new_array();
+	const char *meta = a->spec->seccomp->listener_metadata;
+
+	json_object_array_add(fds, json_object_new_string("seccompFd"));
+	json_object_object_add(o, "ociVersion", json_object_new_string("1.0.2"));
+	json_object_object_add(o, "fds", fds);
+	json_object_object_add(o, "pid", json_object_new_int(host_pid));
+	json_object_object_add(o, "metadata", json_object_new_string(meta ? meta : ""));
+	json_object_object_add(o, "state", json_tokener_parse(state));
+	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+}
+
 /* Everything up to READY: the container exists and waits for start. */
 static void init_setup(struct init_args *a, pid_t *ret_host_pid, char **ret_exe)
 {
@@ -214,6 +263,8 @@ static void init_setup(struct init_args *a, pid_t *ret_host_pid, char **ret_exe)
 	cgroup_attach_close((struct cgroup_attach *)a->attach);
 	if (a->log_fd >= 0)
 		log_set_target(a->log_fd, LOG_FORMAT_JSON);
+	if (a->joined_userns && init_first_stage(a, &err) < 0)
+		init_fail(a, err);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || init_wait_go(a, &host_pid, &err) < 0)
 		init_fail(a, err);
 	uint64_t t0 = now_usec_monotonic();
@@ -228,6 +279,11 @@ static void init_setup(struct init_args *a, pid_t *ret_host_pid, char **ret_exe)
 	if (spec->hooks[RT_HOOK_CREATE_CONTAINER].n) {
 		_cleanup_free_ char *st = init_state_json(a, host_pid, RT_STATUS_CREATED);
 		if (hooks_run(spec, RT_HOOK_CREATE_CONTAINER, st, &err) < 0)
+			init_fail(a, err);
+	}
+	if (spec->seccomp && spec->seccomp->needs_notify) {
+		a->notify_sock = seccomp_notify_connect(spec->seccomp->listener_path, &err);
+		if (a->notify_sock < 0)
 			init_fail(a, err);
 	}
 	if (rootfs_pivot(spec, a->no_pivot, &err) < 0 || init_console(a, &err) < 0)
@@ -276,8 +332,17 @@ void init_container(struct init_args *a)
 		if (hooks_run(a->spec, RT_HOOK_START_CONTAINER, st, &err) < 0)
 			init_fail_late(a, err);
 	}
-	if (process_apply_identity(p, a->joined_userns, a->seccomp, &err) < 0)
+	int notify_fd = process_apply_identity(p, a->joined_userns, a->seccomp, &err);
+	if (notify_fd < 0)
 		init_fail_late(a, err);
+	if (notify_fd > 0) {
+		_cleanup_free_ char *st = init_state_json(a, host_pid, RT_STATUS_CREATED);
+		_cleanup_free_ char *msg = notify_message(a, host_pid, st);
+		if (seccomp_notify_send_on(a->notify_sock, notify_fd, msg, &err) < 0)
+			init_fail_late(a, err);
+		(void)close(notify_fd);
+		(void)close(a->notify_sock);
+	}
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	(void)berth_error_set(&err, errno, BERTH_ERR_INVALID, "exec '%s'", p->args[0]);
 	init_fail_late(a, err);

@@ -149,7 +149,6 @@ int process_apply_identity(const struct rt_process *p, bool joined_userns,
 	_cleanup_free_ char *sg = NULL;
 	if (file_read_all("/proc/self/setgroups", 64, &sg, NULL) == 0 && str_has_prefix(sg, "deny"))
 		setgroups_ok = false;
-	(void)joined_userns;
 
 	/* Without no_new_privs the filter must go in while we still hold CAP_SYS_ADMIN. */
 	if (seccomp && !p->no_new_privileges &&

@@ -68,6 +68,7 @@ int hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *st
 
 /* Parent <-> container init messages over a SOCK_SEQPACKET socketpair. */
 enum sync_type {
+	SYNC_PID,           /* first stage -> parent: the init's pid (joined user namespace) */
 	SYNC_GO,            /* parent -> init: maps written, cgroup joined */
 	SYNC_HOOKS_REQ,     /* init -> parent: run prestart and createRuntime hooks now */
 	SYNC_HOOKS_DONE,    /* parent -> init */
@@ -99,7 +100,8 @@ struct init_args {
 	int preserve_fds;
 	bool no_pivot;
 	bool no_new_keyring;
-	bool joined_userns;      /* setgroups may be denied */
+	int notify_sock;         /* connected seccomp listener, or -1 */
+	bool joined_userns;      /* two stages: join it, unshare the rest, fork the init */
 	struct rt_seccomp_filter *seccomp; /* built before clone */
 	char *state_json;        /* for createContainer/startContainer hooks */
 };

@@ -11,7 +11,7 @@
 
 #define LISTENER_PATH "linux.seccomp.listenerPath"
 
-static int notify_connect(const char *listener_path, struct berth_error **err)
+int seccomp_notify_connect(const char *listener_path, struct berth_error **err)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -EBADF;
@@ -76,7 +76,7 @@ int seccomp_notify_send(const char *listener_path, int notify_fd, const char *st
 	if (notify_fd < 0 || str_is_empty(state_json))
 		return berth_error_set(err, EINVAL, BERTH_ERR_INTERNAL,
 				       "send seccomp listener: no fd or no state");
-	sk = notify_connect(listener_path, err);
+	sk = seccomp_notify_connect(listener_path, err);
 	if (sk < 0)
 		return sk;
 	r = send_with_fd(sk, notify_fd, state_json, strlen(state_json));
@@ -84,5 +84,16 @@ int seccomp_notify_send(const char *listener_path, int notify_fd, const char *st
 		return berth_error_set(err, -r, BERTH_ERR_UNAVAILABLE,
 				       LISTENER_PATH ": send the listener fd to '%s'",
 				       listener_path);
+	return 0;
+}
+
+int seccomp_notify_send_on(int sk, int notify_fd, const char *state_json,
+			   struct berth_error **err)
+{
+	int r = send_with_fd(sk, notify_fd, state_json, strlen(state_json));
+
+	if (r < 0)
+		return berth_error_set(err, -r, BERTH_ERR_UNAVAILABLE,
+				       LISTENER_PATH ": send the listener fd");
 	return 0;
 }

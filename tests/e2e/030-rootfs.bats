@@ -160,3 +160,26 @@ load helpers
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"mounting over '/proc/self/exe' is not allowed"* ]]
 }
+
+@test "a user namespace joined by path: new namespaces belong to it" {
+	unshare -U sleep 100 &
+	holder=$!
+	sleep 0.2
+	echo "0 200000 65536" > /proc/$holder/uid_map
+	echo "0 200000 65536" > /proc/$holder/gid_map
+	setup_bundle sh -c 'readlink /proc/self/ns/user; cat /proc/self/uid_map; echo pid $$; touch /tmp/made'
+	chown -R 200000:200000 "$BUNDLE/rootfs"
+	d=$BUNDLE
+	while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+	cfg --arg p /proc/$holder/ns/user '.linux.namespaces += [{"type":"user","path":$p}] |
+	     .mounts |= map(select(.destination != "/sys/fs/cgroup")) |
+	     .mounts |= map(if .destination == "/sys" then {"destination":"/sys","type":"none","source":"/sys","options":["rbind","nosuid","noexec","nodev","ro"]} else . end)'
+	run_ct
+	want=$(readlink /proc/$holder/ns/user)
+	kill $holder
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$want" ]
+	[ "$(echo ${lines[1]})" = "0 200000 65536" ]
+	[ "${lines[2]}" = "pid 1" ]
+	[ "$(stat -c %u "$BUNDLE/rootfs/tmp/made")" = 200000 ]
+}

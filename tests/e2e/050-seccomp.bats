@@ -69,3 +69,19 @@ load helpers
 	[[ "$output" == *"linux.seccomp.architectures[0]: unknown architecture 'SCMP_ARCH_NOPE'"* ]]
 	[ ! -d "$STATE/$ID" ]
 }
+
+@test "SCMP_ACT_NOTIFY hands the listener to the agent, which answers the calls" {
+	setup_bundle testinit mkdir /tmp/d
+	sock=$BATS_TEST_TMPDIR/agent.sock
+	"$BUILD/tests/seccomp-agent" "$sock" 18 > "$BATS_TEST_TMPDIR/agent.out" &
+	agent=$!
+	wait_for grep -q listening "$BATS_TEST_TMPDIR/agent.out"
+	cfg --arg s "$sock" '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","listenerPath":$s,"listenerMetadata":"hello","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_NOTIFY"}]}'
+	run_ct
+	kill $agent 2>/dev/null || true
+	cat "$BATS_TEST_TMPDIR/agent.out"
+	[ "$status" -eq 0 ]
+	[ "$output" = "errno 18" ]
+	grep '^state ' "$BATS_TEST_TMPDIR/agent.out" | cut -d' ' -f2- | jq -e --arg id "$ID" '.metadata == "hello" and .fds == ["seccompFd"] and .state.id == $id and .pid > 0'
+	grep -q '^notified 83' "$BATS_TEST_TMPDIR/agent.out"
+}
