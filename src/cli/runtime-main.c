@@ -68,6 +68,11 @@ int main(int argc, char **argv)
 	bool debug = false;
 	int c;
 
+	/* A closed stdio descriptor would be reused by the first file we open, and
+	 * then handed to the container as its stdio or written to as our stderr. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			return 1;
 	log_set_program("berth-runtime");
 	rt_protect_set_argv(argv);
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {

@@ -313,9 +313,11 @@ void init_container(struct init_args *a)
 	 * beyond stdio and --preserve-fds close-on-exec (fifo and log stay usable
 	 * until exec for late errors). */
 	(void)fd_cloexec_from(3 + a->preserve_fds);
+	/* From READY on the container outlives `create`: stop dying with it first,
+	 * or its exit could kill us before we got to say so. */
+	(void)prctl(PR_SET_PDEATHSIG, 0);
 	if (sync_send(a->sync_fd, SYNC_READY, 0, NULL) < 0)
 		_exit(1);
-	(void)prctl(PR_SET_PDEATHSIG, 0);
 	(void)close(TAKE_FD(a->sync_fd));
 
 	/* Block until `start` writes to the fifo. */
