@@ -173,3 +173,13 @@ load helpers
 	[[ "$output" == *"cannot start a container that has stopped"* ]]
 	rt delete "$ID"
 }
+
+@test "kill without a signal sends SIGTERM" {
+	setup_bundle sh -c 'trap "echo got TERM > /tmp/sig; exit 0" TERM; while true; do sleep 0.1; done'
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
+	sleep 0.3
+	rt kill "$ID"
+	wait_status stopped
+	[ "$(cat "$BUNDLE/rootfs/tmp/sig")" = "got TERM" ]
+	rt delete "$ID"
+}

@@ -183,3 +183,39 @@ load helpers
 	[ "${lines[2]}" = "pid 1" ]
 	[ "$(stat -c %u "$BUNDLE/rootfs/tmp/made")" = 200000 ]
 }
+
+@test "rootfsPropagation rshared makes the container's root a shared mount" {
+	setup_bundle sh -c "awk '\$5 == \"/\"' /proc/self/mountinfo"
+	cfg '.linux.rootfsPropagation = "rshared"'
+	run_ct
+	[ "$status" -eq 0 ]
+	[[ "$output" == *shared:* ]]
+	setup_bundle sh -c "awk '\$5 == \"/\"' /proc/self/mountinfo"
+	cfg '.linux.rootfsPropagation = "private"'
+	run_ct
+	[ "$status" -eq 0 ]
+	[[ "$output" != *shared:* && "$output" != *master:* ]]
+}
+
+@test "a pod: a second container joins the pid, ipc, uts and network namespaces of the first" {
+	setup_bundle testinit pause
+	cfg '.hostname = "podhost"'
+	rt run -d --bundle "$BUNDLE" "$ID" </dev/null
+	pid=$(rt state "$ID" | jq .pid)
+	first=$ID
+	mkdir -p "$BATS_TEST_TMPDIR/b2"
+	cp -a "$TEMPLATE/rootfs" "$BATS_TEST_TMPDIR/b2/rootfs"
+	jq --arg p "/proc/$pid/ns" --arg id "$ID-2" '.process.args = ["sh", "-c", "hostname; ps -o comm | grep -c testinit; for n in pid ipc uts net; do readlink /proc/self/ns/$n; done"] |
+		.linux.cgroupsPath = "/berth-test/\($id)" | del(.hostname) |
+		.linux.namespaces |= map(if .type == "pid" or .type == "ipc" or .type == "uts" or .type == "network" then .path = "\($p)/\(if .type == "network" then "net" else .type end)" else . end)' \
+		"$TEMPLATE/config.json" > "$BATS_TEST_TMPDIR/b2/config.json"
+	run "$RUNTIME" --root "$STATE" run --bundle "$BATS_TEST_TMPDIR/b2" "$ID-2"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = podhost ]
+	[ "${lines[1]}" = 1 ]
+	[ "${lines[2]}" = "$(readlink /proc/$pid/ns/pid)" ]
+	[ "${lines[3]}" = "$(readlink /proc/$pid/ns/ipc)" ]
+	[ "${lines[4]}" = "$(readlink /proc/$pid/ns/uts)" ]
+	[ "${lines[5]}" = "$(readlink /proc/$pid/ns/net)" ]
+	rt delete -f "$first"
+}

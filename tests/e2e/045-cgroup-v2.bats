@@ -73,3 +73,14 @@ setup() {
 	# the kernel lists its v1 hierarchies too; the unified line is rooted at the container
 	[ "${lines[-1]}" = "0::/" ]
 }
+
+@test "v2: unified keys are written verbatim" {
+	setup_bundle sleep 100
+	cfg '.linux.resources.unified = {"cgroup.max.descendants": "3", "cgroup.max.depth": "2"}'
+	run v2 "
+		rt run -d --bundle '$BUNDLE' '$ID' </dev/null >/dev/null 2>&1
+		cat /sys/fs/cgroup$CGPATH/cgroup.max.descendants /sys/fs/cgroup$CGPATH/cgroup.max.depth
+		rt delete -f '$ID'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '3\n2')" ]
+}

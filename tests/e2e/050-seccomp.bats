@@ -85,3 +85,31 @@ load helpers
 	grep '^state ' "$BATS_TEST_TMPDIR/agent.out" | cut -d' ' -f2- | jq -e --arg id "$ID" '.metadata == "hello" and .fds == ["seccompFd"] and .state.id == $id and .pid > 0'
 	grep -q '^notified 83' "$BATS_TEST_TMPDIR/agent.out"
 }
+
+@test "SCMP_ACT_TRAP raises SIGSYS; SCMP_ACT_LOG with the log flag lets the call through" {
+	setup_bundle testinit mkdir /tmp/d
+	cfg '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_TRAP"}]}'
+	run_ct
+	[ "$status" -eq 159 ]
+	setup_bundle testinit mkdir /tmp/d
+	cfg '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_SPEC_ALLOW"],"syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_LOG"}]}'
+	run_ct
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "SCMP_ACT_TRACE without a tracer fails the call with ENOSYS" {
+	setup_bundle testinit mkdir /tmp/d
+	cfg '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_TRACE","errnoRet":5}]}'
+	run_ct
+	[ "$status" -eq 0 ]
+	[ "$output" = "errno 38" ]
+}
+
+@test "an unknown seccomp flag is refused by field path" {
+	setup_bundle true
+	cfg '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_NOPE"]}'
+	run_ct
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.seccomp.flags[0]"* ]]
+}
