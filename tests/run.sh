@@ -43,6 +43,8 @@ run_unit() {
 }
 
 if [ "$mode" != e2e ]; then
+	echo "# style"
+	tally style < <("$here/../scripts/check-style.sh")
 	echo "# unit tests ($build)"
 	run_unit "$build" unit
 	if [ -n "$asan" ]; then

@@ -43,13 +43,26 @@ static int parse_create_opts(int argc, char **argv, bool is_run, struct rt_creat
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+b:d", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b': o->bundle = optarg; break;
-		case 'C': o->config_path = optarg; break;
-		case 'c': o->console_socket = optarg; break;
-		case 'p': o->pid_file = optarg; break;
-		case 'P': o->no_pivot = true; break;
-		case 'k': o->no_new_keyring = true; break;
-		case 'S': break;
+		case 'b':
+			o->bundle = optarg;
+			break;
+		case 'C':
+			o->config_path = optarg;
+			break;
+		case 'c':
+			o->console_socket = optarg;
+			break;
+		case 'p':
+			o->pid_file = optarg;
+			break;
+		case 'P':
+			o->no_pivot = true;
+			break;
+		case 'k':
+			o->no_new_keyring = true;
+			break;
+		case 'S':
+			break;
 		case 'F':
 			if ((r = parse_count(optarg, "--preserve-fds", &o->preserve_fds, err)) < 0)
 				return r;
@@ -65,8 +78,8 @@ static int parse_create_opts(int argc, char **argv, bool is_run, struct rt_creat
 				o->keep = true;
 			break;
 		default:
-			return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: bad option; see --help",
-					       argv[0]);
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "%s: bad option; see --help", argv[0]);
 		}
 	}
 	return need_id(argc, argv, optind, argv[0], err);
@@ -120,18 +133,41 @@ int rt_cli_exec(const struct rt_context *ctx, int argc, char **argv, struct bert
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+e:tu:g:p:dc:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o.console_socket = optarg; break;
-		case 'w': o.cwd = optarg; break;
-		case 'e': strv_push(&env, optarg); break;
-		case 't': o.tty = true; break;
-		case 'u': o.user = optarg; break;
-		case 'g': strv_push(&gids, optarg); break;
-		case 'p': o.process_path = optarg; break;
-		case 'd': o.detach = true; break;
-		case 'P': o.pid_file = optarg; break;
-		case 'n': o.no_new_privs = true; break;
-		case 'C': strv_push(&caps, optarg); break;
-		case 'I': break;
+		case 'c':
+			o.console_socket = optarg;
+			break;
+		case 'w':
+			o.cwd = optarg;
+			break;
+		case 'e':
+			strv_push(&env, optarg);
+			break;
+		case 't':
+			o.tty = true;
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'g':
+			strv_push(&gids, optarg);
+			break;
+		case 'p':
+			o.process_path = optarg;
+			break;
+		case 'd':
+			o.detach = true;
+			break;
+		case 'P':
+			o.pid_file = optarg;
+			break;
+		case 'n':
+			o.no_new_privs = true;
+			break;
+		case 'C':
+			strv_push(&caps, optarg);
+			break;
+		case 'I':
+			break;
 		case 'F':
 			if ((r = parse_count(optarg, "--preserve-fds", &o.preserve_fds, err)) < 0)
 				return r;
@@ -145,7 +181,8 @@ int rt_cli_exec(const struct rt_context *ctx, int argc, char **argv, struct bert
 			return berth_error_set(err, EOPNOTSUPP, BERTH_ERR_INVALID,
 					       "--cgroup: berth-runtime is not supported yet");
 		default:
-			return berth_error_set(err, 0, BERTH_ERR_INVALID, "exec: bad option; see --help");
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "exec: bad option; see --help");
 		}
 	}
 	if ((r = need_id(argc, argv, optind, "exec", err)) < 0)

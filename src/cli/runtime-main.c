@@ -77,18 +77,33 @@ int main(int argc, char **argv)
 	rt_protect_set_argv(argv);
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': ctx.root = optarg; break;
-		case 'l': log_path = optarg; break;
-		case 'f': log_format = optarg; break;
-		case 'd': debug = true; break;
-		case 's': ctx.systemd_cgroup = true; break;
+		case 'r':
+			ctx.root = optarg;
+			break;
+		case 'l':
+			log_path = optarg;
+			break;
+		case 'f':
+			log_format = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 's':
+			ctx.systemd_cgroup = true;
+			break;
 		case 'c':
-		case 'R': break; /* runc compatibility: checkpointing and rootless are not used */
+		case 'R':
+			break; /* runc compatibility: checkpointing and rootless are not used */
 		case 'v':
 			printf("berth-runtime version %s\nspec: 1.2.0\n", BERTH_VERSION);
 			return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 1;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
 		}
 	}
 	int lfd = open_log(log_path, log_format);
@@ -111,9 +126,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (ctx.systemd_cgroup) {
-		(void)berth_error_set(&err, EOPNOTSUPP, BERTH_ERR_INVALID,
-				      "--systemd-cgroup: the systemd cgroup driver is not supported; "
-				      "use cgroupfs paths");
+		(void)berth_error_set(
+			&err, EOPNOTSUPP, BERTH_ERR_INVALID,
+			"--systemd-cgroup: the systemd cgroup driver is not supported; "
+			"use cgroupfs paths");
 	} else if (cmd->fn(&ctx, argc - optind, argv + optind, &err) >= 0) {
 		return rt_cli_exit_status;
 	}

@@ -39,8 +39,8 @@ struct berth_error {
 
 /* Set *err (when err is not NULL and *err is still empty) and return -errnum,
  * or -EINVAL when errnum is 0. A non-zero errnum appends ": strerror". */
-int berth_error_set(struct berth_error **err, int errnum, enum berth_err_kind kind,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int berth_error_set(struct berth_error **err, int errnum, enum berth_err_kind kind, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
 /* Prefix the message with context ("pull 'x': ..."); returns -errnum. */
 int berth_error_wrap(struct berth_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -71,12 +71,13 @@ int log_write(enum log_level level, const char *category, int errnum, const char
 #ifndef LOG_CATEGORY
 #define LOG_CATEGORY "berth"
 #endif
-#define log_debug(...)                                                                            \
-	(log_get_level() >= LOG_LEVEL_DEBUG ? log_write(LOG_LEVEL_DEBUG, LOG_CATEGORY, 0, __VA_ARGS__) \
-					    : 0)
-#define log_info(...) log_write(LOG_LEVEL_INFO, LOG_CATEGORY, 0, __VA_ARGS__)
-#define log_warn(...) log_write(LOG_LEVEL_WARN, LOG_CATEGORY, 0, __VA_ARGS__)
-#define log_error(...) log_write(LOG_LEVEL_ERROR, LOG_CATEGORY, 0, __VA_ARGS__)
+#define log_debug(...)                                                                             \
+	(log_get_level() >= LOG_LEVEL_DEBUG                                                        \
+		 ? log_write(LOG_LEVEL_DEBUG, LOG_CATEGORY, 0, __VA_ARGS__)                        \
+		 : 0)
+#define log_info(...)		log_write(LOG_LEVEL_INFO, LOG_CATEGORY, 0, __VA_ARGS__)
+#define log_warn(...)		log_write(LOG_LEVEL_WARN, LOG_CATEGORY, 0, __VA_ARGS__)
+#define log_error(...)		log_write(LOG_LEVEL_ERROR, LOG_CATEGORY, 0, __VA_ARGS__)
 #define log_error_errno(r, ...) log_write(LOG_LEVEL_ERROR, LOG_CATEGORY, (r), __VA_ARGS__)
 
 /* ---- allocation and strings ---- */

@@ -14,8 +14,8 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-int berth_error_set(struct berth_error **err, int errnum, enum berth_err_kind kind,
-		    const char *fmt, ...)
+int berth_error_set(struct berth_error **err, int errnum, enum berth_err_kind kind, const char *fmt,
+		    ...)
 {
 	int ret = errnum > 0 ? -errnum : -EINVAL;
 	va_list ap;

@@ -14,23 +14,27 @@ int json_parse_text(const char *text, size_t len, int max_depth, const char *wha
 		abort();
 	if (len > INT32_MAX) {
 		json_tokener_free(tok);
-		return berth_error_set(err, EFBIG, BERTH_ERR_INVALID, "%s: document too large", what);
+		return berth_error_set(err, EFBIG, BERTH_ERR_INVALID, "%s: document too large",
+				       what);
 	}
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t off = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: unexpected end of JSON", what);
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: unexpected end of JSON",
+				       what);
 	if (jerr != json_tokener_success)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: invalid JSON at byte %zu: %s",
-				       what, off, json_tokener_error_desc(jerr));
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "%s: invalid JSON at byte %zu: %s", what, off,
+				       json_tokener_error_desc(jerr));
 	for (; off < len; off++) {
 		char c = text[off];
 		if (c != ' ' && c != '\n' && c != '\t' && c != '\r' && c != '\0') {
 			json_object_put(obj);
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "%s: trailing data after JSON at byte %zu", what, off);
+					       "%s: trailing data after JSON at byte %zu", what,
+					       off);
 		}
 	}
 	*ret = obj;
@@ -61,8 +65,8 @@ static int lookup(json_object *obj, const char *path, const char *key, bool requ
 	if (!obj || !json_object_object_get_ex(obj, key, &v) || !v) {
 		if (required) {
 			_cleanup_free_ char *p = json_path_key(path, key);
-			return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: required field missing",
-					       p);
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "%s: required field missing", p);
 		}
 		return 0;
 	}
@@ -130,8 +134,8 @@ int json_value_int64(json_object *v, const char *path, int64_t *ret, struct bert
 	return 0;
 }
 
-int json_get_int64(json_object *obj, const char *path, const char *key, bool required,
-		   int64_t *ret, struct berth_error **err)
+int json_get_int64(json_object *obj, const char *path, const char *key, bool required, int64_t *ret,
+		   struct berth_error **err)
 {
 	json_object *v;
 	int r = lookup(obj, path, key, required, &v, err);
@@ -178,8 +182,8 @@ int json_get_uint32(json_object *obj, const char *path, const char *key, bool re
 	return 1;
 }
 
-int json_get_int32(json_object *obj, const char *path, const char *key, bool required,
-		   int32_t *ret, struct berth_error **err)
+int json_get_int32(json_object *obj, const char *path, const char *key, bool required, int32_t *ret,
+		   struct berth_error **err)
 {
 	int64_t v = 0;
 	int r = json_get_int64(obj, path, key, required, &v, err);
@@ -220,8 +224,8 @@ int json_get_array(json_object *obj, const char *path, const char *key, bool req
 	return 1;
 }
 
-int json_get_strv(json_object *obj, const char *path, const char *key, bool required,
-		  char ***ret, struct berth_error **err)
+int json_get_strv(json_object *obj, const char *path, const char *key, bool required, char ***ret,
+		  struct berth_error **err)
 {
 	json_object *arr = NULL;
 	_cleanup_strv_ char **v = NULL;
@@ -236,7 +240,8 @@ int json_get_strv(json_object *obj, const char *path, const char *key, bool requ
 		json_object *e = json_object_array_get_idx(arr, i);
 		if (!e || !json_object_is_type(e, json_type_string)) {
 			_cleanup_free_ char *ip = json_path_index(p, i);
-			return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: expected a string", ip);
+			return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: expected a string",
+					       ip);
 		}
 		v[i] = xstrdup(json_object_get_string(e));
 	}
@@ -248,8 +253,7 @@ int json_get_strv(json_object *obj, const char *path, const char *key, bool requ
 int json_check_keys(json_object *obj, const char *path, const char *const *allowed,
 		    struct berth_error **err)
 {
-	json_object_object_foreach(obj, key, val)
-	{
+	json_object_object_foreach (obj, key, val) {
 		(void)val;
 		bool ok = false;
 		for (size_t i = 0; allowed[i]; i++)

@@ -30,22 +30,22 @@ int json_get_str(json_object *obj, const char *path, const char *key, bool requi
 		 const char **ret, struct berth_error **err);
 int json_get_bool(json_object *obj, const char *path, const char *key, bool *ret,
 		  struct berth_error **err);
-int json_get_int64(json_object *obj, const char *path, const char *key, bool required,
-		   int64_t *ret, struct berth_error **err);
+int json_get_int64(json_object *obj, const char *path, const char *key, bool required, int64_t *ret,
+		   struct berth_error **err);
 int json_get_uint64(json_object *obj, const char *path, const char *key, bool required,
 		    uint64_t *ret, struct berth_error **err);
 int json_get_uint32(json_object *obj, const char *path, const char *key, bool required,
 		    uint32_t *ret, struct berth_error **err);
-int json_get_int32(json_object *obj, const char *path, const char *key, bool required,
-		   int32_t *ret, struct berth_error **err);
+int json_get_int32(json_object *obj, const char *path, const char *key, bool required, int32_t *ret,
+		   struct berth_error **err);
 /* Object or array; *ret NULL when absent or null. */
 int json_get_object(json_object *obj, const char *path, const char *key, bool required,
 		    json_object **ret, struct berth_error **err);
 int json_get_array(json_object *obj, const char *path, const char *key, bool required,
 		   json_object **ret, struct berth_error **err);
 /* An array of strings, copied into a new strv (NULL when absent). */
-int json_get_strv(json_object *obj, const char *path, const char *key, bool required,
-		  char ***ret, struct berth_error **err);
+int json_get_strv(json_object *obj, const char *path, const char *key, bool required, char ***ret,
+		  struct berth_error **err);
 /* The value as an integer of the given range, for array elements. */
 int json_value_int64(json_object *v, const char *path, int64_t *ret, struct berth_error **err);
 

@@ -97,7 +97,8 @@ int log_write(enum log_level level, const char *category, int errnum, const char
 	va_end(ap);
 	if (errnum != 0) {
 		size_t l = strlen(msg);
-		(void)snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(errnum < 0 ? -errnum : errnum));
+		(void)snprintf(msg + l, sizeof(msg) - l, ": %s",
+			       strerror(errnum < 0 ? -errnum : errnum));
 	}
 
 	int len;
@@ -105,7 +106,8 @@ int log_write(enum log_level level, const char *category, int errnum, const char
 		char ts[40];
 		time_format_rfc3339(ts);
 		json_escape_into(esc, sizeof(esc), msg);
-		len = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
+		len = snprintf(line, sizeof(line),
+			       "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
 			       level_names[level], esc, ts);
 	} else if (level == LOG_LEVEL_DEBUG) {
 		len = snprintf(line, sizeof(line), "%s: %s: %s\n", log_program, category, msg);

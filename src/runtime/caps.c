@@ -40,8 +40,8 @@ static uint64_t caps_known_mask(void)
 
 static int caps_get(struct cap_state *ret)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {0};
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
 
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		return -errno;
@@ -53,11 +53,11 @@ static int caps_get(struct cap_state *ret)
 
 static int caps_set(const struct cap_state *st)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {
-	    {(uint32_t)st->effective, (uint32_t)st->permitted, (uint32_t)st->inheritable},
-	    {(uint32_t)(st->effective >> 32), (uint32_t)(st->permitted >> 32),
-	     (uint32_t)(st->inheritable >> 32)},
+		{ (uint32_t)st->effective, (uint32_t)st->permitted, (uint32_t)st->inheritable },
+		{ (uint32_t)(st->effective >> 32), (uint32_t)(st->permitted >> 32),
+		  (uint32_t)(st->inheritable >> 32) },
 	};
 
 	return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
@@ -89,9 +89,9 @@ int caps_set_user(const struct rt_user *user, bool setgroups_allowed, struct ber
 
 	if (!setgroups_allowed && user->n_additional_gids > 0)
 		return berth_error_set(
-		    err, 0, BERTH_ERR_INVALID,
-		    "process.user.additionalGids: setgroups is denied in this user "
-		    "namespace");
+			err, 0, BERTH_ERR_INVALID,
+			"process.user.additionalGids: setgroups is denied in this user "
+			"namespace");
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "prctl(PR_SET_KEEPCAPS)");
 	if (setgroups_allowed && setgroups(user->n_additional_gids, user->additional_gids) < 0)
@@ -112,7 +112,7 @@ int caps_set_user(const struct rt_user *user, bool setgroups_allowed, struct ber
 /* capset failed as a whole: find the set to name in the error. */
 static int capset_error(const struct cap_state *want, int errnum, struct berth_error **err)
 {
-	struct cap_state cur = {0};
+	struct cap_state cur = { 0 };
 	uint64_t bad;
 	char buf[16];
 
@@ -177,9 +177,9 @@ int caps_apply_sets(const struct rt_caps *caps, struct berth_error **err)
 {
 	uint64_t known = caps_known_mask();
 	struct cap_state want = {
-	    .effective = caps->effective & known,
-	    .permitted = caps->permitted & known,
-	    .inheritable = caps->inheritable & known,
+		.effective = caps->effective & known,
+		.permitted = caps->permitted & known,
+		.inheritable = caps->inheritable & known,
 	};
 	int r;
 

@@ -20,9 +20,9 @@
 #include "spec-internal.h"
 
 enum cgroup_mode {
-	CGROUP_MODE_V1,     /* legacy: v1 controllers only */
+	CGROUP_MODE_V1,	    /* legacy: v1 controllers only */
 	CGROUP_MODE_HYBRID, /* v1 controllers plus cgroup2 at <root>/unified */
-	CGROUP_MODE_V2,     /* unified: cgroup2 at <root> */
+	CGROUP_MODE_V2,	    /* unified: cgroup2 at <root> */
 	CGROUP_MODE_MAX,
 };
 

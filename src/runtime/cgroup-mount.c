@@ -37,7 +37,7 @@ static uint64_t mount_attrs(unsigned long flags)
 
 static int set_attrs(int mfd, uint64_t attrs)
 {
-	struct mount_attr ma = {.attr_set = attrs};
+	struct mount_attr ma = { .attr_set = attrs };
 
 	if (attrs & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
 		ma.attr_clr = MOUNT_ATTR__ATIME;
@@ -97,9 +97,10 @@ static int attach(int mfd, int target_fd)
 /* Whether v1 super options name a controller; without one the kernel wants "none". */
 static bool names_a_controller(const char *options)
 {
-	static const char *const flags[] = {
-	    "xattr",	    "noprefix",	      "clone_children", "cpuset_v2_mode",
-	    "favordynmods", "nofavordynmods", "none",		NULL};
+	static const char *const flags[] = { "xattr",	       "noprefix",
+					     "clone_children", "cpuset_v2_mode",
+					     "favordynmods",   "nofavordynmods",
+					     "none",	       NULL };
 	_cleanup_free_ char *copy = xstrdup(options);
 
 	for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
@@ -120,8 +121,8 @@ static int mount_hier(const struct rt_cgroup *cg, int h, int target_fd, uint64_t
 	if (cgroupns) {
 		if (!hier->unified)
 			opts = names_a_controller(hier->options)
-				   ? xstrdup(hier->options)
-				   : xasprintf("none,%s", hier->options);
+				       ? xstrdup(hier->options)
+				       : xasprintf("none,%s", hier->options);
 		mfd = fresh_mount(hier->unified ? "cgroup2" : "cgroup", opts, attrs);
 		/* Not allowed here (a user namespace may forbid it): bind instead. */
 		if (mfd == -EPERM || mfd == -EACCES)
@@ -177,8 +178,8 @@ static int mount_v1_tree(const struct rt_cgroup *cg, int dest_fd, unsigned long 
 			return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
 					       "create '" DEST "/%s' in the container",
 					       hier->dir_name);
-		_cleanup_close_ int sub =
-		    openat(tmpfs_fd, hier->dir_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int sub = openat(tmpfs_fd, hier->dir_name,
+						 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
 					       "open '" DEST "/%s' in the container",

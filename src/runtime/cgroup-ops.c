@@ -135,8 +135,8 @@ static int remove_tree(int parent, const char *name, unsigned depth, uint64_t de
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		int q = depth < CG_MAX_DEPTH
-			    ? remove_tree(dirfd(d), de->d_name, depth + 1, deadline)
-			    : -ELOOP;
+				? remove_tree(dirfd(d), de->d_name, depth + 1, deadline)
+				: -ELOOP;
 		if (q < 0 && r == 0)
 			r = q;
 	}
@@ -162,7 +162,7 @@ int cgroup_destroy(const struct rt_cgroup *cg, struct berth_error **err)
 					      "remove cgroup '%s'", dir);
 		if (default_parent) {
 			_cleanup_free_ char *parent =
-			    xasprintf("%s%s", l->hiers[i].mount_point, CG_DEFAULT_PARENT);
+				xasprintf("%s%s", l->hiers[i].mount_point, CG_DEFAULT_PARENT);
 			(void)rmdir(parent); /* busy or not empty: other containers use it */
 		}
 	}
@@ -217,7 +217,8 @@ int cgroup_attach_prepare(const struct rt_cgroup *cg, struct cgroup_attach *ret,
 			_cleanup_free_ char *dir = cg_dir_path(cg, (int)i);
 			int e = errno;
 			cgroup_attach_close(&a);
-			return berth_error_set(err, e, BERTH_ERR_INTERNAL, "open 'tasks' in '%s'", dir);
+			return berth_error_set(err, e, BERTH_ERR_INTERNAL, "open 'tasks' in '%s'",
+					       dir);
 		}
 		a.task_fds[a.n_task_fds++] = fd;
 	}
@@ -318,8 +319,8 @@ static int collect_pids(int dfd, unsigned depth, struct pid_list *l)
 			continue;
 		if (depth >= CG_MAX_DEPTH)
 			return -ELOOP;
-		_cleanup_close_ int sub =
-		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int sub = openat(dirfd(d), de->d_name,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0) {
 			if (errno == ENOENT)
 				continue; /* removed meanwhile */
@@ -334,7 +335,7 @@ static int collect_pids(int dfd, unsigned depth, struct pid_list *l)
 /* Any hierarchy holds every process; a small one is quickest to read. */
 static int pids_hier(const struct cg_layout *l)
 {
-	static const enum cg_ctrl prefer[] = {CG_PIDS, CG_FREEZER, CG_MEMORY};
+	static const enum cg_ctrl prefer[] = { CG_PIDS, CG_FREEZER, CG_MEMORY };
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefer); i++)
 		if (l->ctrl_hier[prefer[i]] >= 0)
@@ -344,7 +345,7 @@ static int pids_hier(const struct cg_layout *l)
 
 int cgroup_pids(const struct rt_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error **err)
 {
-	struct pid_list l = {0};
+	struct pid_list l = { 0 };
 	int h = pids_hier(cg->layout);
 	int fd = cg_dir_fd(cg, h, err);
 	int r;

@@ -244,14 +244,14 @@ static int v1_throttle(const struct rt_cgroup *cg, int h, const struct rt_resour
 		const struct rt_throttle *t;
 		size_t n;
 	} th[] = {
-	    {FIELD("blockIO.throttleReadBpsDevice"), "blkio.throttle.read_bps_device",
-	     res->throttle_read_bps, res->n_throttle_read_bps},
-	    {FIELD("blockIO.throttleWriteBpsDevice"), "blkio.throttle.write_bps_device",
-	     res->throttle_write_bps, res->n_throttle_write_bps},
-	    {FIELD("blockIO.throttleReadIOPSDevice"), "blkio.throttle.read_iops_device",
-	     res->throttle_read_iops, res->n_throttle_read_iops},
-	    {FIELD("blockIO.throttleWriteIOPSDevice"), "blkio.throttle.write_iops_device",
-	     res->throttle_write_iops, res->n_throttle_write_iops},
+		{ FIELD("blockIO.throttleReadBpsDevice"), "blkio.throttle.read_bps_device",
+		  res->throttle_read_bps, res->n_throttle_read_bps },
+		{ FIELD("blockIO.throttleWriteBpsDevice"), "blkio.throttle.write_bps_device",
+		  res->throttle_write_bps, res->n_throttle_write_bps },
+		{ FIELD("blockIO.throttleReadIOPSDevice"), "blkio.throttle.read_iops_device",
+		  res->throttle_read_iops, res->n_throttle_read_iops },
+		{ FIELD("blockIO.throttleWriteIOPSDevice"), "blkio.throttle.write_iops_device",
+		  res->throttle_write_iops, res->n_throttle_write_iops },
 	};
 	int r;
 
@@ -408,7 +408,7 @@ int cg_v1_net(const struct rt_cgroup *cg, int h, bool prio, const struct rt_reso
 
 static int copy_cpuset(const char *parent, const char *child, struct berth_error **err)
 {
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
 	_cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int cfd = open(child, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r;
@@ -454,13 +454,13 @@ int cg_v1_cpuset_init(const char *mount_point, const char *path, size_t first_ne
 }
 
 const struct cg_backend cg_backend_v1 = {
-    .memory = v1_memory,
-    .cpu = v1_cpu,
-    .cpuset = cg_cpuset_write,
-    .pids = cg_pids_write,
-    .blkio = v1_blkio,
-    .hugetlb = v1_hugetlb,
-    .devices = v1_devices,
-    .freeze = v1_freeze,
-    .is_frozen = v1_is_frozen,
+	.memory = v1_memory,
+	.cpu = v1_cpu,
+	.cpuset = cg_cpuset_write,
+	.pids = cg_pids_write,
+	.blkio = v1_blkio,
+	.hugetlb = v1_hugetlb,
+	.devices = v1_devices,
+	.freeze = v1_freeze,
+	.is_frozen = v1_is_frozen,
 };

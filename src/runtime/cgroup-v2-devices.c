@@ -27,7 +27,7 @@ struct prog {
 };
 
 #define INSN(c, d, s, o, i)                                                                        \
-	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
 static size_t emit(struct prog *p, struct bpf_insn insn)
 {
@@ -83,22 +83,22 @@ static void emit_rule(struct prog *p, const struct rt_device_rule *d)
 		return; /* matches nothing */
 	if (d->type != 'a')
 		jumps[nj++] =
-		    emit(p, INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
-				 d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
+			emit(p, INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
+				     d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
 	if (acc != all && d->allow) {
-		jumps[nj++] = emit(
-		    p, INSN(BPF_JMP | BPF_JSET | BPF_K, BPF_REG_3, 0, 0, (int32_t)(all & ~acc)));
+		jumps[nj++] = emit(p, INSN(BPF_JMP | BPF_JSET | BPF_K, BPF_REG_3, 0, 0,
+					   (int32_t)(all & ~acc)));
 	} else if (acc != all) {
 		emit(p, INSN(BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0));
 		emit(p, INSN(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t)acc));
 		jumps[nj++] = emit(p, INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_1, 0, 0, 0));
 	}
 	if (d->major >= 0)
-		jumps[nj++] =
-		    emit(p, INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t)d->major));
+		jumps[nj++] = emit(
+			p, INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t)d->major));
 	if (d->minor >= 0)
-		jumps[nj++] =
-		    emit(p, INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t)d->minor));
+		jumps[nj++] = emit(
+			p, INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t)d->minor));
 	emit_return(p, d->allow);
 	for (size_t i = 0; i < nj; i++)
 		p->v[jumps[i]].off = (int16_t)(p->n - jumps[i] - 1);
@@ -201,7 +201,7 @@ static int detach(int dirfd, uint32_t id, const char *dir, struct berth_error **
 int cg_v2_devices_apply(int dirfd, const char *dir, const struct rt_device_rule *rules, size_t n,
 			bool fresh, struct berth_error **err)
 {
-	struct prog p = {0};
+	struct prog p = { 0 };
 	uint32_t old[MAX_OLD_PROGS];
 	uint32_t n_old = fresh ? 0 : query(dirfd, old);
 	int r;

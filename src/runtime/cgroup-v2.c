@@ -39,11 +39,11 @@ static int swap_value(const struct rt_resources *res, char *buf, size_t size,
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       FIELD("memory.swap") ": a swap limit needs a memory limit");
 	if (res->memory_swap < res->memory_limit)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       FIELD("memory.swap") " (%" PRId64
-							    ") must not be below " FIELD(
-								"memory.limit") " (%" PRId64 ")",
-				       res->memory_swap, res->memory_limit);
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			FIELD("memory.swap") " (%" PRId64 ") must not be below " FIELD(
+				"memory.limit") " (%" PRId64 ")",
+			res->memory_swap, res->memory_limit);
 	fmt_max(buf, size, res->memory_swap - res->memory_limit);
 	return 1;
 }
@@ -242,8 +242,9 @@ static const struct {
 	enum cg_ctrl ctrl;
 	const char *name;
 } delegated[] = {
-    {CG_CPU, "cpu"},   {CG_CPUSET, "cpuset"},	{CG_MEMORY, "memory"}, {CG_BLKIO, "io"},
-    {CG_PIDS, "pids"}, {CG_HUGETLB, "hugetlb"}, {CG_RDMA, "rdma"},     {CG_MISC, "misc"},
+	{ CG_CPU, "cpu" },   { CG_CPUSET, "cpuset" }, { CG_MEMORY, "memory" },
+	{ CG_BLKIO, "io" },  { CG_PIDS, "pids" },     { CG_HUGETLB, "hugetlb" },
+	{ CG_RDMA, "rdma" }, { CG_MISC, "misc" },
 };
 
 /* Enable on one level what ok allows; returns what got enabled there. */
@@ -330,13 +331,13 @@ static int v2_freeze(const struct rt_cgroup *cg, int h, bool frozen, struct bert
 }
 
 const struct cg_backend cg_backend_v2 = {
-    .memory = v2_memory,
-    .cpu = v2_cpu,
-    .cpuset = cg_cpuset_write,
-    .pids = cg_pids_write,
-    .blkio = v2_io,
-    .hugetlb = v2_hugetlb,
-    .devices = v2_devices,
-    .freeze = v2_freeze,
-    .is_frozen = v2_is_frozen,
+	.memory = v2_memory,
+	.cpu = v2_cpu,
+	.cpuset = cg_cpuset_write,
+	.pids = cg_pids_write,
+	.blkio = v2_io,
+	.hugetlb = v2_hugetlb,
+	.devices = v2_devices,
+	.freeze = v2_freeze,
+	.is_frozen = v2_is_frozen,
 };

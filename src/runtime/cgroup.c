@@ -15,11 +15,11 @@
 #define MOUNTINFO_MAX (16u << 20)
 
 static const char *const ctrl_names[CG_CTRL_MAX] = {
-    [CG_CPU] = "cpu",	      [CG_CPUACCT] = "cpuacct",	  [CG_CPUSET] = "cpuset",
-    [CG_MEMORY] = "memory",   [CG_DEVICES] = "devices",	  [CG_FREEZER] = "freezer",
-    [CG_BLKIO] = "blkio",     [CG_PIDS] = "pids",	  [CG_HUGETLB] = "hugetlb",
-    [CG_NET_CLS] = "net_cls", [CG_NET_PRIO] = "net_prio", [CG_PERF_EVENT] = "perf_event",
-    [CG_RDMA] = "rdma",	      [CG_MISC] = "misc",
+	[CG_CPU] = "cpu",	  [CG_CPUACCT] = "cpuacct",   [CG_CPUSET] = "cpuset",
+	[CG_MEMORY] = "memory",	  [CG_DEVICES] = "devices",   [CG_FREEZER] = "freezer",
+	[CG_BLKIO] = "blkio",	  [CG_PIDS] = "pids",	      [CG_HUGETLB] = "hugetlb",
+	[CG_NET_CLS] = "net_cls", [CG_NET_PRIO] = "net_prio", [CG_PERF_EVENT] = "perf_event",
+	[CG_RDMA] = "rdma",	  [CG_MISC] = "misc",
 };
 
 static struct cg_layout *layout_cache;
@@ -92,7 +92,7 @@ static void unescape_octal(char *s)
 
 static void layout_add(struct cg_layout *l, const char *mp, bool v2, char *superopts)
 {
-	struct cg_hier h = {.unified = v2};
+	struct cg_hier h = { .unified = v2 };
 	_cleanup_free_ char *opts = NULL;
 	size_t i;
 
@@ -170,7 +170,7 @@ static void layout_finish(struct cg_layout *l)
 			l->unified = (int)i;
 	if (l->unified >= 0) {
 		_cleanup_free_ char *path =
-		    xasprintf("%s/cgroup.controllers", l->hiers[l->unified].mount_point);
+			xasprintf("%s/cgroup.controllers", l->hiers[l->unified].mount_point);
 		_cleanup_free_ char *text = NULL;
 		if (file_read_all(path, 4096, &text, NULL) == 0)
 			for (char *save = NULL, *t = strtok_r(text, " \n", &save); t;
@@ -417,7 +417,7 @@ int cg_read(const struct rt_cgroup *cg, int h, const char *file, char **ret,
 
 void cg_sleep_usec(unsigned usec)
 {
-	struct timespec ts = {.tv_sec = usec / 1000000, .tv_nsec = (long)(usec % 1000000) * 1000};
+	struct timespec ts = { .tv_sec = usec / 1000000, .tv_nsec = (long)(usec % 1000000) * 1000 };
 
 	(void)nanosleep(&ts, NULL);
 }
@@ -503,10 +503,11 @@ static int apply_group(const struct rt_cgroup *cg, enum cg_ctrl c, const struct 
 		return 0;
 	if (h < 0)
 		return berth_error_set(
-		    err, 0, BERTH_ERR_INVALID, "%s: the %s controller is not %s on this host",
-		    field,
-		    c == CG_BLKIO && cg->layout->mode == CGROUP_MODE_V2 ? "io" : cg_ctrl_name(c),
-		    cg->layout->mode == CGROUP_MODE_V2 ? "available" : "mounted");
+			err, 0, BERTH_ERR_INVALID, "%s: the %s controller is not %s on this host",
+			field,
+			c == CG_BLKIO && cg->layout->mode == CGROUP_MODE_V2 ? "io"
+									    : cg_ctrl_name(c),
+			cg->layout->mode == CGROUP_MODE_V2 ? "available" : "mounted");
 	const struct cg_backend *b = cg_backend_of(cg, h);
 	switch (c) {
 	case CG_MEMORY:
@@ -540,9 +541,9 @@ static int apply_group(const struct rt_cgroup *cg, enum cg_ctrl c, const struct 
 int cg_apply(const struct rt_cgroup *cg, const struct rt_resources *res, bool fresh,
 	     struct berth_error **err)
 {
-	static const enum cg_ctrl order[] = {CG_CPUSET,	 CG_MEMORY,   CG_CPU,
-					     CG_PIDS,	 CG_BLKIO,    CG_HUGETLB,
-					     CG_NET_CLS, CG_NET_PRIO, CG_DEVICES};
+	static const enum cg_ctrl order[] = { CG_CPUSET,  CG_MEMORY,   CG_CPU,
+					      CG_PIDS,	  CG_BLKIO,    CG_HUGETLB,
+					      CG_NET_CLS, CG_NET_PRIO, CG_DEVICES };
 	int r;
 
 	if (!res)
@@ -570,7 +571,7 @@ uint32_t cg_unified_wanted(const struct rt_cgroup *cg, const struct rt_resources
 			want |= 1u << c;
 	for (size_t i = 0; res && i < res->n_unified; i++) {
 		_cleanup_free_ char *name =
-		    xstrndup(res->unified[i].key, strcspn(res->unified[i].key, "."));
+			xstrndup(res->unified[i].key, strcspn(res->unified[i].key, "."));
 		int c = ctrl_from_name(name, true);
 		if (c >= 0)
 			want |= 1u << c;

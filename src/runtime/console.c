@@ -72,8 +72,8 @@ int console_connect(const char *path, int *ret_fd, struct berth_error **err)
 				       "console socket path '%s'", path);
 	strcpy(sa.sun_path, path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INVALID, "connect to console socket '%s'",
-				       path);
+		return berth_error_set(err, errno, BERTH_ERR_INVALID,
+				       "connect to console socket '%s'", path);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

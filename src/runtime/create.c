@@ -61,8 +61,8 @@ static int load_config(struct create_job *j, struct berth_error **err)
 				    : xasprintf("%s/config.json", abs);
 	r = file_read_all(path, SPEC_MAX_BYTES, &j->config_text, &j->config_len);
 	if (r == -EFBIG)
-		return berth_error_set(err, EFBIG, BERTH_ERR_INVALID, "'%s' is larger than %u bytes",
-				       path, SPEC_MAX_BYTES);
+		return berth_error_set(err, EFBIG, BERTH_ERR_INVALID,
+				       "'%s' is larger than %u bytes", path, SPEC_MAX_BYTES);
 	if (r < 0)
 		return berth_error_set(err, -r, BERTH_ERR_NOT_FOUND, "read '%s'", path);
 	if ((r = spec_parse(j->config_text, j->config_len, abs, &j->spec, err)) < 0)
@@ -246,7 +246,8 @@ static int spawn_init(struct create_job *j, struct berth_error **err)
 	const char *userns = NULL;
 	bool joined_userns = spec_has_namespace(j->spec, CLONE_NEWUSER, &userns) && userns;
 	/* With a joined user namespace, new namespaces must be made after joining it. */
-	int flags = joined_userns ? 0 : ns_clone_flags(j->spec) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
+	int flags =
+		joined_userns ? 0 : ns_clone_flags(j->spec) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
 	bool in_cgroup = false;
 	pid_t pid = rt_clone((unsigned long)flags, att.unified_fd, &in_cgroup);
 	if (pid < 0) {
@@ -355,10 +356,12 @@ int create_job_run(struct create_job *j, struct berth_error **err)
 		return r;
 	if (j->spec->seccomp) {
 		_cleanup_free_ char *cache = xasprintf("%s/.seccomp-cache", j->ctx->root);
-		if ((r = seccomp_filter_build_cached(j->spec->seccomp, cache, &j->seccomp, err)) < 0)
+		if ((r = seccomp_filter_build_cached(j->spec->seccomp, cache, &j->seccomp, err)) <
+		    0)
 			return r;
 	}
-	log_debug("state dir and seccomp at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
+	log_debug("state dir and seccomp at %llu us",
+		  (unsigned long long)(now_usec_monotonic() - t0));
 	if ((r = make_cgroup(j, err)) < 0)
 		return r;
 	log_debug("cgroup made at %llu us", (unsigned long long)(now_usec_monotonic() - t0));

@@ -24,9 +24,8 @@ static struct rt_process *process_copy(const struct rt_process *p)
 	}
 	c->apparmor_profile = NULL;
 	c->selinux_label = NULL;
-	c->exec_cpu_affinity_initial = p->exec_cpu_affinity_initial
-					       ? xstrdup(p->exec_cpu_affinity_initial)
-					       : NULL;
+	c->exec_cpu_affinity_initial =
+		p->exec_cpu_affinity_initial ? xstrdup(p->exec_cpu_affinity_initial) : NULL;
 	c->exec_cpu_affinity_final =
 		p->exec_cpu_affinity_final ? xstrdup(p->exec_cpu_affinity_final) : NULL;
 	return c;
@@ -103,8 +102,8 @@ static int apply_options(struct rt_process *p, const struct rt_exec_opts *o,
 	for (size_t i = 0; o->caps && o->caps[i]; i++) {
 		int c = spec_cap_from_name(o->caps[i]);
 		if (c < 0)
-			return berth_error_set(err, 0, BERTH_ERR_INVALID, "--cap: unknown capability '%s'",
-					       o->caps[i]);
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "--cap: unknown capability '%s'", o->caps[i]);
 		p->has_caps = true;
 		p->caps.bounding |= 1ULL << c;
 		p->caps.effective |= 1ULL << c;
@@ -128,7 +127,8 @@ int exec_build_process(const struct rt_spec *spec, const struct rt_exec_opts *o,
 		if ((r = file_read_all(o->process_path, SPEC_MAX_BYTES, &text, &len)) < 0)
 			return berth_error_set(err, -r, BERTH_ERR_INVALID, "read '%s'",
 					       o->process_path);
-		if ((r = json_parse_text(text, len, SPEC_MAX_DEPTH, o->process_path, &obj, err)) < 0 ||
+		if ((r = json_parse_text(text, len, SPEC_MAX_DEPTH, o->process_path, &obj, err)) <
+			    0 ||
 		    (r = spec_parse_process(obj, "process", &p, err)) < 0)
 			return r;
 		if (p->apparmor_profile || p->selinux_label)
@@ -171,7 +171,8 @@ int rt_exec(const struct rt_context *ctx, const char *id, const struct rt_exec_o
 		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
 				       "cannot exec in a stopped container");
 	if (status == RT_STATUS_PAUSED)
-		return berth_error_set(err, 0, BERTH_ERR_CONFLICT, "cannot exec in a paused container");
+		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
+				       "cannot exec in a paused container");
 	if ((r = state_load_spec(ctx, id, &spec, err)) < 0 ||
 	    (r = exec_build_process(spec, o, &proc, err)) < 0)
 		return r;

@@ -25,8 +25,8 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-static const int ns_order[] = { CLONE_NEWUSER,	 CLONE_NEWNS,  CLONE_NEWNET, CLONE_NEWIPC,
-				CLONE_NEWUTS,	 CLONE_NEWCGROUP, CLONE_NEWPID, CLONE_NEWTIME };
+static const int ns_order[] = { CLONE_NEWUSER, CLONE_NEWNS,	CLONE_NEWNET, CLONE_NEWIPC,
+				CLONE_NEWUTS,  CLONE_NEWCGROUP, CLONE_NEWPID, CLONE_NEWTIME };
 
 void exec_ns_close(struct exec_ns *ns)
 {
@@ -97,13 +97,13 @@ __attribute__((noreturn)) static void exec_child(struct exec_job *x, int sync_fd
 		(void)close(master);
 		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
 		    dup2(slave, 1) < 0 || dup2(slave, 2) < 0) {
-			(void)berth_error_set(&err, errno, BERTH_ERR_INTERNAL, "set up the terminal");
+			(void)berth_error_set(&err, errno, BERTH_ERR_INTERNAL,
+					      "set up the terminal");
 			goto fail;
 		}
 		if (slave > 2)
 			(void)close(slave);
-	}
-	else if (setsid() < 0) {
+	} else if (setsid() < 0) {
 		(void)berth_error_set(&err, errno, BERTH_ERR_INTERNAL, "setsid");
 		goto fail;
 	}
@@ -141,7 +141,8 @@ static int exec_supervise(pid_t pid, int *ret_status)
 		int status = 0;
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid) {
-			*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			*ret_status =
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 			return 0;
 		}
 	}
@@ -153,7 +154,8 @@ int exec_job_spawn(struct exec_job *x, int *ret_status, struct berth_error **err
 
 	/* pid and time namespaces apply to children: enter them before forking. */
 	for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {
-		if (x->ns.fds[i] < 0 || (x->ns.types[i] != CLONE_NEWPID && x->ns.types[i] != CLONE_NEWTIME))
+		if (x->ns.fds[i] < 0 ||
+		    (x->ns.types[i] != CLONE_NEWPID && x->ns.types[i] != CLONE_NEWTIME))
 			continue;
 		if (setns(x->ns.fds[i], x->ns.types[i]) < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "join %s namespace",
@@ -183,7 +185,8 @@ int exec_job_spawn(struct exec_job *x, int *ret_status, struct berth_error **err
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		(void)sigprocmask(SIG_SETMASK, &old, NULL);
-		return r < 0 && err && *err ? r : berth_error_set(err, -r, BERTH_ERR_INTERNAL, "exec");
+		return r < 0 && err && *err ? r
+					    : berth_error_set(err, -r, BERTH_ERR_INTERNAL, "exec");
 	}
 	/* EOF: exec succeeded and closed the socket; a message: it failed. */
 	if (sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR) {

@@ -18,20 +18,26 @@ static json_object *strv_json(const char *const *v)
 
 int rt_features(FILE *out, struct berth_error **err)
 {
-	static const char *const hooks[] = { "prestart",       "createRuntime", "createContainer",
-					     "startContainer", "poststart",	"poststop",
+	static const char *const hooks[] = { "prestart",
+					     "createRuntime",
+					     "createContainer",
+					     "startContainer",
+					     "poststart",
+					     "poststop",
 					     NULL };
 	static const char *const mount_opts[] = {
-		"async",     "atime",	    "bind",	   "dev",	  "diratime",  "dirsync",
-		"exec",	     "lazytime",    "mand",	   "noatime",	  "nodev",     "nodiratime",
-		"noexec",    "nolazytime",  "nomand",	   "norelatime",  "nostrictatime", "nosuid",
-		"nosymfollow", "private",   "rbind",	   "relatime",	  "remount",   "ro",
-		"rprivate",  "rro",	    "rshared",	   "rslave",	  "runbindable", "rw",
-		"shared",    "silent",	    "loud",	   "slave",	  "strictatime", "suid",
-		"symfollow", "sync",	    "tmpcopyup",   "unbindable",  NULL
+		"async",      "atime",	       "bind",	   "dev",	  "diratime",
+		"dirsync",    "exec",	       "lazytime", "mand",	  "noatime",
+		"nodev",      "nodiratime",    "noexec",   "nolazytime",  "nomand",
+		"norelatime", "nostrictatime", "nosuid",   "nosymfollow", "private",
+		"rbind",      "relatime",      "remount",  "ro",	  "rprivate",
+		"rro",	      "rshared",       "rslave",   "runbindable", "rw",
+		"shared",     "silent",	       "loud",	   "slave",	  "strictatime",
+		"suid",	      "symfollow",     "sync",	   "tmpcopyup",	  "unbindable",
+		NULL
 	};
-	static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network",
-						  "pid",    "time", "user",  "uts",	NULL };
+	static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network", "pid",
+						  "time",   "user", "uts",   NULL };
 	_cleanup_json_ json_object *o = json_object_new_object();
 	json_object *lx = json_object_new_object(), *cg = json_object_new_object(),
 		    *sc = json_object_new_object(), *caps = json_object_new_array();
@@ -79,7 +85,8 @@ static const char example_spec[] =
 	"\"process\":{\"terminal\":true,\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],"
 	"\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\","
 	"\"TERM=xterm\"],\"cwd\":\"/\","
-	"\"capabilities\":{\"bounding\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"],"
+	"\"capabilities\":{\"bounding\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]"
+	","
 	"\"effective\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"],"
 	"\"permitted\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]},"
 	"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"
@@ -120,8 +127,8 @@ static void make_rootless(json_object *o)
 	json_object_object_get_ex(o, "linux", &lx);
 	json_object_object_del(lx, "resources");
 	ns = json_object_new_array();
-	for (const char *const *t = (const char *const[]){ "pid", "ipc", "uts", "mount", "user",
-							  NULL };
+	for (const char *const *t =
+		     (const char *const[]){ "pid", "ipc", "uts", "mount", "user", NULL };
 	     *t; t++) {
 		json_object *n = json_object_new_object();
 		json_object_object_add(n, "type", json_object_new_string(*t));
@@ -132,9 +139,10 @@ static void make_rootless(json_object *o)
 	     k++) {
 		json_object *arr = json_object_new_array(), *m = json_object_new_object();
 		json_object_object_add(m, "containerID", json_object_new_int(0));
-		json_object_object_add(
-			m, "hostID",
-			json_object_new_int64(strcmp(*k, "uidMappings") == 0 ? getuid() : getgid()));
+		json_object_object_add(m, "hostID",
+				       json_object_new_int64(strcmp(*k, "uidMappings") == 0
+								     ? getuid()
+								     : getgid()));
 		json_object_object_add(m, "size", json_object_new_int(1));
 		json_object_array_add(arr, m);
 		json_object_object_add(lx, *k, arr);
@@ -148,18 +156,18 @@ static void make_rootless(json_object *o)
 		if (strcmp(dest, "/sys/fs/cgroup") == 0)
 			continue;
 		if (strcmp(dest, "/sys") == 0) {
-			(void)snprintf(buf, sizeof(buf),
-				       "{\"destination\":\"/sys\",\"type\":\"none\",\"source\":\"/sys\","
-				       "\"options\":[\"rbind\",\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}");
+			(void)snprintf(
+				buf, sizeof(buf),
+				"{\"destination\":\"/sys\",\"type\":\"none\",\"source\":\"/sys\","
+				"\"options\":[\"rbind\",\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}");
 			json_object_array_add(keep, json_tokener_parse(buf));
 			continue;
 		}
 		if (strcmp(dest, "/dev/pts") == 0) {
 			json_object *opts = json_object_new_array();
-			for (const char *const *op = (const char *const[]){ "nosuid", "noexec",
-									   "newinstance",
-									   "ptmxmode=0666",
-									   "mode=0620", NULL };
+			for (const char *const *op =
+				     (const char *const[]){ "nosuid", "noexec", "newinstance",
+							    "ptmxmode=0666", "mode=0620", NULL };
 			     *op; op++)
 				json_object_array_add(opts, json_object_new_string(*op));
 			json_object_object_add(m, "options", opts);
@@ -177,12 +185,12 @@ int rt_spec_write(const char *dir, bool rootless, struct berth_error **err)
 	if (!o)
 		return berth_error_set(err, 0, BERTH_ERR_INTERNAL, "example config does not parse");
 	if (access(path, F_OK) == 0)
-		return berth_error_set(err, EEXIST, BERTH_ERR_CONFLICT, "File %s exists. Remove it first",
-				       path);
+		return berth_error_set(err, EEXIST, BERTH_ERR_CONFLICT,
+				       "File %s exists. Remove it first", path);
 	if (rootless)
 		make_rootless(o);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	_cleanup_free_ char *with_nl = xasprintf("%s\n", text);
 	int r = file_write_atomic(path, with_nl, strlen(with_nl), 0666 & ~0022);
 	if (r < 0)

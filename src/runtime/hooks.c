@@ -40,7 +40,8 @@ __attribute__((noreturn)) static void hook_exec(const struct rt_hook *h, int in_
 static int hook_wait(pid_t pid, int pidfd, int out_fd, int timeout_s, char *out, size_t *out_len,
 		     int *ret_status)
 {
-	uint64_t deadline = timeout_s > 0 ? now_usec_monotonic() + (uint64_t)timeout_s * 1000000 : 0;
+	uint64_t deadline =
+		timeout_s > 0 ? now_usec_monotonic() + (uint64_t)timeout_s * 1000000 : 0;
 	bool out_open = true;
 
 	for (;;) {
@@ -138,11 +139,13 @@ static int hook_run_one(const struct rt_hook *h, const char *state_json, char *o
 	if (r < 0)
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "wait for hook '%s'", h->path);
 	if (WIFSIGNALED(status))
-		return berth_error_set(err, 0, BERTH_ERR_INTERNAL, "hook '%s' killed by signal %d%s%s",
-				       h->path, WTERMSIG(status), *out_len ? ": " : "", out);
+		return berth_error_set(err, 0, BERTH_ERR_INTERNAL,
+				       "hook '%s' killed by signal %d%s%s", h->path,
+				       WTERMSIG(status), *out_len ? ": " : "", out);
 	if (WEXITSTATUS(status) != 0)
-		return berth_error_set(err, 0, BERTH_ERR_INTERNAL, "hook '%s' exited with status %d%s%s",
-				       h->path, WEXITSTATUS(status), *out_len ? ": " : "", out);
+		return berth_error_set(err, 0, BERTH_ERR_INTERNAL,
+				       "hook '%s' exited with status %d%s%s", h->path,
+				       WEXITSTATUS(status), *out_len ? ": " : "", out);
 	return 0;
 }
 

@@ -113,9 +113,10 @@ static int init_namespaces(struct init_args *a, struct berth_error **err)
 	if (spec_has_namespace(spec, CLONE_NEWUSER, NULL)) {
 		/* Become root of the user namespace (the parent wrote the maps of a new one). */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-			return berth_error_set(err, errno, BERTH_ERR_INVALID,
-					       "linux.uidMappings: become root in the user namespace "
-					       "(is uid 0 mapped?)");
+			return berth_error_set(
+				err, errno, BERTH_ERR_INVALID,
+				"linux.uidMappings: become root in the user namespace "
+				"(is uid 0 mapped?)");
 	}
 	if (spec_has_namespace(spec, CLONE_NEWCGROUP, &path) && !path &&
 	    unshare(CLONE_NEWCGROUP) < 0)
@@ -159,7 +160,8 @@ static int init_parent_hooks(struct init_args *a, struct berth_error **err)
 	struct sync_msg m;
 	int r;
 
-	if (a->spec->hooks[RT_HOOK_PRESTART].n == 0 && a->spec->hooks[RT_HOOK_CREATE_RUNTIME].n == 0)
+	if (a->spec->hooks[RT_HOOK_PRESTART].n == 0 &&
+	    a->spec->hooks[RT_HOOK_CREATE_RUNTIME].n == 0)
 		return 0;
 	if ((r = sync_send(a->sync_fd, SYNC_HOOKS_REQ, 0, NULL)) < 0)
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "ask for hooks");
@@ -205,7 +207,8 @@ static int init_console(struct init_args *a, struct berth_error **err)
 	if (setsid() < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "setsid");
 	if (ioctl(s, TIOCSCTTY, 0) < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "set the controlling terminal");
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
+				       "set the controlling terminal");
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(s, fd) < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "dup the terminal");

@@ -31,7 +31,8 @@ int ns_join_paths(const struct rt_spec *spec, int except_types, struct berth_err
 
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
 		const char *path = NULL;
-		if ((order[k] & except_types) || !spec_has_namespace(spec, order[k], &path) || !path)
+		if ((order[k] & except_types) || !spec_has_namespace(spec, order[k], &path) ||
+		    !path)
 			continue;
 		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
@@ -53,7 +54,8 @@ static int write_map(pid_t pid, const char *file, const struct rt_idmap *m, size
 	_cleanup_free_ char *text = xstrdup("");
 
 	for (size_t i = 0; i < n; i++) {
-		char *t = xasprintf("%s%u %u %u\n", text, m[i].container_id, m[i].host_id, m[i].size);
+		char *t =
+			xasprintf("%s%u %u %u\n", text, m[i].container_id, m[i].host_id, m[i].size);
 		free(text);
 		text = t;
 	}

@@ -83,8 +83,7 @@ static int destroy(const struct rt_context *ctx, const struct rt_state *st,
 			(void)hooks_run(spec, RT_HOOK_POSTSTOP, json, NULL);
 		}
 	}
-	if (cgroup_from_path(st->cgroup_path, &cg, NULL) == 0 &&
-	    (r = cgroup_destroy(cg, err)) < 0)
+	if (cgroup_from_path(st->cgroup_path, &cg, NULL) == 0 && (r = cgroup_destroy(cg, err)) < 0)
 		return r;
 	if ((r = rm_rf(dir)) < 0)
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "remove '%s'", dir);
@@ -251,7 +250,8 @@ int rt_list(const struct rt_context *ctx, bool json, bool quiet, FILE *out,
 			json_object_object_add(o, "ociVersion", json_object_new_string("1.2.0"));
 			json_object_object_add(o, "id", json_object_new_string(st->id));
 			json_object_object_add(o, "pid", json_object_new_int(pid));
-			json_object_object_add(o, "status", json_object_new_string(rt_status_name(s)));
+			json_object_object_add(o, "status",
+					       json_object_new_string(rt_status_name(s)));
 			json_object_object_add(o, "bundle", json_object_new_string(st->bundle));
 			json_object_object_add(o, "rootfs", json_object_new_string(st->rootfs));
 			json_object_object_add(o, "created", json_object_new_string(st->created));

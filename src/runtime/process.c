@@ -35,13 +35,15 @@ static int apply_rlimits(const struct rt_process *p, struct berth_error **err)
 		if (setrlimit(rl->resource, &want) == 0)
 			continue;
 		int e = errno;
-		if (e == EPERM && getrlimit(rl->resource, &cur) == 0 && want.rlim_max > cur.rlim_max)
-			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "process.rlimits[%zu]: cannot raise the hard limit of "
-					       "%s to %llu above %llu: this needs CAP_SYS_RESOURCE, "
-					       "which the runtime does not have",
-					       i, rl->name, (unsigned long long)rl->hard,
-					       (unsigned long long)cur.rlim_max);
+		if (e == EPERM && getrlimit(rl->resource, &cur) == 0 &&
+		    want.rlim_max > cur.rlim_max)
+			return berth_error_set(
+				err, 0, BERTH_ERR_INVALID,
+				"process.rlimits[%zu]: cannot raise the hard limit of "
+				"%s to %llu above %llu: this needs CAP_SYS_RESOURCE, "
+				"which the runtime does not have",
+				i, rl->name, (unsigned long long)rl->hard,
+				(unsigned long long)cur.rlim_max);
 		return berth_error_set(err, e, BERTH_ERR_INVALID, "process.rlimits[%zu]: set %s", i,
 				       rl->name);
 	}
@@ -60,8 +62,9 @@ static int apply_cpu_affinity(const char *list, const char *field, struct berth_
 		int lo, hi;
 		if (dash)
 			*dash = '\0';
-		if (str_to_int(tok, &lo) < 0 || (dash ? str_to_int(dash + 1, &hi) : (hi = lo, 0)) < 0 ||
-		    lo < 0 || hi < lo || hi >= CPU_SETSIZE)
+		if (str_to_int(tok, &lo) < 0 ||
+		    (dash ? str_to_int(dash + 1, &hi) : (hi = lo, 0)) < 0 || lo < 0 || hi < lo ||
+		    hi >= CPU_SETSIZE)
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
 					       "%s: '%s' is not a list of CPUs like 0-3,5", field,
 					       list);
@@ -106,8 +109,8 @@ static int enter_cwd(const struct rt_process *p, struct berth_error **err)
 
 	if (chdir(p->cwd) < 0) {
 		if (errno != ENOENT || mkdir_p(p->cwd, 0755) < 0 || chdir(p->cwd) < 0)
-			return berth_error_set(err, errno, BERTH_ERR_INVALID, "process.cwd: enter '%s'",
-					       p->cwd);
+			return berth_error_set(err, errno, BERTH_ERR_INVALID,
+					       "process.cwd: enter '%s'", p->cwd);
 	}
 	/* A working directory outside the root (a leaked descriptor's directory, the
 	 * CVE-2024-21626 class) has no path from "/": getcwd fails or says unreachable. */
@@ -197,8 +200,9 @@ int process_find_exe(const struct rt_process *p, char **ret, struct berth_error 
 		if (!is_executable(name))
 			return berth_error_set(err, 0, BERTH_ERR_NOT_FOUND,
 					       "exec: \"%s\": stat %s: %s", name, name,
-					       access(name, F_OK) == 0 ? "permission denied"
-								       : "no such file or directory");
+					       access(name, F_OK) == 0
+						       ? "permission denied"
+						       : "no such file or directory");
 		*ret = xstrdup(name);
 		return 0;
 	}

@@ -45,10 +45,12 @@ int rt_device_rules_with_defaults(const struct rt_spec *spec, struct rt_resource
 						      .major = default_devices[i].major,
 						      .minor = default_devices[i].minor,
 						      .access = "rwm" };
-	rules[k++] = (struct rt_device_rule){ .allow = true, .type = 'c', .major = 136, .minor = -1,
-					      .access = "rwm" };
-	rules[k++] = (struct rt_device_rule){ .allow = true, .type = 'c', .major = 5, .minor = 2,
-					      .access = "rwm" };
+	rules[k++] = (struct rt_device_rule){
+		.allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rwm"
+	};
+	rules[k++] = (struct rt_device_rule){
+		.allow = true, .type = 'c', .major = 5, .minor = 2, .access = "rwm"
+	};
 	for (size_t i = 0; i < spec->n_devices; i++) {
 		const struct rt_device *d = &spec->devices[i];
 		if (d->type == 'p')
@@ -81,7 +83,8 @@ static int make_node(int rootfd, const struct rt_device *d, bool bind, struct be
 	if (bind) {
 		int f = openat(dfd, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (f < 0)
-			return berth_error_set(err, errno, BERTH_ERR_INVALID, "create '%s'", d->path);
+			return berth_error_set(err, errno, BERTH_ERR_INVALID, "create '%s'",
+					       d->path);
 		char target[32];
 		fd_proc_path(f, target);
 		int r = mount(d->path, target, NULL, MS_BIND, NULL);
@@ -128,7 +131,7 @@ int rootfs_setup_devices(const struct rt_spec *spec, int rootfd, struct berth_er
 		return r;
 
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "fd" },    { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd", "fd" },	 { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "pts/ptmx", "ptmx" },
 	};

@@ -24,9 +24,8 @@ int rootfs_mask_paths(const struct rt_spec *spec, struct berth_error **err)
 			return berth_error_set(err, fd < 0 ? -fd : errno, BERTH_ERR_INVALID,
 					       "linux.maskedPaths[%zu]: open '%s'", i, p);
 		fd_proc_path(fd, target);
-		int r = S_ISDIR(st.st_mode)
-				? mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL)
-				: mount("/dev/null", target, NULL, MS_BIND, NULL);
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL)
+					    : mount("/dev/null", target, NULL, MS_BIND, NULL);
 		if (r < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INVALID,
 					       "linux.maskedPaths[%zu]: mask '%s'", i, p);
@@ -58,8 +57,8 @@ int rootfs_readonly_paths(const struct rt_spec *spec, struct berth_error **err)
 		fd_proc_path(mfd, target);
 		if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked, NULL) < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INVALID,
-					       "linux.readonlyPaths[%zu]: remount '%s' read-only", i,
-					       p);
+					       "linux.readonlyPaths[%zu]: remount '%s' read-only",
+					       i, p);
 	}
 	return 0;
 }
@@ -112,10 +111,12 @@ int rootfs_copy_tree(int src_dirfd, int dst_dirfd, struct berth_error **err)
 			if (mkdirat(dst_dirfd, de->d_name, st.st_mode & 07777) < 0)
 				return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "mkdir '%s'",
 						       de->d_name);
-			_cleanup_close_ int s = openat(src_dirfd, de->d_name,
-						       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_close_ int t = openat(dst_dirfd, de->d_name,
-						       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int s =
+				openat(src_dirfd, de->d_name,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int t =
+				openat(dst_dirfd, de->d_name,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (s < 0 || t < 0)
 				return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open '%s'",
 						       de->d_name);
@@ -125,12 +126,12 @@ int rootfs_copy_tree(int src_dirfd, int dst_dirfd, struct berth_error **err)
 			char target[4096];
 			ssize_t n = readlinkat(src_dirfd, de->d_name, target, sizeof(target) - 1);
 			if (n < 0)
-				return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "readlink '%s'",
-						       de->d_name);
+				return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
+						       "readlink '%s'", de->d_name);
 			target[n] = '\0';
 			if (symlinkat(target, dst_dirfd, de->d_name) < 0)
-				return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "symlink '%s'",
-						       de->d_name);
+				return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
+						       "symlink '%s'", de->d_name);
 		} else if (S_ISREG(st.st_mode)) {
 			if ((r = copy_file(src_dirfd, dst_dirfd, de->d_name, &st)) < 0)
 				return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "copy '%s'",

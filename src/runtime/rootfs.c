@@ -42,10 +42,16 @@ unsigned long rootfs_locked_flags(int fd)
  * (lxcfs and similar), as runc allows. */
 static bool proc_dest_allowed(const char *dest)
 {
-	static const char *const ok[] = { "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",
-					  "/proc/stat",	   "/proc/swaps",     "/proc/uptime",
-					  "/proc/loadavg", "/proc/slabinfo",
-					  "/proc/sys/kernel/ns_last_pid", NULL };
+	static const char *const ok[] = { "/proc/cpuinfo",
+					  "/proc/diskstats",
+					  "/proc/meminfo",
+					  "/proc/stat",
+					  "/proc/swaps",
+					  "/proc/uptime",
+					  "/proc/loadavg",
+					  "/proc/slabinfo",
+					  "/proc/sys/kernel/ns_last_pid",
+					  NULL };
 	if (!str_has_prefix(dest, "/proc/"))
 		return true;
 	return strv_contains((char *const *)ok, dest);
@@ -65,10 +71,12 @@ static int make_target(int rootfd, const char *dest, bool is_dir, struct berth_e
 	if (fd >= 0)
 		return fd;
 	if (fd != -ENOENT)
-		return berth_error_set(err, -fd, BERTH_ERR_INVALID, "resolve '%s' in the root", dest);
+		return berth_error_set(err, -fd, BERTH_ERR_INVALID, "resolve '%s' in the root",
+				       dest);
 	_cleanup_close_ int dirfd = mkdirat_p_in_root(rootfd, dir, 0755);
 	if (dirfd < 0)
-		return berth_error_set(err, -dirfd, BERTH_ERR_INVALID, "create '%s' in the root", dir);
+		return berth_error_set(err, -dirfd, BERTH_ERR_INVALID, "create '%s' in the root",
+				       dir);
 	_cleanup_close_ int real_dir = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (real_dir < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INVALID, "open '%s'", dir);
@@ -84,7 +92,8 @@ static int make_target(int rootfd, const char *dest, bool is_dir, struct berth_e
 	}
 	fd = openat_in_root(rootfd, dest, O_PATH, 0);
 	if (fd < 0)
-		return berth_error_set(err, -fd, BERTH_ERR_INVALID, "resolve '%s' in the root", dest);
+		return berth_error_set(err, -fd, BERTH_ERR_INVALID, "resolve '%s' in the root",
+				       dest);
 	return fd;
 }
 
@@ -97,8 +106,8 @@ static int remount_flags(const char *target, int fd, const struct rt_mount *m, b
 	if (!(want & ~locked) && !m->clear_flags && !(want & MS_RDONLY))
 		return 0;
 	if (mount(NULL, target, NULL, MS_REMOUNT | (bind ? MS_BIND : 0) | want | locked, NULL) < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INVALID, "remount '%s' with its options",
-				       m->destination);
+		return berth_error_set(err, errno, BERTH_ERR_INVALID,
+				       "remount '%s' with its options", m->destination);
 	return 0;
 }
 
@@ -175,15 +184,15 @@ static int mount_fs(const struct rt_spec *spec, int rootfd, const struct rt_moun
 		int e = errno;
 		/* Without its own network (or ipc) namespace in a user namespace the kernel
 		 * refuses sysfs (mqueue): show the host's, read-only, as runc does. */
-		const char *fallback = strcmp(m->type, "sysfs") == 0    ? "/sys"
+		const char *fallback = strcmp(m->type, "sysfs") == 0	? "/sys"
 				       : strcmp(m->type, "mqueue") == 0 ? "/dev/mqueue"
 									: NULL;
 		if (e != EPERM || !fallback ||
 		    mount(fallback, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (flags & ~MS_RDONLY),
-			  NULL) < 0)
-			return berth_error_set(err, e, BERTH_ERR_INVALID, "mount %s on '%s'", m->type,
-					       m->destination);
+		    mount(NULL, target, NULL,
+			  MS_BIND | MS_REMOUNT | MS_RDONLY | (flags & ~MS_RDONLY), NULL) < 0)
+			return berth_error_set(err, e, BERTH_ERR_INVALID, "mount %s on '%s'",
+					       m->type, m->destination);
 	}
 	if (olddir >= 0) {
 		_cleanup_close_ int newdir =
@@ -236,7 +245,8 @@ static char *mount_point_of(const char *path)
 
 int rootfs_prepare(const struct rt_spec *spec, const char *cgroup_path, struct berth_error **err)
 {
-	unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
+	unsigned long prop =
+		spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
 	int r;
 
 	if (!spec_has_namespace(spec, CLONE_NEWNS, NULL))
@@ -278,7 +288,8 @@ int rootfs_pivot(const struct rt_spec *spec, bool no_pivot, struct berth_error *
 	if (no_pivot) {
 		if (mount(spec->root_path, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "move the root");
-		return chdir("/") < 0 ? berth_error_set(err, errno, BERTH_ERR_INTERNAL, "chdir /") : 0;
+		return chdir("/") < 0 ? berth_error_set(err, errno, BERTH_ERR_INTERNAL, "chdir /")
+				      : 0;
 	}
 	/* pivot_root(".", "."): the old root ends up on top of the new one, where it
 	 * can be detached without a directory to hold it. Afterwards "." is made to

@@ -20,9 +20,10 @@ static int recv_fd(int sock)
 {
 	char buf[64], cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)
-	};
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
 	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
 		return -errno;
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -93,7 +94,8 @@ static int supervise(pid_t pid, int pidfd, int master, int *ret_status)
 			int status = 0;
 			if (waitpid(pid, &status, 0) < 0)
 				return -errno;
-			*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			*ret_status =
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 			return 0;
 		}
 	}

@@ -13,10 +13,10 @@
 struct rt_seccomp_filter;
 struct cgroup_attach;
 
-#define RT_STATE_FILE "state.json"
+#define RT_STATE_FILE  "state.json"
 #define RT_CONFIG_FILE "config.json"
-#define RT_EXEC_FIFO "exec.fifo"
-#define RT_ID_MAX 1024
+#define RT_EXEC_FIFO   "exec.fifo"
+#define RT_ID_MAX      1024
 
 enum rt_status {
 	RT_STATUS_CREATING,
@@ -35,8 +35,8 @@ struct rt_state {
 	char *bundle;
 	char *rootfs;
 	char *cgroup_path;
-	char *created;       /* RFC 3339 */
-	bool own_pidns;      /* false: kill and delete must reach every process of the cgroup */
+	char *created;	/* RFC 3339 */
+	bool own_pidns; /* false: kill and delete must reach every process of the cgroup */
 	struct rt_kv *annotations;
 	size_t n_annotations;
 };
@@ -66,44 +66,25 @@ uint64_t proc_start_time(pid_t pid);
 int hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *state_json,
 	      struct berth_error **err);
 
-/* Parent <-> container init messages over a SOCK_SEQPACKET socketpair. */
-enum sync_type {
-	SYNC_PID,           /* first stage -> parent: the init's pid (joined user namespace) */
-	SYNC_GO,            /* parent -> init: maps written, cgroup joined */
-	SYNC_HOOKS_REQ,     /* init -> parent: run prestart and createRuntime hooks now */
-	SYNC_HOOKS_DONE,    /* parent -> init */
-	SYNC_READY,         /* init -> parent: waiting for start */
-	SYNC_ERROR,         /* either way: text follows */
-	SYNC_TYPE_MAX,
-};
-
-struct sync_msg {
-	uint32_t type;
-	int32_t errnum;
-	char text[4000];
-};
-
-int sync_send(int fd, enum sync_type type, int errnum, const char *text);
-/* Receive one message; -EPIPE when the peer is gone. */
-int sync_recv(int fd, struct sync_msg *m);
+#include "sync-internal.h"
 
 /* What the container init needs besides the spec. */
 struct init_args {
 	const struct rt_spec *spec;
 	const char *id;
 	int sync_fd;
-	int fifo_fd;             /* exec.fifo opened O_RDWR */
-	int console_fd;          /* connected console socket, or -1 */
-	const char *cgroup_path; /* for cgroup mounts */
+	int fifo_fd;			    /* exec.fifo opened O_RDWR */
+	int console_fd;			    /* connected console socket, or -1 */
+	const char *cgroup_path;	    /* for cgroup mounts */
 	const struct cgroup_attach *attach; /* v1 "tasks" files to join first */
 	int log_fd;
 	int preserve_fds;
 	bool no_pivot;
 	bool no_new_keyring;
-	int notify_sock;         /* connected seccomp listener, or -1 */
-	bool joined_userns;      /* two stages: join it, unshare the rest, fork the init */
+	int notify_sock;    /* connected seccomp listener, or -1 */
+	bool joined_userns; /* two stages: join it, unshare the rest, fork the init */
 	struct rt_seccomp_filter *seccomp; /* built before clone */
-	char *state_json;        /* for createContainer/startContainer hooks */
+	char *state_json;		   /* for createContainer/startContainer hooks */
 };
 
 /* The container init, in the child after clone: never returns. */

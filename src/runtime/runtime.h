@@ -20,31 +20,31 @@
 #define RT_DEFAULT_ROOT "/run/berth-runtime"
 
 struct rt_context {
-	const char *root;     /* state root directory */
-	bool systemd_cgroup;  /* --systemd-cgroup: refused with a clear error when used */
-	int log_fd;           /* --log target, -1 for stderr; handed to the init for late errors */
+	const char *root;    /* state root directory */
+	bool systemd_cgroup; /* --systemd-cgroup: refused with a clear error when used */
+	int log_fd;	     /* --log target, -1 for stderr; handed to the init for late errors */
 };
 
 struct rt_create_opts {
-	const char *bundle;         /* default "." */
-	const char *config_path;    /* NULL: <bundle>/config.json */
+	const char *bundle;	 /* default "." */
+	const char *config_path; /* NULL: <bundle>/config.json */
 	const char *pid_file;
 	const char *console_socket; /* unix socket to receive the pty master */
 	bool no_pivot;
 	bool no_new_keyring;
-	int preserve_fds;           /* fds 3 .. 3+n-1 are passed to the container */
-	bool detach;                /* run: return once started */
-	bool keep;                  /* run: do not delete after exit */
+	int preserve_fds; /* fds 3 .. 3+n-1 are passed to the container */
+	bool detach;	  /* run: return once started */
+	bool keep;	  /* run: do not delete after exit */
 };
 
 struct rt_exec_opts {
-	const char *process_path;   /* --process FILE: a whole OCI process object */
-	char **args;                /* inline args (used when process_path is NULL) */
-	char **env;                 /* --env, appended to the container's env */
+	const char *process_path; /* --process FILE: a whole OCI process object */
+	char **args;		  /* inline args (used when process_path is NULL) */
+	char **env;		  /* --env, appended to the container's env */
 	const char *cwd;
-	const char *user;           /* "uid[:gid]" */
-	char **additional_gids;     /* --additional-gids */
-	char **caps;                /* --cap, added */
+	const char *user;	/* "uid[:gid]" */
+	char **additional_gids; /* --additional-gids */
+	char **caps;		/* --cap, added */
 	bool tty;
 	bool detach;
 	bool no_new_privs;

@@ -45,7 +45,6 @@ int seccomp_notify_send(const char *listener_path, int notify_fd, const char *st
  * listener's path is still reachable (before pivot_root) and sends once the
  * filter is loaded. */
 int seccomp_notify_connect(const char *listener_path, struct berth_error **err);
-int seccomp_notify_send_on(int sk, int notify_fd, const char *state_json,
-			   struct berth_error **err);
+int seccomp_notify_send_on(int sk, int notify_fd, const char *state_json, struct berth_error **err);
 
 #endif

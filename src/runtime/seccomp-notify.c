@@ -13,7 +13,7 @@
 
 int seccomp_notify_connect(const char *listener_path, struct berth_error **err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -EBADF;
 	size_t len = strlen(listener_path);
 
@@ -37,13 +37,13 @@ static int send_with_fd(int sk, int fd, const char *data, size_t len)
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
-	} control = {0};
-	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	} control = { 0 };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
 	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = control.buf,
-	    .msg_controllen = sizeof(control.buf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
 	};
 	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
 	ssize_t n;
@@ -87,8 +87,7 @@ int seccomp_notify_send(const char *listener_path, int notify_fd, const char *st
 	return 0;
 }
 
-int seccomp_notify_send_on(int sk, int notify_fd, const char *state_json,
-			   struct berth_error **err)
+int seccomp_notify_send_on(int sk, int notify_fd, const char *state_json, struct berth_error **err)
 {
 	int r = send_with_fd(sk, notify_fd, state_json, strlen(state_json));
 

@@ -37,28 +37,29 @@ struct rt_seccomp_filter {
 	bool needs_notify;
 };
 
-const char *const seccomp_action_names[] = {"SCMP_ACT_KILL",	     "SCMP_ACT_KILL_THREAD",
-					    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP",
-					    "SCMP_ACT_ERRNO",	     "SCMP_ACT_TRACE",
-					    "SCMP_ACT_ALLOW",	     "SCMP_ACT_LOG",
-					    "SCMP_ACT_NOTIFY",	     NULL};
+const char *const seccomp_action_names[] = { "SCMP_ACT_KILL",	      "SCMP_ACT_KILL_THREAD",
+					     "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP",
+					     "SCMP_ACT_ERRNO",	      "SCMP_ACT_TRACE",
+					     "SCMP_ACT_ALLOW",	      "SCMP_ACT_LOG",
+					     "SCMP_ACT_NOTIFY",	      NULL };
 
-const char *const seccomp_op_names[] = {"SCMP_CMP_NE",	      "SCMP_CMP_LT", "SCMP_CMP_LE",
-					"SCMP_CMP_EQ",	      "SCMP_CMP_GE", "SCMP_CMP_GT",
-					"SCMP_CMP_MASKED_EQ", NULL};
+const char *const seccomp_op_names[] = { "SCMP_CMP_NE",	       "SCMP_CMP_LT", "SCMP_CMP_LE",
+					 "SCMP_CMP_EQ",	       "SCMP_CMP_GE", "SCMP_CMP_GT",
+					 "SCMP_CMP_MASKED_EQ", NULL };
 
 /* The architectures this libseccomp knows; the token comes from
  * seccomp_arch_resolve_name() on the lowercased suffix. */
 const char *const seccomp_arch_names[] = {
-    "SCMP_ARCH_X86",	 "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",		"SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",	"SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",	 "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",	 "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",	"SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",	 "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",	NULL};
+	"SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",	    "SCMP_ARCH_ARM",
+	"SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",	   "SCMP_ARCH_MIPS64",	    "SCMP_ARCH_MIPS64N32",
+	"SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+	"SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",	    "SCMP_ARCH_S390X",
+	"SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",	    NULL
+};
 
-const char *const seccomp_flag_names[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-					  "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-					  "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL};
+const char *const seccomp_flag_names[] = { "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+					   "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+					   "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL };
 
 static bool names_contain(const char *const *names, const char *s)
 {
@@ -166,8 +167,8 @@ static int rule_check(const struct rt_seccomp_rule *rule, size_t i, struct berth
 		const struct rt_seccomp_arg *a = &rule->args[k];
 		if (a->index >= MAX_RULE_ARGS || a->op < SCMP_CMP_NE || a->op > SCMP_CMP_MASKED_EQ)
 			return berth_error_set(
-			    err, 0, BERTH_ERR_INVALID,
-			    SECCOMP_PATH ".syscalls[%zu].args[%zu]: bad comparison", i, k);
+				err, 0, BERTH_ERR_INVALID,
+				SECCOMP_PATH ".syscalls[%zu].args[%zu]: bad comparison", i, k);
 	}
 	return 0;
 }
@@ -200,7 +201,7 @@ static int collect_syscalls(const struct rt_seccomp *sc, struct syscall_entry **
 				cap = cap ? cap * 2 : 256;
 				v = xrealloc(v, cap * sizeof(*v));
 			}
-			v[n++] = (struct syscall_entry){nr, (uint32_t)i, (uint32_t)k};
+			v[n++] = (struct syscall_entry){ nr, (uint32_t)i, (uint32_t)k };
 		}
 	}
 	*ret = TAKE_PTR(v);
@@ -248,10 +249,10 @@ static int add_syscall(scmp_filter_ctx ctx, const struct rt_seccomp *sc,
 
 	for (size_t k = 0; k < rule->n_args; k++)
 		cmp[k] = (struct scmp_arg_cmp){
-		    .arg = rule->args[k].index,
-		    .op = (enum scmp_compare)rule->args[k].op,
-		    .datum_a = rule->args[k].value,
-		    .datum_b = rule->args[k].value_two,
+			.arg = rule->args[k].index,
+			.op = (enum scmp_compare)rule->args[k].op,
+			.datum_a = rule->args[k].value,
+			.datum_b = rule->args[k].value_two,
 		};
 	if (!args_repeat_index(rule))
 		r = seccomp_rule_add_array(ctx, rule->action, e->nr, (unsigned)rule->n_args, cmp);
@@ -380,7 +381,7 @@ static void key_put_strv(struct key_buf *k, char *const *v)
 static char *cache_key(const struct rt_seccomp *sc, size_t *ret_len)
 {
 	const struct scmp_version *v = seccomp_version();
-	struct key_buf kb = {NULL, 0, 0};
+	struct key_buf kb = { NULL, 0, 0 };
 
 	key_put_u64(&kb, CACHE_FORMAT);
 	key_put_u64(&kb, (uint64_t)v->major << 32 | v->minor << 16 | v->micro);
@@ -396,7 +397,7 @@ static char *cache_key(const struct rt_seccomp *sc, size_t *ret_len)
 		key_put_u64(&kb, rule->n_args);
 		for (size_t k = 0; k < rule->n_args; k++) {
 			key_put_u64(&kb, (uint64_t)rule->args[k].index << 32 |
-					     (uint32_t)rule->args[k].op);
+						 (uint32_t)rule->args[k].op);
 			key_put_u64(&kb, rule->args[k].value);
 			key_put_u64(&kb, rule->args[k].value_two);
 		}
@@ -439,9 +440,10 @@ static int cache_lookup(const char *path, const char *key, size_t key_len,
 static void cache_store(const char *dir, const char *path, const char *key, size_t key_len,
 			const struct rt_seccomp_filter *f)
 {
-	struct cache_header h = {
-	    .format = CACHE_FORMAT, .key_len = (uint32_t)key_len, .n_insns = (uint32_t)f->n_insns};
-	struct key_buf k = {NULL, 0, 0};
+	struct cache_header h = { .format = CACHE_FORMAT,
+				  .key_len = (uint32_t)key_len,
+				  .n_insns = (uint32_t)f->n_insns };
+	struct key_buf k = { NULL, 0, 0 };
 	_cleanup_free_ char *buf = NULL;
 	int r;
 
@@ -493,7 +495,7 @@ int seccomp_filter_build(const struct rt_seccomp *sc, struct rt_seccomp_filter *
 
 int seccomp_filter_load(struct rt_seccomp_filter *f, int *ret_notify_fd, struct berth_error **err)
 {
-	struct sock_fprog prog = {.len = (unsigned short)f->n_insns, .filter = f->insns};
+	struct sock_fprog prog = { .len = (unsigned short)f->n_insns, .filter = f->insns };
 	long r;
 
 	/* With NEW_LISTENER the kernel returns the listener, O_CLOEXEC. */

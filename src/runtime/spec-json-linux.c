@@ -243,8 +243,8 @@ int spec_parse_linux(json_object *lx, struct rt_spec *spec, struct berth_error *
 		return r;
 	if ((r = json_get_object(lx, "linux", "sysctl", false, &o, err)) < 0)
 		return r;
-	if (o && (r = spec_parse_kv_object(o, "linux.sysctl", &spec->sysctl, &spec->n_sysctl, err)) <
-			 0)
+	if (o &&
+	    (r = spec_parse_kv_object(o, "linux.sysctl", &spec->sysctl, &spec->n_sysctl, err)) < 0)
 		return r;
 	o = NULL;
 	if ((r = json_get_object(lx, "linux", "resources", false, &o, err)) < 0)

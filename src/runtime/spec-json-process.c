@@ -49,8 +49,8 @@ static int parse_user(json_object *proc, const char *path, struct rt_user *u,
 		for (size_t i = 0; i < n; i++) {
 			int64_t v;
 			_cleanup_free_ char *ip = json_path_index(gp, i);
-			if ((r = json_value_int64(json_object_array_get_idx(gids, i), ip, &v, err)) <
-			    0)
+			if ((r = json_value_int64(json_object_array_get_idx(gids, i), ip, &v,
+						  err)) < 0)
 				return r;
 			if (v < 0 || v > UINT32_MAX)
 				return invalid(err, ip, NULL, "expected a group id");
@@ -75,8 +75,8 @@ static int parse_cap_set(json_object *caps, const char *path, const char *key, u
 		int c = spec_cap_from_name(names[i]);
 		if (c < 0) {
 			_cleanup_free_ char *ip = json_path_index(kp, i);
-			return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: unknown capability '%s'",
-					       ip, names[i]);
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "%s: unknown capability '%s'", ip, names[i]);
 		}
 		if (c > spec_cap_last()) {
 			/* Like runc: a capability this kernel lacks cannot be granted; say so. */
@@ -139,14 +139,15 @@ static int parse_rlimits(json_object *proc, const char *path, struct rt_process 
 		rl->name = xstrdup(type);
 		rl->resource = spec_rlimit_from_name(type);
 		if (rl->resource < 0)
-			return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s.type: unknown rlimit '%s'",
-					       ip, type);
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "%s.type: unknown rlimit '%s'", ip, type);
 		if (rl->soft > rl->hard)
 			return invalid(err, ip, NULL, "soft limit is above the hard limit");
 		for (size_t j = 0; j < i; j++)
 			if (p->rlimits[j].resource == rl->resource)
 				return berth_error_set(err, 0, BERTH_ERR_INVALID,
-						       "%s.type: rlimit '%s' given twice", ip, type);
+						       "%s.type: rlimit '%s' given twice", ip,
+						       type);
 	}
 	return 0;
 }
@@ -171,8 +172,8 @@ static int parse_io_priority(json_object *proc, const char *path, struct rt_proc
 	else if (strcmp(cls, "IOPRIO_CLASS_IDLE") == 0)
 		p->io_priority_class = IOPRIO_CLASS_IDLE;
 	else
-		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s.class: unknown class '%s'", ip,
-				       cls);
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s.class: unknown class '%s'",
+				       ip, cls);
 	if (p->io_priority < 0 || p->io_priority > 7)
 		return invalid(err, ip, "priority", "must be between 0 and 7");
 	p->has_io_priority = true;
@@ -186,9 +187,12 @@ static int parse_scheduler(json_object *proc, const char *path, struct rt_proces
 		const char *name;
 		int policy;
 	} policies[] = {
-		{ "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO },
-		{ "SCHED_RR", SCHED_RR },	{ "SCHED_BATCH", SCHED_BATCH },
-		{ "SCHED_ISO", 4 },		{ "SCHED_IDLE", SCHED_IDLE },
+		{ "SCHED_OTHER", SCHED_OTHER },
+		{ "SCHED_FIFO", SCHED_FIFO },
+		{ "SCHED_RR", SCHED_RR },
+		{ "SCHED_BATCH", SCHED_BATCH },
+		{ "SCHED_ISO", 4 },
+		{ "SCHED_IDLE", SCHED_IDLE },
 		{ "SCHED_DEADLINE", SCHED_DEADLINE },
 	};
 	json_object *o = NULL;
@@ -215,8 +219,8 @@ static int parse_scheduler(json_object *proc, const char *path, struct rt_proces
 		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s.policy: unknown policy '%s'",
 				       sp, pol);
 	static const char *const flag_names[] = {
-		"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",	 "SCHED_FLAG_DL_OVERRUN",
-		"SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS",	 "SCHED_FLAG_UTIL_CLAMP_MIN",
+		"SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",     "SCHED_FLAG_DL_OVERRUN",
+		"SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
 		"SCHED_FLAG_UTIL_CLAMP_MAX",
 	};
 	for (size_t i = 0; flags && flags[i]; i++) {
@@ -306,7 +310,8 @@ int spec_parse_process(json_object *obj, const char *path, struct rt_process **r
 	    (r = json_get_str(obj, path, "cwd", true, &cwd, err)) < 0)
 		return r;
 	if (cmdline)
-		return invalid(err, path, "commandLine", "is a Windows field, not supported on Linux");
+		return invalid(err, path, "commandLine",
+			       "is a Windows field, not supported on Linux");
 	if (!p->args || !p->args[0])
 		return invalid(err, path, "args", "must name a program to run");
 	if (cwd[0] != '/')

@@ -194,8 +194,8 @@ static int parse_blkio(json_object *res, const char *path, struct rt_resources *
 			return invalid(err, ip, "expected an object");
 		if ((r = parse_major_minor(e, ip, &w->major, &w->minor, err)) < 0 ||
 		    (r = parse_u16(e, ip, "weight", &w->has_weight, &w->weight, err)) < 0 ||
-		    (r = parse_u16(e, ip, "leafWeight", &w->has_leaf_weight, &w->leaf_weight, err)) <
-			    0)
+		    (r = parse_u16(e, ip, "leafWeight", &w->has_leaf_weight, &w->leaf_weight,
+				   err)) < 0)
 			return r;
 		r_->n_weight_devices = i + 1;
 	}
@@ -240,7 +240,8 @@ static int parse_device_rules(json_object *res, const char *path, struct rt_reso
 			access = "rwm";
 		if (strlen(access) > 3 || strspn(access, "rwm") != strlen(access))
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "%s.access: '%s' is not a subset of rwm", ip, access);
+					       "%s.access: '%s' is not a subset of rwm", ip,
+					       access);
 		(void)snprintf(d->access, sizeof(d->access), "%s", access);
 		r_->n_device_rules = i + 1;
 	}
@@ -265,8 +266,8 @@ static int parse_hugepages(json_object *res, const char *path, struct rt_resourc
 		if (!o || !json_object_is_type(o, json_type_object))
 			return invalid(err, ip, "expected an object");
 		if ((r = json_get_str(o, ip, "pageSize", true, &ps, err)) < 0 ||
-		    (r = json_get_uint64(o, ip, "limit", true, &r_->hugepage_limits[i].limit, err)) <
-			    0)
+		    (r = json_get_uint64(o, ip, "limit", true, &r_->hugepage_limits[i].limit,
+					 err)) < 0)
 			return r;
 		if (strspn(ps, "0123456789") == 0 || strspn(ps, "0123456789KMGB") != strlen(ps))
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,

@@ -117,9 +117,9 @@ static int parse_rule(json_object *o, const char *path, struct rt_seccomp *sc,
 				       path);
 	if (has_errno && strcmp(action, "SCMP_ACT_ERRNO") != 0 &&
 	    strcmp(action, "SCMP_ACT_TRACE") != 0)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "%s.errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE",
-				       path);
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"%s.errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE", path);
 	if (parse_action(action, has_errno, errno_ret, &sr->action) < 0)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s.action: unknown action '%s'",
 				       path, action);
@@ -168,13 +168,13 @@ int spec_parse_seccomp(json_object *obj, const char *path, struct rt_seccomp **r
 		_cleanup_free_ char *sp = json_path_key(path, "syscalls");
 		_cleanup_free_ char *ip = json_path_index(sp, i);
 		sc->n_rules = i + 1;
-		if ((r = parse_rule(json_object_array_get_idx(arr, i), ip, sc, &sc->rules[i], err)) <
-		    0)
+		if ((r = parse_rule(json_object_array_get_idx(arr, i), ip, sc, &sc->rules[i],
+				    err)) < 0)
 			return r;
 	}
 	if (sc->needs_notify && !sc->listener_path)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "%s.listenerPath: required when an action is SCMP_ACT_NOTIFY",
-				       path);
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"%s.listenerPath: required when an action is SCMP_ACT_NOTIFY", path);
 	return 0;
 }

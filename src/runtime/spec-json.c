@@ -26,8 +26,7 @@ int spec_parse_kv_object(json_object *obj, const char *path, struct rt_kv **ret,
 	size_t n = 0, cap = (size_t)json_object_object_length(obj);
 	struct rt_kv *kv = xcalloc(cap + 1, sizeof(*kv));
 
-	json_object_object_foreach(obj, key, val)
-	{
+	json_object_object_foreach (obj, key, val) {
 		if (!json_object_is_type(val, json_type_string)) {
 			for (size_t i = 0; i < n; i++) {
 				free(kv[i].key);
@@ -55,30 +54,44 @@ struct mount_opt {
 };
 
 static const struct mount_opt mount_opts[] = {
-	{ "ro", false, MS_RDONLY },	    { "rw", true, MS_RDONLY },
-	{ "nosuid", false, MS_NOSUID },	    { "suid", true, MS_NOSUID },
-	{ "nodev", false, MS_NODEV },	    { "dev", true, MS_NODEV },
-	{ "noexec", false, MS_NOEXEC },	    { "exec", true, MS_NOEXEC },
-	{ "sync", false, MS_SYNCHRONOUS },  { "async", true, MS_SYNCHRONOUS },
-	{ "dirsync", false, MS_DIRSYNC },   { "remount", false, MS_REMOUNT },
-	{ "mand", false, MS_MANDLOCK },	    { "nomand", true, MS_MANDLOCK },
-	{ "noatime", false, MS_NOATIME },   { "atime", true, MS_NOATIME },
-	{ "nodiratime", false, MS_NODIRATIME }, { "diratime", true, MS_NODIRATIME },
-	{ "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME },
-	{ "strictatime", false, MS_STRICTATIME }, { "nostrictatime", true, MS_STRICTATIME },
-	{ "lazytime", false, MS_LAZYTIME }, { "nolazytime", true, MS_LAZYTIME },
-	{ "silent", false, MS_SILENT },	    { "loud", true, MS_SILENT },
-	{ "nosymfollow", false, MS_NOSYMFOLLOW }, { "symfollow", true, MS_NOSYMFOLLOW },
+	{ "ro", false, MS_RDONLY },
+	{ "rw", true, MS_RDONLY },
+	{ "nosuid", false, MS_NOSUID },
+	{ "suid", true, MS_NOSUID },
+	{ "nodev", false, MS_NODEV },
+	{ "dev", true, MS_NODEV },
+	{ "noexec", false, MS_NOEXEC },
+	{ "exec", true, MS_NOEXEC },
+	{ "sync", false, MS_SYNCHRONOUS },
+	{ "async", true, MS_SYNCHRONOUS },
+	{ "dirsync", false, MS_DIRSYNC },
+	{ "remount", false, MS_REMOUNT },
+	{ "mand", false, MS_MANDLOCK },
+	{ "nomand", true, MS_MANDLOCK },
+	{ "noatime", false, MS_NOATIME },
+	{ "atime", true, MS_NOATIME },
+	{ "nodiratime", false, MS_NODIRATIME },
+	{ "diratime", true, MS_NODIRATIME },
+	{ "relatime", false, MS_RELATIME },
+	{ "norelatime", true, MS_RELATIME },
+	{ "strictatime", false, MS_STRICTATIME },
+	{ "nostrictatime", true, MS_STRICTATIME },
+	{ "lazytime", false, MS_LAZYTIME },
+	{ "nolazytime", true, MS_LAZYTIME },
+	{ "silent", false, MS_SILENT },
+	{ "loud", true, MS_SILENT },
+	{ "nosymfollow", false, MS_NOSYMFOLLOW },
+	{ "symfollow", true, MS_NOSYMFOLLOW },
 };
 
 static const struct {
 	const char *name;
 	unsigned long flags;
 } propagation_opts[] = {
-	{ "private", MS_PRIVATE },	     { "rprivate", MS_PRIVATE | MS_REC },
-	{ "shared", MS_SHARED },	     { "rshared", MS_SHARED | MS_REC },
-	{ "slave", MS_SLAVE },		     { "rslave", MS_SLAVE | MS_REC },
-	{ "unbindable", MS_UNBINDABLE },     { "runbindable", MS_UNBINDABLE | MS_REC },
+	{ "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
+	{ "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
+	{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
+	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
 int spec_propagation_from_name(const char *name, unsigned long *ret)
@@ -139,8 +152,9 @@ static int parse_mount_option(struct rt_mount *m, const char *opt, const char *p
 		m->has_idmap = true;
 		return 0;
 	}
-	if (str_has_prefix(opt, "r") && (strcmp(opt, "rnosuid") == 0 || strcmp(opt, "rnodev") == 0 ||
-					 strcmp(opt, "rnoexec") == 0 || strcmp(opt, "rnoatime") == 0)) {
+	if (str_has_prefix(opt, "r") &&
+	    (strcmp(opt, "rnosuid") == 0 || strcmp(opt, "rnodev") == 0 ||
+	     strcmp(opt, "rnoexec") == 0 || strcmp(opt, "rnoatime") == 0)) {
 		/* Recursive attributes: applied with mount_setattr on the whole tree. */
 		return parse_mount_option(m, opt + 1, path, err);
 	}
@@ -191,7 +205,8 @@ static int parse_mount(json_object *obj, const char *path, struct rt_mount *m,
 	if (m->has_idmap) {
 		_cleanup_free_ char *p = json_path_key(path, "options");
 		return berth_error_set(err, EOPNOTSUPP, BERTH_ERR_INVALID,
-				       "%s: idmapped mounts are not supported by berth-runtime yet", p);
+				       "%s: idmapped mounts are not supported by berth-runtime yet",
+				       p);
 	}
 	if (m->kind == RT_MOUNT_FS && str_is_empty(m->type)) {
 		_cleanup_free_ char *p = json_path_key(path, "type");
@@ -212,7 +227,8 @@ static int parse_mounts(json_object *root, struct rt_spec *spec, struct berth_er
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *p = json_path_index("mounts", i);
 		spec->n_mounts = i + 1;
-		if ((r = parse_mount(json_object_array_get_idx(arr, i), p, &spec->mounts[i], err)) < 0)
+		if ((r = parse_mount(json_object_array_get_idx(arr, i), p, &spec->mounts[i], err)) <
+		    0)
 			return r;
 	}
 	return 0;
@@ -258,8 +274,8 @@ static int parse_hook(json_object *obj, const char *path, struct rt_hook *h,
 	}
 	if (hpath[0] != '/') {
 		_cleanup_free_ char *p = json_path_key(path, "path");
-		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s: '%s' is not an absolute path",
-				       p, hpath);
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "%s: '%s' is not an absolute path", p, hpath);
 	}
 	h->path = xstrdup(hpath);
 	return 0;
@@ -268,8 +284,12 @@ static int parse_hook(json_object *obj, const char *path, struct rt_hook *h,
 static int parse_hooks(json_object *root, struct rt_spec *spec, struct berth_error **err)
 {
 	json_object *hooks = NULL;
-	static const char *const allowed[] = { "prestart",	"createRuntime", "createContainer",
-					       "startContainer", "poststart",	 "poststop",
+	static const char *const allowed[] = { "prestart",
+					       "createRuntime",
+					       "createContainer",
+					       "startContainer",
+					       "poststart",
+					       "poststop",
 					       NULL };
 	int r = json_get_object(root, "", "hooks", false, &hooks, err);
 
@@ -290,8 +310,8 @@ static int parse_hooks(json_object *root, struct rt_spec *spec, struct berth_err
 			_cleanup_free_ char *kp = json_path_key("hooks", hook_keys[k]);
 			_cleanup_free_ char *p = json_path_index(kp, i);
 			l->n = i + 1;
-			if ((r = parse_hook(json_object_array_get_idx(arr, i), p, &l->hooks[i], err)) <
-			    0)
+			if ((r = parse_hook(json_object_array_get_idx(arr, i), p, &l->hooks[i],
+					    err)) < 0)
 				return r;
 		}
 	}
@@ -368,12 +388,13 @@ int spec_parse(const char *text, size_t len, const char *bundle, struct rt_spec 
 		return r;
 	if (obj && (r = spec_parse_linux(obj, spec, err)) < 0)
 		return r;
-	for (const char *const *k = (const char *const[]){ "solaris", "windows", "vm", "zos", NULL };
+	for (const char *const *k =
+		     (const char *const[]){ "solaris", "windows", "vm", "zos", NULL };
 	     *k; k++) {
 		if (json_object_object_get_ex(root, *k, NULL))
-			return berth_error_set(err, EOPNOTSUPP, BERTH_ERR_INVALID,
-					       "%s: this platform's section is not supported on Linux",
-					       *k);
+			return berth_error_set(
+				err, EOPNOTSUPP, BERTH_ERR_INVALID,
+				"%s: this platform's section is not supported on Linux", *k);
 	}
 	if ((r = spec_validate(spec, err)) < 0)
 		return r;
@@ -396,7 +417,8 @@ int spec_load(const char *bundle, const char *config_path, struct rt_spec **ret,
 	r = file_read_all(path, SPEC_MAX_BYTES, &text, &len);
 	if (r == -EFBIG)
 		return berth_error_set(err, EFBIG, BERTH_ERR_INVALID,
-				       "'%s' is larger than the %u bytes allowed", path, SPEC_MAX_BYTES);
+				       "'%s' is larger than the %u bytes allowed", path,
+				       SPEC_MAX_BYTES);
 	if (r < 0)
 		return berth_error_set(err, -r, BERTH_ERR_NOT_FOUND, "read '%s'", path);
 	return spec_parse(text, len, abs_bundle, ret, err);

@@ -25,41 +25,46 @@ static bool ns_is_private(const struct rt_spec *spec, int type)
 /* A sysctl may only be set in a namespace the container does not share with the host. */
 static int validate_sysctl(const struct rt_spec *spec, struct berth_error **err)
 {
-	static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-						"kernel.sem",	 "kernel.shmall", "kernel.shmmax",
-						"kernel.shmmni", "kernel.shm_rmid_forced", NULL };
+	static const char *const ipc_keys[] = {
+		"kernel.msgmax", "kernel.msgmnb",	   "kernel.msgmni",
+		"kernel.sem",	 "kernel.shmall",	   "kernel.shmmax",
+		"kernel.shmmni", "kernel.shm_rmid_forced", NULL
+	};
 
 	for (size_t i = 0; i < spec->n_sysctl; i++) {
 		const char *k = spec->sysctl[i].key;
 		if (strstr(k, "..") || strchr(k, '\n') || k[0] == '/' || k[0] == '.')
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
 					       "linux.sysctl.%s: not a sysctl name", k);
-		bool ipc = strv_contains((char *const *)ipc_keys, k) || str_has_prefix(k, "fs.mqueue.");
+		bool ipc = strv_contains((char *const *)ipc_keys, k) ||
+			   str_has_prefix(k, "fs.mqueue.");
 		if (ipc) {
 			if (!ns_is_private(spec, CLONE_NEWIPC))
-				return berth_error_set(err, 0, BERTH_ERR_INVALID,
-						       "linux.sysctl.%s: requires a private ipc namespace",
-						       k);
+				return berth_error_set(
+					err, 0, BERTH_ERR_INVALID,
+					"linux.sysctl.%s: requires a private ipc namespace", k);
 			continue;
 		}
 		if (str_has_prefix(k, "net.")) {
 			if (!ns_is_private(spec, CLONE_NEWNET))
-				return berth_error_set(
-					err, 0, BERTH_ERR_INVALID,
-					"linux.sysctl.%s: not allowed in the host's network namespace",
-					k);
+				return berth_error_set(err, 0, BERTH_ERR_INVALID,
+						       "linux.sysctl.%s: not allowed in the host's "
+						       "network namespace",
+						       k);
 			continue;
 		}
 		if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0) {
 			if (!ns_is_private(spec, CLONE_NEWUTS))
 				return berth_error_set(err, 0, BERTH_ERR_INVALID,
-						       "linux.sysctl.%s: requires a uts namespace", k);
+						       "linux.sysctl.%s: requires a uts namespace",
+						       k);
 			continue;
 		}
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "linux.sysctl.%s: not a namespaced sysctl; it would change the "
-				       "host",
-				       k);
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"linux.sysctl.%s: not a namespaced sysctl; it would change the "
+			"host",
+			k);
 	}
 	return 0;
 }
@@ -103,10 +108,11 @@ static int validate_process(const struct rt_process *p, struct berth_error **err
 				       "kernel ('%s' cannot be applied)",
 				       p->apparmor_profile);
 	if (p->selinux_label)
-		return berth_error_set(err, EOPNOTSUPP, BERTH_ERR_INVALID,
-				       "process.selinuxLabel: SELinux is not available on this kernel "
-				       "('%s' cannot be applied)",
-				       p->selinux_label);
+		return berth_error_set(
+			err, EOPNOTSUPP, BERTH_ERR_INVALID,
+			"process.selinuxLabel: SELinux is not available on this kernel "
+			"('%s' cannot be applied)",
+			p->selinux_label);
 	if (p->has_caps && (p->caps.ambient & ~(p->caps.permitted & p->caps.inheritable)))
 		log_warn("process.capabilities.ambient: capabilities not both permitted and "
 			 "inheritable cannot be ambient, ignoring them");

@@ -42,12 +42,14 @@ int start_let_go(const struct rt_context *ctx, const struct rt_state *st, struct
 		return berth_error_set(err, errno, BERTH_ERR_CONFLICT,
 				       "container '%s' is already being started", st->id);
 	if (write(wfd, "", 1) != 1)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "release the container init");
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
+				       "release the container init");
 	(void)close(TAKE_FD(wfd));
 
 	/* The init holds the fifo open until its exec closes it: wait for hang-up. */
 	for (;;) {
-		struct pollfd p[2] = { { .fd = rfd, .events = 0 }, { .fd = pidfd, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = rfd, .events = 0 },
+				       { .fd = pidfd, .events = POLLIN } };
 		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -140,7 +140,7 @@ int state_load(const struct rt_context *ctx, const char *id, struct rt_state **r
 #define GET_STR(key, field)                                                                        \
 	do {                                                                                       \
 		str = NULL;                                                                        \
-		if ((r = json_get_str(o, RT_STATE_FILE, key, true, &str, err)) < 0)                 \
+		if ((r = json_get_str(o, RT_STATE_FILE, key, true, &str, err)) < 0)                \
 			return r;                                                                  \
 		s->field = xstrdup(str);                                                           \
 	} while (0)
@@ -156,10 +156,9 @@ int state_load(const struct rt_context *ctx, const char *id, struct rt_state **r
 		return r;
 	s->pid = (pid_t)pid;
 	if (ann) {
-		s->annotations = xcalloc((size_t)json_object_object_length(ann) + 1,
-					 sizeof(struct rt_kv));
-		json_object_object_foreach(ann, k, v)
-		{
+		s->annotations =
+			xcalloc((size_t)json_object_object_length(ann) + 1, sizeof(struct rt_kv));
+		json_object_object_foreach (ann, k, v) {
 			s->annotations[s->n_annotations].key = xstrdup(k);
 			s->annotations[s->n_annotations].value = xstrdup(json_object_get_string(v));
 			s->n_annotations++;

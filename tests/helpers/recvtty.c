@@ -40,7 +40,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	if (recvmsg(conn, &msg, 0) < 0) {
 		perror("recvtty: recvmsg");

@@ -32,7 +32,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	ssize_t n = recvmsg(conn, &msg, 0);
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);

@@ -22,13 +22,13 @@ static int tap_n_tests;
 	__attribute__((constructor)) static void tap_register_##name(void)                         \
 	{                                                                                          \
 		if (tap_n_tests < TAP_MAX_TESTS)                                                   \
-			tap_tests[tap_n_tests++] = (struct tap_test){ #name, test_##name };         \
+			tap_tests[tap_n_tests++] = (struct tap_test){ #name, test_##name };        \
 	}                                                                                          \
 	static void test_##name(int *tap_failed)
 
 #define TAP_FAIL(...)                                                                              \
 	do {                                                                                       \
-		printf("# %s:%d: ", __FILE__, __LINE__);                                          \
+		printf("# %s:%d: ", __FILE__, __LINE__);                                           \
 		printf(__VA_ARGS__);                                                               \
 		printf("\n");                                                                      \
 		*tap_failed = 1;                                                                   \

@@ -94,7 +94,7 @@ static uint64_t all_caps(void)
 static int child_bounding(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_caps caps = {.bounding = BIT(CAP_KILL) | BIT(CAP_CHOWN)};
+	struct rt_caps caps = { .bounding = BIT(CAP_KILL) | BIT(CAP_CHOWN) };
 	uint64_t bnd = 0;
 
 	CHILD_CHECK(caps_apply_bounding(&caps, &err) == 0);
@@ -112,7 +112,7 @@ TEST(bounding_set)
 static int child_bounding_keeps_all(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_caps caps = {.bounding = UINT64_MAX};
+	struct rt_caps caps = { .bounding = UINT64_MAX };
 	uint64_t before = 0, after = 0;
 
 	CHILD_CHECK(status_caps("CapBnd", &before));
@@ -130,15 +130,16 @@ TEST(bounding_set_with_everything_drops_nothing)
 static int child_user_and_sets(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	gid_t gids[] = {1001, 1002};
+	gid_t gids[] = { 1001, 1002 };
 	struct rt_user user = {
-	    .uid = 1000, .gid = 1000, .additional_gids = gids, .n_additional_gids = 2};
+		.uid = 1000, .gid = 1000, .additional_gids = gids, .n_additional_gids = 2
+	};
 	const uint64_t set = BIT(CAP_KILL) | BIT(CAP_CHOWN) | BIT(CAP_NET_BIND_SERVICE);
-	struct rt_caps caps = {.bounding = set | BIT(CAP_SETPCAP),
-			       .effective = set,
-			       .permitted = set,
-			       .inheritable = set,
-			       .ambient = BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SYS_ADMIN)};
+	struct rt_caps caps = { .bounding = set | BIT(CAP_SETPCAP),
+				.effective = set,
+				.permitted = set,
+				.inheritable = set,
+				.ambient = BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SYS_ADMIN) };
 	uint64_t prm_before = 0, v = 0;
 
 	CHILD_CHECK(caps_apply_bounding(&caps, &err) == 0);
@@ -168,8 +169,8 @@ TEST(user_then_capability_sets)
 static int child_root_sets(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_caps caps = {.effective = BIT(CAP_KILL),
-			       .permitted = BIT(CAP_KILL) | BIT(CAP_CHOWN)};
+	struct rt_caps caps = { .effective = BIT(CAP_KILL),
+				.permitted = BIT(CAP_KILL) | BIT(CAP_CHOWN) };
 	uint64_t v = 0;
 
 	CHILD_CHECK(caps_apply_sets(&caps, &err) == 0);
@@ -192,8 +193,8 @@ TEST(sets_as_root)
 static int child_effective_not_permitted(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_caps caps = {.effective = BIT(CAP_KILL) | BIT(CAP_CHOWN),
-			       .permitted = BIT(CAP_KILL)};
+	struct rt_caps caps = { .effective = BIT(CAP_KILL) | BIT(CAP_CHOWN),
+				.permitted = BIT(CAP_KILL) };
 
 	CHILD_CHECK(caps_apply_sets(&caps, &err) == -EPERM);
 	CHILD_CHECK(strcmp(err->msg, "process.capabilities.effective: CAP_CHOWN is not in the "
@@ -209,8 +210,8 @@ TEST(effective_outside_permitted_names_the_set)
 static int child_raise_permitted(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_caps small = {.permitted = BIT(CAP_KILL)};
-	struct rt_caps more = {.permitted = BIT(CAP_KILL) | BIT(CAP_CHOWN)};
+	struct rt_caps small = { .permitted = BIT(CAP_KILL) };
+	struct rt_caps more = { .permitted = BIT(CAP_KILL) | BIT(CAP_CHOWN) };
 
 	CHILD_CHECK(caps_apply_sets(&small, &err) == 0);
 	CHILD_CHECK(caps_apply_sets(&more, &err) == -EPERM);
@@ -226,8 +227,8 @@ TEST(raising_permitted_names_the_set)
 static int child_setresuid_error(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_user user = {.uid = 1000, .gid = 1000};
-	struct rt_caps none = {0};
+	struct rt_user user = { .uid = 1000, .gid = 1000 };
+	struct rt_caps none = { 0 };
 
 	CHILD_CHECK(caps_set_user(&user, true, &err) == 0);
 	CHILD_CHECK(caps_apply_sets(&none, &err) == 0);
@@ -248,8 +249,10 @@ TEST(setresuid_error_names_the_field)
 TEST(setgroups_denied_with_additional_gids)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	gid_t gids[] = {5};
-	struct rt_user user = {.uid = 0, .gid = 0, .additional_gids = gids, .n_additional_gids = 1};
+	gid_t gids[] = { 5 };
+	struct rt_user user = {
+		.uid = 0, .gid = 0, .additional_gids = gids, .n_additional_gids = 1
+	};
 
 	/* Refused before any credential changes, so it is safe in this process. */
 	ASSERT_EQ(caps_set_user(&user, false, &err), -EINVAL);
@@ -260,7 +263,7 @@ TEST(setgroups_denied_with_additional_gids)
 static int child_user_without_setgroups(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_user user = {.uid = 1000, .gid = 1000};
+	struct rt_user user = { .uid = 1000, .gid = 1000 };
 
 	CHILD_CHECK(caps_set_user(&user, false, &err) == 0);
 	CHILD_CHECK(status_is("Uid", "1000\t1000\t1000\t1000"));
@@ -276,9 +279,9 @@ TEST(user_without_setgroups)
 static int child_inheritable_outside_bounding(void)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_caps caps = {.bounding = BIT(CAP_KILL),
-			       .permitted = BIT(CAP_KILL) | BIT(CAP_CHOWN),
-			       .inheritable = BIT(CAP_CHOWN)};
+	struct rt_caps caps = { .bounding = BIT(CAP_KILL),
+				.permitted = BIT(CAP_KILL) | BIT(CAP_CHOWN),
+				.inheritable = BIT(CAP_CHOWN) };
 
 	CHILD_CHECK(caps_apply_bounding(&caps, &err) == 0);
 	CHILD_CHECK(caps_apply_sets(&caps, &err) == -EPERM);

@@ -32,7 +32,7 @@ static volatile uint64_t *counter; /* shared with the spinning children */
 
 static void cleanup(void)
 {
-	const char *paths[] = {base, base_v2};
+	const char *paths[] = { base, base_v2 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		_cleanup_(cgroup_freep) struct rt_cgroup *cg = NULL;
@@ -241,10 +241,10 @@ static int devices_check(void)
 }
 
 static const struct rt_device_rule test_rules[] = {
-    {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"},
-    {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm"},
-    {.allow = true, .type = 'c', .major = 1, .minor = 5, .access = "r"},
-    {.allow = true, .type = 'a', .major = 136, .minor = -1, .access = "rw"},
+	{ .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
+	{ .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm" },
+	{ .allow = true, .type = 'c', .major = 1, .minor = 5, .access = "r" },
+	{ .allow = true, .type = 'a', .major = 136, .minor = -1, .access = "rw" },
 };
 
 static void check_v1_files(int *tap_failed, const char *path)
@@ -283,38 +283,38 @@ TEST(v1_lifecycle)
 	_cleanup_free_ char *path = xasprintf("%s/c1", base);
 	_cleanup_free_ char *v = NULL;
 	_cleanup_free_ pid_t *pids = NULL;
-	struct rt_hugepage_limit hp = {.page_size = (char *)"2MB", .limit = 4 * 2 * MB};
+	struct rt_hugepage_limit hp = { .page_size = (char *)"2MB", .limit = 4 * 2 * MB };
 	struct rt_resources res = {
-	    .has_memory_limit = true,
-	    .memory_limit = 64 * MB,
-	    .has_memory_swap = true,
-	    .memory_swap = 128 * MB,
-	    .has_memory_reservation = true,
-	    .memory_reservation = 32 * MB,
-	    .has_memory_swappiness = true,
-	    .memory_swappiness = 10,
-	    .has_kernel_memory = true,
-	    .kernel_memory = 64 * MB,
-	    .has_pids_limit = true,
-	    .pids_limit = 50,
-	    .has_cpu_shares = true,
-	    .cpu_shares = 512,
-	    .has_cpu_quota = true,
-	    .cpu_quota = 50000,
-	    .has_cpu_period = true,
-	    .cpu_period = 100000,
-	    .cpus = (char *)"0",
-	    .mems = (char *)"0",
-	    .device_rules = (struct rt_device_rule *)test_rules,
-	    .n_device_rules = ARRAY_SIZE(test_rules),
+		.has_memory_limit = true,
+		.memory_limit = 64 * MB,
+		.has_memory_swap = true,
+		.memory_swap = 128 * MB,
+		.has_memory_reservation = true,
+		.memory_reservation = 32 * MB,
+		.has_memory_swappiness = true,
+		.memory_swappiness = 10,
+		.has_kernel_memory = true,
+		.kernel_memory = 64 * MB,
+		.has_pids_limit = true,
+		.pids_limit = 50,
+		.has_cpu_shares = true,
+		.cpu_shares = 512,
+		.has_cpu_quota = true,
+		.cpu_quota = 50000,
+		.has_cpu_period = true,
+		.cpu_period = 100000,
+		.cpus = (char *)"0",
+		.mems = (char *)"0",
+		.device_rules = (struct rt_device_rule *)test_rules,
+		.n_device_rules = ARRAY_SIZE(test_rules),
 	};
-	const char *hiers[] = {"cpu",	  "cpuacct", "cpuset", "memory",      "devices",
-			       "freezer", "blkio",   "pids",   "name=systemd"};
+	const char *hiers[] = { "cpu",	   "cpuacct", "cpuset", "memory",      "devices",
+				"freezer", "blkio",   "pids",	"name=systemd" };
 	bool frozen = true;
 	size_t n = 0;
 	int go = -1, status = 0;
 
-	if (cgroup_mode_detect(&(enum cgroup_mode){0}, NULL) < 0 || !has_hier("memory")) {
+	if (cgroup_mode_detect(&(enum cgroup_mode){ 0 }, NULL) < 0 || !has_hier("memory")) {
 		printf("# no v1 memory hierarchy, skipped\n");
 		return;
 	}
@@ -410,10 +410,10 @@ TEST(v1_update_memory)
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_free_ char *path = xasprintf("%s/update", base);
 	_cleanup_free_ char *v = NULL;
-	struct rt_resources res = {.has_memory_limit = true,
-				   .memory_limit = 64 * MB,
-				   .has_memory_swap = true,
-				   .memory_swap = 128 * MB};
+	struct rt_resources res = { .has_memory_limit = true,
+				    .memory_limit = 64 * MB,
+				    .has_memory_swap = true,
+				    .memory_swap = 128 * MB };
 
 	if (!has_hier("memory"))
 		return;
@@ -460,31 +460,32 @@ TEST(errors)
 	_cleanup_(cgroup_freep) struct rt_cgroup *cg = NULL;
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_free_ char *msg = NULL;
-	struct rt_kv kv = {.key = (char *)"memory.max", .value = (char *)"1000000"};
+	struct rt_kv kv = { .key = (char *)"memory.max", .value = (char *)"1000000" };
 	bool frozen = true;
 
 	if (!has_hier("net_cls")) {
-		struct rt_resources r = {.has_net_class_id = true, .net_class_id = 0x100001};
+		struct rt_resources r = { .has_net_class_id = true, .net_class_id = 0x100001 };
 		expect_create_error(tap_failed, "netcls", &r,
 				    "linux.resources.network.classID: the net_cls controller is "
 				    "not mounted on this host");
 	}
 	if (has_hier("cpuset")) {
-		struct rt_resources r = {
-		    .has_memory_limit = true, .memory_limit = 64 * MB, .cpus = (char *)"99"};
+		struct rt_resources r = { .has_memory_limit = true,
+					  .memory_limit = 64 * MB,
+					  .cpus = (char *)"99" };
 		_cleanup_free_ char *mp = mount_of("cpuset");
 		msg = xasprintf("write 'cpuset.cpus' = '99' in '%s%s/cpus': ", mp, base);
 		expect_create_error(tap_failed, "cpus", &r, msg);
 	}
 	if (has_hier("memory")) {
-		struct rt_resources r = {.has_memory_limit = true,
-					 .memory_limit = 64 * MB,
-					 .has_memory_swap = true,
-					 .memory_swap = 32 * MB};
+		struct rt_resources r = { .has_memory_limit = true,
+					  .memory_limit = 64 * MB,
+					  .has_memory_swap = true,
+					  .memory_swap = 32 * MB };
 		expect_create_error(tap_failed, "swap", &r, "'memory.memsw.limit_in_bytes'");
 	}
 	if (has_hier("memory") && has_hier(NULL)) {
-		struct rt_resources r = {.unified = &kv, .n_unified = 1};
+		struct rt_resources r = { .unified = &kv, .n_unified = 1 };
 		expect_create_error(tap_failed, "unified", &r,
 				    "linux.resources.unified.memory.max");
 	}
@@ -582,7 +583,7 @@ TEST(v1_mount_in_container)
 {
 	_cleanup_(cgroup_freep) struct rt_cgroup *cg = NULL;
 	_cleanup_free_ char *path = xasprintf("%s/mnt", base);
-	struct rt_resources res = {.has_memory_limit = true, .memory_limit = 64 * MB};
+	struct rt_resources res = { .has_memory_limit = true, .memory_limit = 64 * MB };
 	enum cgroup_mode mode;
 
 	ASSERT_OK(cgroup_mode_detect(&mode, NULL));
@@ -644,8 +645,8 @@ static int v2_step(struct rt_cgroup *cg, const struct rt_device_rule *rules, siz
 		   int (*check)(void))
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	struct rt_resources res = {.device_rules = (struct rt_device_rule *)rules,
-				   .n_device_rules = n};
+	struct rt_resources res = { .device_rules = (struct rt_device_rule *)rules,
+				    .n_device_rules = n };
 
 	if (cgroup_apply(cg, &res, &err) < 0) {
 		dprintf(1, "# apply: %s\n", err->msg);
@@ -687,15 +688,15 @@ static int v2_child(void)
 	_cleanup_free_ char *path = xasprintf("%s/c1", base_v2);
 	_cleanup_free_ char *dir = xasprintf("/sys/fs/cgroup%s", path);
 	_cleanup_free_ char *ctrls = NULL;
-	struct rt_device_rule deny_null = {.type = 'c', .major = 1, .minor = 3, .access = "rwm"};
+	struct rt_device_rule deny_null = { .type = 'c', .major = 1, .minor = 3, .access = "rwm" };
 	struct rt_device_rule list[] = {
-	    {.allow = true, .type = 'a', .major = -1, .minor = -1, .access = "rwm"},
-	    {.type = 'a', .major = -1, .minor = -1, .access = "rwm"},
-	    {.allow = true, .type = 'c', .major = 1, .minor = 5, .access = "r"},
-	    {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm"},
-	    {.type = 'c', .major = 1, .minor = 3, .access = "w"},
+		{ .allow = true, .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
+		{ .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
+		{ .allow = true, .type = 'c', .major = 1, .minor = 5, .access = "r" },
+		{ .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm" },
+		{ .type = 'c', .major = 1, .minor = 3, .access = "w" },
 	};
-	struct rt_resources res = {.has_pids_limit = true, .pids_limit = 10};
+	struct rt_resources res = { .has_pids_limit = true, .pids_limit = 10 };
 	enum cgroup_mode mode;
 
 	CHILD_CHECK(unshare(CLONE_NEWNS) == 0);
@@ -712,8 +713,8 @@ static int v2_child(void)
 					     "not available on this host"));
 		CHILD_CHECK(!cgroup_exists(cg));
 	}
-	res = (struct rt_resources){.device_rules = &deny_null, .n_device_rules = 1};
-	struct rt_hugepage_limit hp = {.page_size = (char *)"2MB", .limit = 2 * MB};
+	res = (struct rt_resources){ .device_rules = &deny_null, .n_device_rules = 1 };
+	struct rt_hugepage_limit hp = { .page_size = (char *)"2MB", .limit = 2 * MB };
 	if (strstr(ctrls, "hugetlb") && have_2mb_pages()) {
 		res.hugepage_limits = &hp;
 		res.n_hugepage_limits = 1;

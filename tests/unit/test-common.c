@@ -62,8 +62,8 @@ TEST(open_in_root_stays_inside)
 		rm_rf(tmpl);
 		return;
 	}
-	for (const char *const *p = (const char *const[]){ "escape", "up", "/escape",
-							   "../../etc/passwd", NULL };
+	for (const char *const *p =
+		     (const char *const[]){ "escape", "up", "/escape", "../../etc/passwd", NULL };
 	     *p; p++) {
 		_cleanup_close_ int fd = openat_in_root(root, *p, O_RDONLY, 0);
 		ASSERT_TRUE(fd >= 0);

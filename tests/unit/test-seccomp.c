@@ -39,7 +39,7 @@ static int build_cached(const char *seccomp_json, const char *cache_dir,
 			struct rt_seccomp_filter **ret, struct berth_error **err)
 {
 	_cleanup_free_ char *text =
-	    xasprintf("{\"ociVersion\":\"1.0.2\",\"linux\":{\"seccomp\":%s}}", seccomp_json);
+		xasprintf("{\"ociVersion\":\"1.0.2\",\"linux\":{\"seccomp\":%s}}", seccomp_json);
 	_cleanup_spec_ struct rt_spec *spec = NULL;
 	int r;
 
@@ -74,7 +74,7 @@ static int run_filtered(struct rt_seccomp_filter *f, child_fn fn, void *arg)
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
-		struct rlimit no_core = {0, 0};
+		struct rlimit no_core = { 0, 0 };
 		(void)setrlimit(RLIMIT_CORE, &no_core);
 		_exit(load_in_child(f, NULL) < 0 ? 2 : fn(f, arg));
 	}
@@ -101,9 +101,9 @@ TEST(name_tables)
 	for (size_t i = 0; seccomp_arch_names[i]; i++) {
 		_cleanup_error_ struct berth_error *err = NULL;
 		_cleanup_(seccomp_filter_freep) struct rt_seccomp_filter *f = NULL;
-		_cleanup_free_ char *j =
-		    xasprintf("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"%s\"]}",
-			      seccomp_arch_names[i]);
+		_cleanup_free_ char *j = xasprintf(
+			"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"%s\"]}",
+			seccomp_arch_names[i]);
 		/* A big-endian architecture cannot join a little-endian filter. */
 		if (build(j, &f, &err) < 0 && err->errnum != EDOM)
 			TAP_FAIL("%s: %s", seccomp_arch_names[i], err->msg);
@@ -127,13 +127,13 @@ TEST(default_errno_ret)
 	_cleanup_(seccomp_filter_freep) struct rt_seccomp_filter *f = NULL;
 	int want = 42;
 
-	ASSERT_OK(
-	    build("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":42,"
-		  "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],"
-		  "\"syscalls\":[{\"names\":[\"exit_group\",\"exit\",\"write\",\"getpid\","
-		  "\"rt_sigreturn\",\"prctl\",\"madvise\",\"mmap\",\"munmap\",\"sigaltstack\"],"
-		  "\"action\":\"SCMP_ACT_ALLOW\"}]}", /* the sanitizers need a few */
-		  &f, &err));
+	ASSERT_OK(build(
+		"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":42,"
+		"\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],"
+		"\"syscalls\":[{\"names\":[\"exit_group\",\"exit\",\"write\",\"getpid\","
+		"\"rt_sigreturn\",\"prctl\",\"madvise\",\"mmap\",\"munmap\",\"sigaltstack\"],"
+		"\"action\":\"SCMP_ACT_ALLOW\"}]}", /* the sanitizers need a few */
+		&f, &err));
 	ASSERT_TRUE(exited_ok(run_filtered(f, check_mkdir_errno, &want)));
 }
 
@@ -177,13 +177,13 @@ TEST(errno_rule_from_struct)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_(seccomp_filter_freep) struct rt_seccomp_filter *f = NULL;
-	char *names[] = {"no_such_syscall_xyz", "mkdir", "mkdirat", NULL};
-	char *allow_names[] = {"getpid", NULL};
+	char *names[] = { "no_such_syscall_xyz", "mkdir", "mkdirat", NULL };
+	char *allow_names[] = { "getpid", NULL };
 	struct rt_seccomp_rule rules[] = {
-	    {.names = names, .action = SCMP_ACT_ERRNO(42)},
-	    {.names = allow_names, .action = SCMP_ACT_ALLOW},
+		{ .names = names, .action = SCMP_ACT_ERRNO(42) },
+		{ .names = allow_names, .action = SCMP_ACT_ALLOW },
 	};
-	struct rt_seccomp sc = {.default_action = SCMP_ACT_ALLOW, .rules = rules, .n_rules = 2};
+	struct rt_seccomp sc = { .default_action = SCMP_ACT_ALLOW, .rules = rules, .n_rules = 2 };
 	int want = 42;
 
 	ASSERT_OK(seccomp_filter_build(&sc, &f, &err));
@@ -195,14 +195,14 @@ TEST(bad_names_are_refused)
 	static const struct {
 		const char *json, *message;
 	} cases[] = {
-	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\","
-	     "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_VAX\"]}",
-	     "linux.seccomp.architectures[1]: unknown architecture 'SCMP_ARCH_VAX'"},
-	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"x86_64\"]}",
-	     "linux.seccomp.architectures[0]: unknown architecture 'x86_64'"},
-	    {"{\"defaultAction\":\"SCMP_ACT_ALLOW\","
-	     "\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_NOPE\"]}",
-	     "linux.seccomp.flags[1]: unknown flag 'SECCOMP_FILTER_FLAG_NOPE'"},
+		{ "{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+		  "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_VAX\"]}",
+		  "linux.seccomp.architectures[1]: unknown architecture 'SCMP_ARCH_VAX'" },
+		{ "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"x86_64\"]}",
+		  "linux.seccomp.architectures[0]: unknown architecture 'x86_64'" },
+		{ "{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+		  "\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_NOPE\"]}",
+		  "linux.seccomp.flags[1]: unknown flag 'SECCOMP_FILTER_FLAG_NOPE'" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -223,16 +223,16 @@ static int call_mkdir(struct rt_seccomp_filter *f, void *arg)
 
 TEST(kill_actions)
 {
-	static const char *const actions[] = {"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL",
-					      "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP"};
+	static const char *const actions[] = { "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL",
+					       "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
 		_cleanup_error_ struct berth_error *err = NULL;
 		_cleanup_(seccomp_filter_freep) struct rt_seccomp_filter *f = NULL;
 		_cleanup_free_ char *j =
-		    xasprintf("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
-			      "[\"mkdir\",\"mkdirat\"],\"action\":\"%s\"}]}",
-			      actions[i]);
+			xasprintf("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+				  "[\"mkdir\",\"mkdirat\"],\"action\":\"%s\"}]}",
+				  actions[i]);
 		ASSERT_OK(build(j, &f, &err));
 		int status = run_filtered(f, call_mkdir, NULL);
 		if (status < 0 || !WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
@@ -249,7 +249,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 
 static int check_trap_and_log(struct rt_seccomp_filter *f, void *arg)
 {
-	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 
 	CHILD_CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
 	(void)syscall(SYS_mkdir, "/proc/berth-test-dir", 0700);
@@ -307,7 +307,7 @@ static int count_entries(const char *dir)
 
 TEST(program_cache)
 {
-	static const int errnos[] = {42, 42, 43, 43};
+	static const int errnos[] = { 42, 42, 43, 43 };
 	char dir[] = "/tmp/berth-seccomp-XXXXXX";
 
 	ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -315,9 +315,9 @@ TEST(program_cache)
 		_cleanup_error_ struct berth_error *err = NULL;
 		_cleanup_(seccomp_filter_freep) struct rt_seccomp_filter *f = NULL;
 		_cleanup_free_ char *j = xasprintf(
-		    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
-		    "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d}]}",
-		    errnos[i]);
+			"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+			"[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d}]}",
+			errnos[i]);
 		int want = errnos[i];
 
 		/* Miss, hit; another errno is another program, so both stay cached. */
@@ -352,10 +352,10 @@ static int receive_listener(int lsk, const char *state)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} control;
-	char data[512] = {0};
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data) - 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct pollfd pfd = {.fd = lsk, .events = POLLIN};
+	char data[512] = { 0 };
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct pollfd pfd = { .fd = lsk, .events = POLLIN };
 	_cleanup_close_ int sk = -EBADF;
 	struct cmsghdr *cmsg;
 	int fd;
@@ -378,14 +378,14 @@ static int answer_one(int notify_fd, int nr)
 {
 	struct seccomp_notif *req = NULL;
 	struct seccomp_notif_resp *resp = NULL;
-	struct pollfd pfd = {.fd = notify_fd, .events = POLLIN};
+	struct pollfd pfd = { .fd = notify_fd, .events = POLLIN };
 	int r = -1;
 
 	if (seccomp_notify_alloc(&req, &resp) < 0)
 		return -1;
 	if (poll(&pfd, 1, 10000) == 1 && seccomp_notify_receive(notify_fd, req) == 0 &&
 	    req->data.nr == nr) {
-		*resp = (struct seccomp_notif_resp){.id = req->id, .error = -EXDEV};
+		*resp = (struct seccomp_notif_resp){ .id = req->id, .error = -EXDEV };
 		r = seccomp_notify_respond(notify_fd, resp);
 	}
 	seccomp_notify_free(req, resp);
@@ -401,18 +401,18 @@ TEST(notify_hands_the_listener_to_the_agent)
 	_cleanup_close_ int lsk = -EBADF, notify_fd = -EBADF;
 	_cleanup_free_ char *json = NULL, *path = NULL;
 	char dir[] = "/tmp/berth-seccomp-XXXXXX";
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int status = 0;
 	pid_t pid;
 
 	ASSERT_TRUE(mkdtemp(dir) != NULL);
 	path = xasprintf("%s/agent.sock", dir);
 	json = xasprintf(
-	    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"%s\","
-	    "\"listenerMetadata\":\"m\",\"flags\":["
-	    "\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],\"syscalls\":[{\"names\":[\"mkdir\","
-	    "\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
-	    path);
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"%s\","
+		"\"listenerMetadata\":\"m\",\"flags\":["
+		"\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],\"syscalls\":[{\"names\":[\"mkdir\","
+		"\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+		path);
 	ASSERT_OK(build(json, &f, &err));
 	strcpy(addr.sun_path, path);
 	lsk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -458,8 +458,8 @@ static bool strs_in(json_object *arr, const char *list, bool all)
 	size_t n = arr ? json_object_array_length(arr) : 0;
 
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *w =
-		    xasprintf(" %s ", json_object_get_string(json_object_array_get_idx(arr, i)));
+		_cleanup_free_ char *w = xasprintf(
+			" %s ", json_object_get_string(json_object_array_get_idx(arr, i)));
 		bool in = strstr(list, w) != NULL;
 		if (in != all)
 			return in;

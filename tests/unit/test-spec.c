@@ -54,18 +54,21 @@ TEST(bad_configs_name_the_field)
 		  "process.user.uid: expected an unsigned integer" },
 		{ "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"rel\"}}",
 		  "process.cwd: 'rel' is not an absolute path" },
-		{ "{\"ociVersion\":\"1.0.0\",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\"}]}",
+		{ "{\"ociVersion\":\"1.0.0\",\"mounts\":[{\"destination\":\"/"
+		  "x\",\"type\":\"bind\"}]}",
 		  "mounts[0].source: a bind mount needs a source" },
 		{ "{\"ociVersion\":\"1.0.0\",\"linux\":{\"namespaces\":[{\"type\":\"foo\"}]}}",
 		  "linux.namespaces[0].type: unknown namespace 'foo'" },
 		{ "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\","
 		  "\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}",
 		  "process.capabilities.bounding[0]: unknown capability 'CAP_NOPE'" },
-		{ "{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1g\"}}}}",
+		{ "{\"ociVersion\":\"1.0.0\",\"linux\":{\"resources\":{\"memory\":{\"limit\":"
+		  "\"1g\"}}}}",
 		  "linux.resources.memory.limit: expected an integer" },
 		{ "{\"ociVersion\":\"1.0.0\",\"linux\":{\"seccomp\":{\"defaultAction\":\"NOPE\"}}}",
 		  "linux.seccomp.defaultAction: unknown action 'NOPE'" },
-		{ "{\"ociVersion\":\"1.0.0\",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}",
+		{ "{\"ociVersion\":\"1.0.0\",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}"
+		  "}",
 		  "linux.sysctl.net.ipv4.ip_forward: not allowed in the host's network namespace" },
 		{ "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\","
 		  "\"apparmorProfile\":\"docker-default\"}}",
