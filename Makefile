@@ -1,11 +1,12 @@
 # berth: a thin wrapper around meson and ninja.
 BUILD   ?= build
 ASAN    ?= build-asan
+FUZZ    ?= build-fuzz
 PREFIX  ?= /usr/local
 MESON   ?= meson
 NINJA   ?= ninja
 
-.PHONY: all deps check check-unit check-e2e bench install demo clean format
+.PHONY: all deps check check-unit check-e2e bench install demo clean format fuzz
 
 all: $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
@@ -17,6 +18,14 @@ $(BUILD)/build.ninja:
 $(ASAN)/build.ninja:
 	$(MESON) setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false
 
+$(FUZZ)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+
+# Fuzz the parsers for FUZZ_SECONDS each (default 600).
+fuzz: $(FUZZ)/build.ninja
+	$(NINJA) -C $(FUZZ)
+	tests/fuzz/run.sh $(FUZZ) $${FUZZ_SECONDS:-600}
+
 # Installs the Debian packages that are missing (idempotent).
 deps:
 	@scripts/deps.sh build test
@@ -26,7 +35,9 @@ check:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory $(ASAN)/build.ninja >/dev/null
 	@$(NINJA) -C $(ASAN) >/dev/null
-	@tests/run.sh $(BUILD) $(ASAN)
+	@$(MAKE) --no-print-directory $(FUZZ)/build.ninja >/dev/null
+	@$(NINJA) -C $(FUZZ) >/dev/null
+	@FUZZ_BUILD=$(FUZZ) tests/run.sh $(BUILD) $(ASAN)
 
 check-unit: all
 	@tests/run.sh --unit-only $(BUILD)

@@ -54,6 +54,11 @@ if [ "$mode" != e2e ]; then
 	fi
 fi
 
+if [ "$mode" != e2e ] && [ -n "${FUZZ_BUILD:-}" ]; then
+	echo "# fuzz smoke (${FUZZ_SECONDS:-20} s per target)"
+	tally fuzz < <("$here/fuzz/run.sh" "$FUZZ_BUILD" "${FUZZ_SECONDS:-20}")
+fi
+
 if [ "$mode" != unit ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "ok - e2e # skip (end-to-end tests need root)"

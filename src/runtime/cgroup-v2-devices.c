@@ -207,7 +207,8 @@ int cg_v2_devices_apply(int dirfd, const char *dir, const struct rt_device_rule 
 	int r;
 
 	if (build(rules, n, &p)) {
-		_cleanup_free_ struct bpf_insn *insns = p.v;
+		_cleanup_free_ struct bpf_insn *insns = p.v; /* freed on every return */
+		(void)insns;
 		_cleanup_close_ int fd = load(&p, dir, err);
 		if (fd < 0)
 			return fd;

@@ -116,7 +116,8 @@ static int make_cgroup(struct create_job *j, struct berth_error **err)
 	if (j->spec->resources)
 		res = *j->spec->resources;
 	(void)rt_device_rules_with_defaults(j->spec, &res);
-	_cleanup_free_ struct rt_device_rule *rules = res.device_rules;
+	_cleanup_free_ struct rt_device_rule *rules = res.device_rules; /* ours, not the spec's */
+	(void)rules;
 	if ((r = cgroup_new(j->spec->cgroups_path, j->id, &j->cg, err)) < 0)
 		return r;
 	if ((r = cgroup_create(j->cg, &res, err)) < 0)
