@@ -17,6 +17,7 @@ struct exec_job {
 	struct rt_cgroup *cg;
 	struct rt_seccomp_filter *seccomp;
 	int console_fd;
+	int console_peer; /* our end when we relay the terminal ourselves, or -1 */
 	int preserve_fds;
 	bool detach;
 	const char *pid_file;

@@ -1,6 +1,7 @@
 /* Building the process of an exec, and rt_exec itself. */
 #define LOG_CATEGORY "exec"
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cgroup-internal.h"
 #include "exec-internal.h"
@@ -156,7 +157,7 @@ int rt_exec(const struct rt_context *ctx, const char *id, const struct rt_exec_o
 	_cleanup_(spec_process_freep) struct rt_process *proc = NULL;
 	_cleanup_(cgroup_freep) struct rt_cgroup *cg = NULL;
 	_cleanup_(seccomp_filter_freep) struct rt_seccomp_filter *sc = NULL;
-	struct exec_job x = { .console_fd = -EBADF };
+	struct exec_job x = { .console_fd = -EBADF, .console_peer = -EBADF };
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(x.ns.fds); i++)
@@ -176,9 +177,9 @@ int rt_exec(const struct rt_context *ctx, const char *id, const struct rt_exec_o
 	if ((r = state_load_spec(ctx, id, &spec, err)) < 0 ||
 	    (r = exec_build_process(spec, o, &proc, err)) < 0)
 		return r;
-	if (proc->terminal && !o->console_socket)
+	if (proc->terminal && !o->console_socket && o->detach)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "a terminal needs --console-socket to receive it");
+				       "a detached process with a terminal needs --console-socket");
 	if (spec->seccomp) {
 		_cleanup_free_ char *cache = xasprintf("%s/.seccomp-cache", ctx->root);
 		if ((r = seccomp_filter_build_cached(spec->seccomp, cache, &sc, err)) < 0)
@@ -186,8 +187,17 @@ int rt_exec(const struct rt_context *ctx, const char *id, const struct rt_exec_o
 	}
 	if ((r = cgroup_from_path(st->cgroup_path, &cg, err)) < 0)
 		return r;
-	if (proc->terminal && (r = console_connect(o->console_socket, &x.console_fd, err)) < 0)
+	if (proc->terminal && o->console_socket &&
+	    (r = console_connect(o->console_socket, &x.console_fd, err)) < 0)
 		return r;
+	if (proc->terminal && !o->console_socket) {
+		/* In the foreground without a console socket we relay the terminal. */
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+			return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "socketpair");
+		x.console_fd = sp[0];
+		x.console_peer = sp[1];
+	}
 	if ((r = exec_ns_open(st->pid, &x.ns, err)) < 0) {
 		exec_ns_close(&x.ns);
 		closep(&x.console_fd);
@@ -202,5 +212,6 @@ int rt_exec(const struct rt_context *ctx, const char *id, const struct rt_exec_o
 	r = exec_job_spawn(&x, ret_status, err);
 	exec_ns_close(&x.ns);
 	closep(&x.console_fd);
+	closep(&x.console_peer);
 	return r;
 }

@@ -121,33 +121,6 @@ fail:
 	_exit(127);
 }
 
-static int exec_supervise(pid_t pid, int *ret_status)
-{
-	sigset_t set;
-	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	(void)sigprocmask(SIG_BLOCK, &set, NULL);
-	_cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-
-	for (;;) {
-		struct signalfd_siginfo si;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo != SIGCHLD) {
-			(void)kill(pid, (int)si.ssi_signo);
-			continue;
-		}
-		int status = 0;
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid) {
-			*ret_status =
-				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			return 0;
-		}
-	}
-}
-
 int exec_job_spawn(struct exec_job *x, int *ret_status, struct berth_error **err)
 {
 	int sp[2];
@@ -203,12 +176,16 @@ int exec_job_spawn(struct exec_job *x, int *ret_status, struct berth_error **err
 					       x->pid_file);
 		}
 	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (x->detach) {
-		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 		*ret_status = 0;
 		return 0;
 	}
-	r = exec_supervise(pid, ret_status);
-	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	return r;
+	_cleanup_close_ int master = -EBADF;
+	if (x->console_peer >= 0 && (master = rt_recv_fd(x->console_peer)) < 0)
+		return berth_error_set(err, -master, BERTH_ERR_INTERNAL, "receive the pty");
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if ((r = rt_supervise(pid, pidfd, master, ret_status)) < 0)
+		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "wait for the process");
+	return 0;
 }

@@ -121,6 +121,12 @@ void process_close_fds(int preserve_fds, int keep);
  * that cgroup v2 directory when the kernel allows (*ret_in_cgroup says). */
 pid_t rt_clone(unsigned long flags, int cgroup_fd, bool *ret_in_cgroup);
 
+/* Foreground supervision (supervise.c): forward signals to pid, relay the pty
+ * master (or -1) with our stdio, reap pid; *ret_status is its exit code or
+ * 128+signal. rt_recv_fd receives one descriptor sent with SCM_RIGHTS. */
+int rt_supervise(pid_t pid, int pidfd, int master, int *ret_status);
+int rt_recv_fd(int sock);
+
 /* Namespaces (ns.c). */
 int ns_clone_flags(const struct rt_spec *spec);
 int ns_join_paths(const struct rt_spec *spec, int except_types, struct berth_error **err);

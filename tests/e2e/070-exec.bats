@@ -103,3 +103,22 @@ JSON
 	[[ "$output" == *"cannot exec in a stopped container"* ]]
 	rt delete "$ID"
 }
+
+@test "exec -t in the foreground relays the terminal itself" {
+	start_sleeper true
+	run script -qec "$RUNTIME --root $STATE exec -t $ID sh -c 'tty; exit 4'" /dev/null
+	[ "$status" -eq 4 ]
+	[[ "$output" == */dev/pts/0* ]]
+	run bash -c "echo 'echo hi-\$((6*7)); exit' | script -qec '$RUNTIME --root $STATE exec -t $ID sh' /dev/null"
+	[[ "$output" == *hi-42* ]]
+	rt delete -f "$ID"
+}
+
+@test "run with a terminal in the foreground relays it" {
+	setup_bundle sh -c 'tty; echo in-run; exit 2'
+	cfg '.process.terminal = true'
+	run script -qec "$RUNTIME --root $STATE run --bundle $BUNDLE $ID" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == */dev/pts/0* ]]
+	[[ "$output" == *in-run* ]]
+}
