@@ -113,6 +113,9 @@ __attribute__((noreturn)) static void exec_child(struct exec_job *x, int sync_fd
 	process_close_fds(x->preserve_fds, sync_fd);
 	if (process_apply_identity(x->proc, false, x->seccomp, &err) < 0)
 		goto fail;
+	/* The process outlives us (exec --detach, or an engine's shim reaping it):
+	 * the parent-death signal would follow it through execve. */
+	(void)prctl(PR_SET_PDEATHSIG, 0);
 	execve(exe, x->proc->args, x->proc->env ? x->proc->env : (char *[]){ NULL });
 	(void)berth_error_set(&err, errno, BERTH_ERR_INVALID, "exec '%s'", x->proc->args[0]);
 fail:

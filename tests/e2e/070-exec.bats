@@ -67,7 +67,9 @@ JSON
 	run_detached rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sleep 100
 	[ "$status" -eq 0 ]
 	epid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
-	[ -d /proc/$epid ]
+	sleep 0.3
+	# alive, not a zombie: it must outlive the runtime that started it
+	grep -q '^State:.*S (sleeping)' /proc/$epid/status
 	[ "$(readlink /proc/$epid/ns/pid)" = "$(readlink /proc/$PID/ns/pid)" ]
 	rt delete -f "$ID"
 }
