@@ -99,7 +99,6 @@ static int supervise_loop(pid_t pid, int pidfd, int master, int *ret_status)
 	}
 }
 
-
 int rt_supervise(pid_t pid, int pidfd, int master, int *ret_status)
 {
 	struct termios saved;
