@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <dirent.h>
 
 #include "cleanup.h"
 
@@ -111,36 +112,7 @@ void strv_push_take(char ***v, char *s);
 bool strv_contains(char *const *v, const char *s);
 char **strv_copy(char *const *v);
 
-/* ---- files ---- */
-
-/* Read a whole file (at most max bytes, else -EFBIG); the result is NUL-terminated. */
-int file_read_all(const char *path, size_t max, char **ret, size_t *ret_len);
-int file_read_all_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
-int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
-/* Write data to an existing file (no create, no truncate): sysfs, procfs, cgroupfs. */
-int file_write_str_at(int dirfd, const char *path, const char *data);
-/* Write a file atomically: temp file in the same directory, fsync, rename. */
-int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
-/* The same without fsync: for state that does not outlive a reboot (/run). */
-int file_write_replace(const char *path, const void *data, size_t len, mode_t mode);
-int fd_write_all(int fd, const void *data, size_t len);
-int mkdir_p(const char *path, mode_t mode);
-/* Remove a directory tree (no mount point crossing). */
-int rm_rf(const char *path);
-/* Close every descriptor >= from except those in keep (sorted or not, nkeep entries). */
-int fd_close_from(int from);
-/* Mark every descriptor >= from close-on-exec. */
-int fd_cloexec_from(int from);
-/* Open path inside the tree rooted at rootfd with openat2 RESOLVE_IN_ROOT, so that
- * neither "..", absolute symlinks nor magic links can leave the root. */
-int openat_in_root(int rootfd, const char *path, int flags, mode_t mode);
-/* Create the directories of path inside root (like mkdir -p), resolving each step
- * in the root; returns an O_PATH descriptor of the last one. */
-int mkdirat_p_in_root(int rootfd, const char *path, mode_t mode);
-/* Whether openat2 with RESOLVE_IN_ROOT works on this kernel. */
-bool openat2_supported(void);
-/* /proc/self/fd/N */
-void fd_proc_path(int fd, char buf[static 32]);
+#include "fs.h"
 
 /* ---- time ---- */
 uint64_t now_usec_monotonic(void);

@@ -134,6 +134,26 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+int dir_open_at(int dirfd, const char *name, DIR **ret)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		(void)close(fd);
+		return -e;
+	}
+	*ret = d;
+	return 0;
+}
+
+bool dirent_is_dot(const struct dirent *de)
+{
+	return strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+}
+
 static int rm_rf_at(int parent, const char *name, dev_t dev)
 {
 	struct stat st;
@@ -145,17 +165,12 @@ static int rm_rf_at(int parent, const char *name, dev_t dev)
 	if (st.st_dev != dev)
 		return -EXDEV; /* a mount point: never descend into another file system */
 
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		(void)close(fd);
-		return -errno;
-	}
-	int r = 0;
+	_cleanup_closedir_ DIR *d = NULL;
+	int r = dir_open_at(parent, name, &d);
+	if (r < 0)
+		return r;
 	for (struct dirent *de; (de = readdir(d));) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (dirent_is_dot(de))
 			continue;
 		int q = rm_rf_at(dirfd(d), de->d_name, dev);
 		if (q < 0 && r == 0)

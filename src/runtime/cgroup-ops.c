@@ -122,17 +122,12 @@ static int remove_tree(int parent, const char *name, unsigned depth, uint64_t de
 		return 0;
 	if (errno != EBUSY)
 		return -errno;
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		(void)close(fd);
-		return -errno;
-	}
+	_cleanup_closedir_ DIR *d = NULL;
+	int q0 = dir_open_at(parent, name, &d);
+	if (q0 < 0)
+		return q0 == -ENOENT ? 0 : q0;
 	for (struct dirent *de; (de = readdir(d));) {
-		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		if (de->d_type != DT_DIR || dirent_is_dot(de))
 			continue;
 		int q = depth < CG_MAX_DEPTH
 				? remove_tree(dirfd(d), de->d_name, depth + 1, deadline)
@@ -305,17 +300,12 @@ static int collect_pids(int dfd, unsigned depth, struct pid_list *l)
 		}
 		l->v[l->n++] = pid;
 	}
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		(void)close(fd);
-		return -errno;
-	}
+	_cleanup_closedir_ DIR *d = NULL;
+	int q0 = dir_open_at(dfd, ".", &d);
+	if (q0 < 0)
+		return q0;
 	for (struct dirent *de; (de = readdir(d));) {
-		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		if (de->d_type != DT_DIR || dirent_is_dot(de))
 			continue;
 		if (depth >= CG_MAX_DEPTH)
 			return -ELOOP;

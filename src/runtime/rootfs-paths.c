@@ -90,19 +90,14 @@ static int copy_file(int src_dir, int dst_dir, const char *name, const struct st
 
 int rootfs_copy_tree(int src_dirfd, int dst_dirfd, struct berth_error **err)
 {
-	int fd = dup(src_dirfd);
-	if (fd < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "dup");
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		(void)close(fd);
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "read directory");
-	}
-	rewinddir(d);
+	_cleanup_closedir_ DIR *d = NULL;
+	int q = dir_open_at(src_dirfd, ".", &d);
+	if (q < 0)
+		return berth_error_set(err, -q, BERTH_ERR_INTERNAL, "read directory");
 	for (struct dirent *de; (de = readdir(d));) {
 		struct stat st;
 		int r = 0;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (dirent_is_dot(de))
 			continue;
 		if (fstatat(src_dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "stat '%s'",

@@ -52,7 +52,7 @@ load helpers
 		syscalls: [.syscalls[] | select(((.includes.caps // []) | length) == 0) |
 			select(((.includes.arches // []) | length) == 0 or (.includes.arches | index("amd64"))) |
 			{names, action} + (if .errnoRet then {errnoRet} else {} end) + (if .args then {args} else {} end)]}' \
-		"$BATS_TEST_DIRNAME/data/docker-default-seccomp.json")
+		"$BATS_TEST_DIRNAME/../data/docker-default-seccomp.json")
 	cfg --argjson p "$profile" '.linux.seccomp = $p'
 	run_ct
 	[ "$status" -eq 0 ]

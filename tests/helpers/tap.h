@@ -3,6 +3,7 @@
 #ifndef BERTH_TAP_H
 #define BERTH_TAP_H
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,17 @@ static int tap_n_tests;
 		const char *_h = (hay), *_n = (needle);                                            \
 		if (!_h || !strstr(_h, _n))                                                        \
 			TAP_FAIL("'%s' does not contain '%s'", _h ? _h : "(null)", _n);            \
+	} while (0)
+
+/* In a forked child (which returns its exit status): report the failed check
+ * as a TAP comment and fail. */
+#define CHILD_CHECK(e)                                                                             \
+	do {                                                                                       \
+		if (!(e)) {                                                                        \
+			dprintf(1, "# child %s:%d: %s (errno %d)\n", __FILE__, __LINE__, #e,       \
+				errno);                                                            \
+			return 1;                                                                  \
+		}                                                                                  \
 	} while (0)
 
 int main(void)

@@ -10,15 +10,6 @@
 
 #define BIT(cap) (UINT64_C(1) << (cap))
 
-#define CHILD_CHECK(e)                                                                             \
-	do {                                                                                       \
-		if (!(e)) {                                                                        \
-			dprintf(1, "# child %s:%d: %s (errno %d)\n", __FILE__, __LINE__, #e,       \
-				errno);                                                            \
-			return 1;                                                                  \
-		}                                                                                  \
-	} while (0)
-
 __attribute__((constructor(200))) static void skip_unless_root(void)
 {
 	if (geteuid() != 0) {

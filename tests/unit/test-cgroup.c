@@ -18,15 +18,6 @@
 
 #define MB (1024 * 1024)
 
-#define CHILD_CHECK(e)                                                                             \
-	do {                                                                                       \
-		if (!(e)) {                                                                        \
-			dprintf(1, "# child %s:%d: %s (errno %d)\n", __FILE__, __LINE__, #e,       \
-				errno);                                                            \
-			return 1;                                                                  \
-		}                                                                                  \
-	} while (0)
-
 static char base[64], base_v2[64];
 static volatile uint64_t *counter; /* shared with the spinning children */
 
