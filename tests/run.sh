@@ -27,8 +27,7 @@ tally() {
 
 run_unit() {
 	local dir=$1 label=$2 t out rc
-	for t in "$dir"/tests/test-*; do
-		[ -f "$t" ] && [ -x "$t" ] || continue
+	for t in $(find "$dir" -name 'test-*' -type f -perm -u+x -not -path '*.p/*' | sort); do
 		out=$("$t" 2>&1); rc=$?
 		if [ $rc -eq 77 ]; then
 			echo "ok - $label $(basename "$t") # skip (needs root)"

@@ -1,0 +1,170 @@
+/* berth http: the daemon's event loop and its HTTP/1.1 server.
+ *
+ * Loop: one epoll loop per process, single-threaded (no threads anywhere in
+ * the daemon). Everything that waits — sockets, timers, child processes
+ * (pidfd), signals (signalfd) — is a callback on the loop. Callbacks must not
+ * block; long work runs in child processes watched with http_loop_watch_pid.
+ *
+ * Server: HTTP/1.1 over unix (and later TCP+TLS) sockets, keep-alive,
+ * pipelining-safe, incremental parsing with hard limits (header bytes, header
+ * count, line length, body size), Content-Length and chunked request bodies,
+ * responses with Content-Length or chunked streaming with backpressure, and
+ * the connection hijack (101 Switching Protocols) that Docker's attach and
+ * exec use. Requests are reference counted: a handler may answer later (wait,
+ * events, logs -f) and learns through a close callback when the client goes.
+ *
+ * Errors in the protocol (bad request line, oversized headers, bad chunk
+ * framing) are answered by the server itself with 400/413/431 and the
+ * connection is closed; handlers never see such requests.
+ */
+#ifndef BERTH_HTTP_H
+#define BERTH_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+struct json_object;
+
+/* ---- event loop ---- */
+
+struct http_loop;
+
+typedef void (*http_fd_cb)(struct http_loop *l, int fd, uint32_t events, void *data);
+typedef void (*http_timer_cb)(struct http_loop *l, void *data);
+/* status: as from waitpid (WIFEXITED etc.). */
+typedef void (*http_pid_cb)(struct http_loop *l, pid_t pid, int status, void *data);
+typedef void (*http_signal_cb)(struct http_loop *l, int sig, void *data);
+
+int http_loop_new(struct http_loop **ret, struct berth_error **err);
+struct http_loop *http_loop_free(struct http_loop *l);
+/* events: EPOLLIN, EPOLLOUT, EPOLLRDHUP... The fd is not owned. */
+int http_loop_add_fd(struct http_loop *l, int fd, uint32_t events, http_fd_cb cb, void *data);
+int http_loop_mod_fd(struct http_loop *l, int fd, uint32_t events);
+void http_loop_del_fd(struct http_loop *l, int fd);
+/* One-shot timer after ms milliseconds; returns an id (> 0) for cancel. */
+uint64_t http_loop_add_timer(struct http_loop *l, uint64_t ms, http_timer_cb cb, void *data);
+void http_loop_cancel_timer(struct http_loop *l, uint64_t id);
+/* Call cb once when the child pid exits (pidfd; the loop reaps it). */
+int http_loop_watch_pid(struct http_loop *l, pid_t pid, http_pid_cb cb, void *data);
+/* Deliver sig through the loop (signalfd); the signal is blocked for the process. */
+int http_loop_on_signal(struct http_loop *l, int sig, http_signal_cb cb, void *data);
+/* Run until http_loop_stop(); returns 0, or a negative errno if epoll fails. */
+int http_loop_run(struct http_loop *l);
+void http_loop_stop(struct http_loop *l);
+uint64_t http_loop_now_ms(struct http_loop *l); /* monotonic, cached per iteration */
+
+/* ---- server ---- */
+
+struct http_limits {
+	size_t max_header_bytes; /* request line + headers; default 64 KiB -> 431 */
+	size_t max_headers;      /* default 100 -> 431 */
+	size_t max_body;         /* buffered bodies; default 8 MiB -> 413 */
+	unsigned idle_timeout_ms; /* keep-alive idle connections; default 120 s */
+	unsigned max_connections; /* default 1024; more are refused */
+};
+
+struct http_server;
+struct http_request;
+
+typedef void (*http_handler)(struct http_request *req, void *data);
+
+/* Route flags. */
+enum {
+	HTTP_ROUTE_STREAM_BODY = 1 << 0, /* body delivered through http_request_read_body */
+};
+
+/* A router: method + pattern, "/containers/{id}/start"; "{name}" matches one
+ * path segment, "{name*}" the rest of the path (image names contain '/').
+ * Routes are tried in the order added. */
+struct http_router;
+int http_router_new(struct http_router **ret);
+struct http_router *http_router_free(struct http_router *r);
+void http_router_add(struct http_router *r, const char *method, const char *pattern,
+		     unsigned flags, http_handler h, void *data);
+/* Called for requests no route matches (the server answers 404 if NULL). */
+void http_router_set_fallback(struct http_router *r, http_handler h, void *data);
+/* Strip a leading "/vX.Y" and expose it as http_request_api_version (0 when absent). */
+void http_router_set_version_prefix(struct http_router *r, bool enable);
+
+/* Listen on a unix socket at path (replacing a stale socket file), with mode
+ * and group (gid -1: unchanged). */
+int http_server_new_unix(struct http_loop *l, const char *path, mode_t mode, gid_t gid,
+			 const struct http_limits *limits, struct http_router *router,
+			 struct http_server **ret, struct berth_error **err);
+struct http_server *http_server_free(struct http_server *s);
+/* Headers added to every response (Api-Version, Server, ...). */
+void http_server_add_default_header(struct http_server *s, const char *name, const char *value);
+
+/* ---- requests ---- */
+
+struct http_request *http_request_ref(struct http_request *req);
+struct http_request *http_request_unref(struct http_request *req);
+const char *http_request_method(const struct http_request *req);
+const char *http_request_path(const struct http_request *req);  /* decoded, no query */
+unsigned http_request_api_version(const struct http_request *req); /* 141 for "/v1.41", 0 none */
+/* A path parameter of the matched route, decoded ("{id}" -> "abc"). */
+const char *http_request_param(const struct http_request *req, const char *name);
+/* Query parameters, decoded; NULL when absent. Repeated keys: the first. */
+const char *http_request_query(const struct http_request *req, const char *key);
+/* Docker's boolean query values: "1", "true", "True" are true; absent is def. */
+bool http_request_query_bool(const struct http_request *req, const char *key, bool def);
+/* Header value (case-insensitive name); NULL when absent. */
+const char *http_request_header(const struct http_request *req, const char *name);
+/* The buffered body (routes without HTTP_ROUTE_STREAM_BODY), NUL-terminated. */
+const char *http_request_body(const struct http_request *req, size_t *ret_len);
+/* Parse the buffered body as a JSON object (empty body: NULL and 0). Errors are
+ * answered 400 by the caller with the returned message. */
+int http_request_body_json(struct http_request *req, struct json_object **ret,
+			   struct berth_error **err);
+/* Called once if the client disconnects before the response is complete. */
+void http_request_on_close(struct http_request *req, void (*cb)(struct http_request *, void *),
+			   void *data);
+
+/* Streamed request bodies (HTTP_ROUTE_STREAM_BODY): on_data gets each piece
+ * (de-chunked) and returns 0 to go on or a negative errno to abort (the
+ * server then answers 400 unless the handler already responded); on_end gets
+ * 0 at the end of the body or a negative errno when the client went away. */
+typedef int (*http_body_data_cb)(struct http_request *req, const void *data, size_t len,
+				 void *user);
+typedef void (*http_body_end_cb)(struct http_request *req, int error, void *user);
+void http_request_read_body(struct http_request *req, http_body_data_cb on_data,
+			    http_body_end_cb on_end, void *user);
+
+/* ---- responses ---- */
+
+/* A complete response. body may be NULL with len 0 (e.g. 204). */
+void http_respond(struct http_request *req, int status, const char *content_type,
+		  const void *body, size_t len);
+void http_respond_json(struct http_request *req, int status, struct json_object *obj);
+/* Docker's error body {"message": "..."} with Content-Type application/json. */
+void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Extra header on the next response of req (before respond/stream_begin). */
+void http_response_add_header(struct http_request *req, const char *name, const char *value);
+
+/* Streaming response: headers go out at once (chunked, no Content-Length). */
+void http_stream_begin(struct http_request *req, int status, const char *content_type);
+/* Queue data; returns the bytes still buffered for this client, so producers
+ * can pause above a watermark (see http_stream_on_drain). */
+size_t http_stream_write(struct http_request *req, const void *data, size_t len);
+size_t http_stream_write_json(struct http_request *req, struct json_object *obj); /* + "\n" */
+void http_stream_on_drain(struct http_request *req, void (*cb)(struct http_request *, void *),
+			  void *data);
+void http_stream_end(struct http_request *req);
+
+/* Hijack (attach, exec start): answer "HTTP/1.1 101 UPGRADED" with
+ * content_type (or "200 OK" raw when the request had no Upgrade header, as
+ * moby does), consume the rest of the request body, and hand over the
+ * connection: *ret_fd is now the caller's (blocking mode unchanged:
+ * O_NONBLOCK), and bytes the client sent after the request are returned in
+ * *ret_pending (caller frees). The request is finished for the server. */
+int http_hijack(struct http_request *req, const char *content_type, int *ret_fd,
+		char **ret_pending, size_t *ret_pending_len, struct berth_error **err);
+
+const char *http_status_text(int status);
+
+#endif
