@@ -110,6 +110,8 @@ unsigned http_request_api_version(const struct http_request *req); /* 141 for "/
 const char *http_request_param(const struct http_request *req, const char *name);
 /* Query parameters, decoded; NULL when absent. Repeated keys: the first. */
 const char *http_request_query(const struct http_request *req, const char *key);
+/* Every value of a repeated query key ("names=a&names=b"), or NULL. */
+char **http_request_query_all(const struct http_request *req, const char *key);
 /* Docker's boolean query values: "1", "true", "True" are true; absent is def. */
 bool http_request_query_bool(const struct http_request *req, const char *key, bool def);
 /* Header value (case-insensitive name); NULL when absent. */

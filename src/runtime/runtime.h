@@ -80,6 +80,11 @@ int rt_features(FILE *out, struct berth_error **err);
 /* `spec`: write an example config.json into dir (refuses to overwrite). */
 int rt_spec_write(const char *dir, bool rootless, struct berth_error **err);
 
+/* Capability names ("CAP_KILL" <-> 5), for engines that build configs. */
+int rt_cap_from_name(const char *name);
+const char *rt_cap_name(int cap);
+int rt_cap_last(void);
+
 /* "KILL", "SIGKILL" or "9" -> 9. */
 int rt_signal_parse(const char *s, int *ret);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "runtime.h"
 #include "spec-internal.h"
 
 #ifndef CLONE_NEWTIME
@@ -165,4 +166,19 @@ int spec_rlimit_from_name(const char *name)
 		if (strcmp(rlimits[i].name, name) == 0)
 			return rlimits[i].resource;
 	return -1;
+}
+
+int rt_cap_from_name(const char *name)
+{
+	return spec_cap_from_name(name);
+}
+
+const char *rt_cap_name(int cap)
+{
+	return spec_cap_name(cap);
+}
+
+int rt_cap_last(void)
+{
+	return spec_cap_last();
 }

@@ -1,0 +1,274 @@
+/* Image load, save and import (see images-io.h). Load and import read the
+ * request body into an unlinked temporary file first; save runs the tar
+ * writer in a child process whose output is pumped to the client, so a slow
+ * client never blocks the loop. */
+#define LOG_CATEGORY "api"
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "body-file.h"
+#include "changes.h"
+#include "images-io.h"
+
+#define BODY_MAX_BYTES (64ULL << 30)
+
+static void stream_message(struct http_request *req, const char *key, const char *text)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	jadd(o, key, jstr(text));
+	http_stream_write_json(req, o);
+}
+
+static void stream_error(struct http_request *req, const char *msg)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *detail = json_object_new_object();
+	jadd(detail, "message", jstr(msg));
+	jadd(o, "errorDetail", detail);
+	jadd(o, "error", jstr(msg));
+	http_stream_write_json(req, o);
+}
+
+/* A scratch directory under <data-root>/tmp, removed by the caller. */
+static char *scratch_dir(struct daemon *d)
+{
+	_cleanup_free_ char *tmpl = xasprintf("%s/tmp/load-XXXXXX", d->data_root);
+	if (!mkdtemp(tmpl))
+		return NULL;
+	return TAKE_PTR(tmpl);
+}
+
+static char **normalized_tags(char *const *given)
+{
+	char **out = NULL;
+	for (size_t i = 0; given && given[i]; i++) {
+		_cleanup_(image_ref_freep) struct image_ref *r = NULL;
+		if (image_ref_parse(given[i], &r, NULL) < 0 || r->digest)
+			continue;
+		strv_push_take(&out, image_ref_string(r));
+	}
+	return out;
+}
+
+static void load_progress(const char *id, const char *status, uint64_t current, uint64_t total,
+			  void *data)
+{
+	(void)id;
+	(void)status;
+	(void)current;
+	(void)total;
+	(void)data;
+}
+
+static void load_body_done(struct http_request *req, int fd, struct berth_error *error, void *data)
+{
+	struct daemon *d = the_daemon;
+	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_(image_archive_result_freep) struct image_archive_result *res = NULL;
+
+	(void)data;
+	if (fd < 0) {
+		api_respond_error(req, error);
+		return;
+	}
+	_cleanup_close_ int tar = fd;
+	_cleanup_free_ char *tmp = scratch_dir(d);
+	http_stream_begin(req, 200, "application/json");
+	if (!tmp ||
+	    image_load(d->blobs, d->layers, tar, tmp, load_progress, NULL, &res, &err) < 0) {
+		stream_error(req, err ? err->msg : "cannot create a scratch directory");
+		goto out;
+	}
+	for (size_t i = 0; i < res->n_items; i++) {
+		struct image_archive_item *it = &res->items[i];
+		_cleanup_strv_ char **tags = normalized_tags(it->repo_tags);
+		if (image_record(d, it, tags, &err) < 0) {
+			stream_error(req, err->msg);
+			goto out;
+		}
+		if (!tags || !tags[0]) {
+			_cleanup_free_ char *line =
+				xasprintf("Loaded image ID: %s\n", it->config_digest);
+			stream_message(req, "stream", line);
+		}
+		for (size_t t = 0; tags && tags[t]; t++) {
+			_cleanup_free_ char *fam = image_familiar_tag(tags[t]);
+			_cleanup_free_ char *line = xasprintf("Loaded image: %s\n", fam);
+			stream_message(req, "stream", line);
+		}
+	}
+out:
+	if (tmp)
+		(void)rm_rf(tmp);
+	http_stream_end(req);
+}
+
+void images_load(struct daemon *d, struct http_request *req)
+{
+	body_to_file(d, req, BODY_MAX_BYTES, load_body_done, NULL);
+}
+
+static void save_child_done(struct http_loop *l, pid_t pid, int status, void *data)
+{
+	(void)l;
+	(void)data;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		log_warn("Image save (pid %d) failed with status %d", (int)pid, status);
+}
+
+void images_save(struct daemon *d, struct http_request *req, char **names)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	size_t n = strv_length(names);
+	_cleanup_free_ struct image_save_item *items = xcalloc(n + 1, sizeof(*items));
+	char ***tag_lists = xcalloc(n + 1, sizeof(char **));
+	int pipefd[2];
+
+	for (size_t i = 0; i < n; i++) {
+		struct image_rec *img = NULL;
+		if (image_lookup(d, names[i], &img, &err) < 0) {
+			api_respond_error(req, err);
+			goto out;
+		}
+		_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
+		if (!image_is_id_like(names[i]) && image_ref_parse(names[i], &ref, NULL) == 0) {
+			_cleanup_free_ char *full = image_ref_string(ref);
+			bool by_repo = !strchr(names[i], ':') || strchr(names[i], '/') == NULL;
+			for (size_t t = 0; img->tags && img->tags[t]; t++) {
+				_cleanup_(image_ref_freep) struct image_ref *tr = NULL;
+				bool take = strcmp(img->tags[t], full) == 0;
+				if (!take && by_repo && !ref->digest &&
+				    image_ref_parse(img->tags[t], &tr, NULL) == 0)
+					take = strcmp(tr->domain, ref->domain) == 0 &&
+					       strcmp(tr->path, ref->path) == 0 &&
+					       !strchr(names[i], ':');
+				if (take)
+					strv_push_take(&tag_lists[i],
+						       image_familiar_tag(img->tags[t]));
+			}
+		}
+		items[i].config_digest = img->id;
+		items[i].layer_blobs = img->layer_blobs;
+		items[i].n_layers = img->n_layers;
+		items[i].repo_tags = tag_lists[i] ? tag_lists[i] : (char *[]){ NULL };
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		http_respond_error(req, 500, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		(void)close(pipefd[0]);
+		signal(SIGPIPE, SIG_DFL);
+		_exit(image_save(d->blobs, items, n, pipefd[1], NULL) < 0 ? 1 : 0);
+	}
+	(void)close(pipefd[1]);
+	if (pid < 0) {
+		(void)close(pipefd[0]);
+		http_respond_error(req, 500, "fork: %s", strerror(errno));
+		goto out;
+	}
+	(void)http_loop_watch_pid(d->loop, pid, save_child_done, NULL);
+	http_stream_begin(req, 200, "application/x-tar");
+	pump_fd_to_stream(d, req, pipefd[0], NULL, NULL);
+out:
+	for (size_t i = 0; i < n; i++)
+		strv_free(tag_lists[i]);
+	free(tag_lists);
+}
+
+struct import_job {
+	char *repo_tag;
+	char **changes;
+	char *message;
+};
+
+static void import_body_done(struct http_request *req, int fd, struct berth_error *error,
+			     void *data)
+{
+	struct daemon *d = the_daemon;
+	struct import_job *job = data;
+	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_(image_config_freep) struct image_config *cfg = xzalloc(sizeof(*cfg));
+	struct image_archive_item item = { 0 };
+	_cleanup_free_ char *tmp = NULL;
+	char created[40];
+
+	if (fd < 0) {
+		api_respond_error(req, error);
+		goto out;
+	}
+	_cleanup_close_ int tar = fd;
+	cfg->architecture = xstrdup("amd64");
+	cfg->os = xstrdup("linux");
+	time_format_rfc3339(created);
+	cfg->created = xstrdup(created);
+	if (image_config_apply_changes(cfg, job->changes, &err) < 0) {
+		api_respond_error(req, err);
+		goto out;
+	}
+	http_stream_begin(req, 200, "application/json");
+	tmp = scratch_dir(d);
+	_cleanup_strv_ char **tags = NULL;
+	if (job->repo_tag)
+		strv_push(&tags, job->repo_tag);
+	if (!tmp || image_import(d->blobs, d->layers, tar, tmp, cfg, &item, &err) < 0 ||
+	    image_record(d, &item, tags, &err) < 0) {
+		stream_error(req, err ? err->msg : "cannot create a scratch directory");
+	} else {
+		stream_message(req, "status", item.config_digest);
+	}
+	strv_free(item.repo_tags);
+	strv_free(item.chain_ids);
+	strv_free(item.layer_blobs);
+	if (tmp)
+		(void)rm_rf(tmp);
+	http_stream_end(req);
+out:
+	free(job->repo_tag);
+	strv_free(job->changes);
+	free(job->message);
+	free(job);
+}
+
+void images_create(struct daemon *d, struct http_request *req)
+{
+	const char *from_src = http_request_query(req, "fromSrc");
+	const char *from_image = http_request_query(req, "fromImage");
+	const char *repo = http_request_query(req, "repo");
+	const char *tag = http_request_query(req, "tag");
+
+	if (from_image) {
+		http_respond_error(req, 501, "berth: 'pull' is not supported yet (image '%s')",
+				   from_image);
+		return;
+	}
+	if (!from_src) {
+		http_respond_error(req, 400, "fromSrc or fromImage is required");
+		return;
+	}
+	if (strcmp(from_src, "-") != 0) {
+		http_respond_error(req, 501, "berth: importing from a URL is not supported yet");
+		return;
+	}
+	struct import_job *job = xzalloc(sizeof(*job));
+	if (!str_is_empty(repo)) {
+		_cleanup_free_ char *text =
+			tag && *tag ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
+		_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
+		if (image_ref_parse(text, &ref, NULL) < 0 || ref->digest) {
+			free(job);
+			http_respond_error(req, 400, "invalid reference format");
+			return;
+		}
+		job->repo_tag = image_ref_string(ref);
+	}
+	job->changes = http_request_query_all(req, "changes");
+	const char *msg = http_request_query(req, "message");
+	job->message = msg ? xstrdup(msg) : NULL;
+	body_to_file(d, req, BODY_MAX_BYTES, import_body_done, job);
+}

@@ -1,0 +1,40 @@
+/* Helpers shared by the API handler files (api-*.c). */
+#ifndef BERTH_DAEMON_API_H
+#define BERTH_DAEMON_API_H
+
+#include "daemon.h"
+
+typedef void (*api_handler)(struct daemon *d, struct http_request *req);
+
+/* Register a handler behind the API's version check (too new / too old -> 400). */
+void api_add(struct http_router *r, const char *method, const char *pattern, unsigned flags,
+	     api_handler h);
+
+/* Docker's filters query parameter: {"key":{"value":true}} or {"key":["value"]}.
+ * Parsed into key -> values; unknown keys are refused with docker's message
+ * "invalid filter 'key'". */
+struct api_filters {
+	char **keys;
+	char ***values;
+	size_t n;
+};
+int api_filters_parse(struct http_request *req, const char *const *allowed, struct api_filters *ret,
+		      struct berth_error **err);
+void api_filters_free(struct api_filters *f);
+/* The values of key (NULL when absent). */
+char **api_filters_get(const struct api_filters *f, const char *key);
+/* Label filters: "key" or "key=value" against a label list. */
+bool api_labels_match(char *const *wanted, json_object *labels);
+
+/* A small JSON builder shortcut. */
+static inline void jadd(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+static inline json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+json_object *jstrv(char *const *v); /* array of strings, null for NULL */
+
+#endif

@@ -1,0 +1,222 @@
+/* The Dockerfile subset of --change (see changes.h). */
+#define LOG_CATEGORY "changes"
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "changes.h"
+#include "json-util.h"
+
+/* JSON array form ["a","b"], else NULL. */
+static char **json_form(const char *arg)
+{
+	_cleanup_json_ json_object *o = NULL;
+	char **v = NULL;
+
+	while (isspace((unsigned char)*arg))
+		arg++;
+	if (*arg != '[' || json_parse_text(arg, strlen(arg), 4, "change", &o, NULL) < 0 ||
+	    !json_object_is_type(o, json_type_array))
+		return NULL;
+	v = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < json_object_array_length(o); i++) {
+		json_object *e = json_object_array_get_idx(o, i);
+		if (!json_object_is_type(e, json_type_string)) {
+			strv_free(v);
+			return NULL;
+		}
+		strv_push(&v, json_object_get_string(e));
+	}
+	return v;
+}
+
+static char **shell_form(const char *arg)
+{
+	char **v = NULL;
+	strv_push(&v, "/bin/sh");
+	strv_push(&v, "-c");
+	strv_push(&v, arg);
+	return v;
+}
+
+static char **words(const char *arg)
+{
+	char **v = NULL;
+	_cleanup_free_ char *copy = xstrdup(arg);
+	for (char *w = strtok(copy, " \t"); w; w = strtok(NULL, " \t"))
+		strv_push(&v, w);
+	return v;
+}
+
+static void set_env(struct image_config *c, const char *key, const char *value)
+{
+	size_t klen = strlen(key);
+	_cleanup_free_ char *kv = xasprintf("%s=%s", key, value);
+
+	for (size_t i = 0; c->env && c->env[i]; i++) {
+		if (strncmp(c->env[i], key, klen) == 0 && c->env[i][klen] == '=') {
+			free(c->env[i]);
+			c->env[i] = TAKE_PTR(kv);
+			return;
+		}
+	}
+	strv_push(&c->env, kv);
+}
+
+static void set_label(struct image_config *c, const char *key, const char *value)
+{
+	for (size_t i = 0; i < c->n_labels; i++) {
+		if (strcmp(c->labels[i].key, key) == 0) {
+			free(c->labels[i].value);
+			c->labels[i].value = xstrdup(value);
+			return;
+		}
+	}
+	c->labels = xrealloc(c->labels, (c->n_labels + 1) * sizeof(*c->labels));
+	c->labels[c->n_labels].key = xstrdup(key);
+	c->labels[c->n_labels].value = xstrdup(value);
+	c->n_labels++;
+}
+
+/* "K=V K2=\"v 2\"" pairs, or the legacy "K V" form. */
+static int key_values(const char *arg, bool legacy_ok, char ***ret, struct berth_error **err)
+{
+	char **out = NULL;
+	const char *p = arg;
+
+	if (legacy_ok && !strchr(arg, '=')) {
+		size_t k = strcspn(arg, " \t");
+		if (!arg[k])
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "ENV must have two arguments");
+		strv_push_take(&out, xstrndup(arg, k));
+		const char *v = arg + k;
+		while (isspace((unsigned char)*v))
+			v++;
+		strv_push(&out, v);
+		*ret = out;
+		return 0;
+	}
+	while (*p) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		const char *eq = strchr(p, '=');
+		if (!eq) {
+			strv_free(out);
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "Syntax error - can't find = in \"%s\". Must be of "
+					       "the form: name=value",
+					       p);
+		}
+		strv_push_take(&out, xstrndup(p, (size_t)(eq - p)));
+		p = eq + 1;
+		_cleanup_free_ char *val = xstrdup("");
+		if (*p == '"') {
+			const char *end = strchr(p + 1, '"');
+			if (!end)
+				end = p + strlen(p);
+			free(val);
+			val = xstrndup(p + 1, (size_t)(end - p - 1));
+			p = *end ? end + 1 : end;
+		} else {
+			size_t n = strcspn(p, " \t");
+			free(val);
+			val = xstrndup(p, n);
+			p += n;
+		}
+		strv_push_take(&out, TAKE_PTR(val));
+	}
+	*ret = out;
+	return 0;
+}
+
+static int apply_one(struct image_config *c, const char *line, struct berth_error **err)
+{
+	while (isspace((unsigned char)*line))
+		line++;
+	size_t n = strcspn(line, " \t");
+	_cleanup_free_ char *ins = xstrndup(line, n);
+	const char *arg = line + n;
+	while (isspace((unsigned char)*arg))
+		arg++;
+
+	if (strcasecmp(ins, "CMD") == 0 || strcasecmp(ins, "ENTRYPOINT") == 0) {
+		char **v = json_form(arg);
+		if (!v)
+			v = shell_form(arg);
+		char ***dst = strcasecmp(ins, "CMD") == 0 ? &c->cmd : &c->entrypoint;
+		strv_free(*dst);
+		*dst = v;
+		return 0;
+	}
+	if (strcasecmp(ins, "ENV") == 0 || strcasecmp(ins, "LABEL") == 0) {
+		_cleanup_strv_ char **kv = NULL;
+		int r = key_values(arg, strcasecmp(ins, "ENV") == 0, &kv, err);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2) {
+			if (strcasecmp(ins, "ENV") == 0)
+				set_env(c, kv[i], kv[i + 1]);
+			else
+				set_label(c, kv[i], kv[i + 1]);
+		}
+		return 0;
+	}
+	if (strcasecmp(ins, "EXPOSE") == 0 || strcasecmp(ins, "VOLUME") == 0) {
+		_cleanup_strv_ char **v = json_form(arg);
+		if (!v)
+			v = words(arg);
+		for (size_t i = 0; v && v[i]; i++) {
+			bool expose = strcasecmp(ins, "EXPOSE") == 0;
+			_cleanup_free_ char *item = expose && !strchr(v[i], '/')
+							    ? xasprintf("%s/tcp", v[i])
+							    : xstrdup(v[i]);
+			char ***dst = expose ? &c->exposed_ports : &c->volumes;
+			if (!strv_contains(*dst, item))
+				strv_push(dst, item);
+		}
+		return 0;
+	}
+	char **scalar = strcasecmp(ins, "USER") == 0	     ? &c->user
+			: strcasecmp(ins, "WORKDIR") == 0    ? &c->working_dir
+			: strcasecmp(ins, "STOPSIGNAL") == 0 ? &c->stop_signal
+							     : NULL;
+	if (scalar) {
+		if (!*arg)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "%s requires exactly one argument", ins);
+		free(*scalar);
+		*scalar = xstrdup(arg);
+		return 0;
+	}
+	if (strcasecmp(ins, "ONBUILD") == 0) {
+		strv_push(&c->onbuild, arg);
+		return 0;
+	}
+	static const char *const known[] = { "FROM",  "RUN",	     "COPY",	   "ADD", "ARG",
+					     "SHELL", "HEALTHCHECK", "MAINTAINER", NULL };
+	for (size_t i = 0; known[i]; i++)
+		if (strcasecmp(ins, known[i]) == 0)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "%s is not a valid change command", ins);
+	return berth_error_set(err, 0, BERTH_ERR_INVALID,
+			       "dockerfile parse error line 1: unknown instruction: %s", ins);
+}
+
+int image_config_apply_changes(struct image_config *c, char *const *changes,
+			       struct berth_error **err)
+{
+	for (size_t i = 0; changes && changes[i]; i++) {
+		/* One --change may hold several lines. */
+		_cleanup_free_ char *copy = xstrdup(changes[i]);
+		char *save = NULL;
+		for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			int r = apply_one(c, l, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,375 @@
+/* Container records: lookup, persistence, and their API JSON. */
+#define LOG_CATEGORY "container"
+#include <string.h>
+
+#include "api.h"
+#include "container.h"
+#include "container-internal.h"
+
+static const char *const status_names[CT_STATUS_MAX] = {
+	[CT_CREATED] = "created",   [CT_RUNNING] = "running",
+	[CT_PAUSED] = "paused",	    [CT_RESTARTING] = "restarting",
+	[CT_REMOVING] = "removing", [CT_EXITED] = "exited",
+	[CT_DEAD] = "dead",
+};
+
+const char *ct_status_name(enum ct_status s)
+{
+	return s < CT_STATUS_MAX ? status_names[s] : "unknown";
+}
+
+bool ct_is_running(const struct container *c)
+{
+	return c->status == CT_RUNNING || c->status == CT_PAUSED;
+}
+
+int container_lookup(struct daemon *d, const char *ref, struct container **ret,
+		     struct berth_error **err)
+{
+	const char *name = ref && ref[0] == '/' ? ref + 1 : ref;
+	struct container *found = NULL;
+	size_t hits = 0;
+
+	if (str_is_empty(name))
+		return berth_error_set(err, 0, BERTH_ERR_NOT_FOUND, "No such container: %s",
+				       ref ? ref : "");
+	for (size_t i = 0; i < d->n_containers; i++) {
+		struct container *c = d->containers[i];
+		if (strcmp(c->id, name) == 0 || strcmp(c->name, name) == 0) {
+			*ret = c;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < d->n_containers; i++) {
+		if (str_has_prefix(d->containers[i]->id, name)) {
+			found = d->containers[i];
+			hits++;
+		}
+	}
+	if (hits == 1) {
+		*ret = found;
+		return 0;
+	}
+	if (hits > 1)
+		return berth_error_set(err, 0, BERTH_ERR_NOT_FOUND,
+				       "Multiple IDs found with provided prefix: %s", name);
+	return berth_error_set(err, 0, BERTH_ERR_NOT_FOUND, "No such container: %s", name);
+}
+
+static json_object *state_json(const struct container *c)
+{
+	json_object *o = json_object_new_object();
+	_cleanup_free_ char *started = time_rfc3339(c->started_ns);
+	_cleanup_free_ char *finished = time_rfc3339(c->finished_ns);
+
+	jadd(o, "Status", jstr(ct_status_name(c->status)));
+	jadd(o, "Running", json_object_new_boolean(ct_is_running(c)));
+	jadd(o, "Paused", json_object_new_boolean(c->status == CT_PAUSED));
+	jadd(o, "Restarting", json_object_new_boolean(c->status == CT_RESTARTING));
+	jadd(o, "OOMKilled", json_object_new_boolean(c->oom_killed));
+	jadd(o, "Dead", json_object_new_boolean(c->status == CT_DEAD));
+	jadd(o, "Pid", json_object_new_int(ct_is_running(c) ? c->pid : 0));
+	jadd(o, "ExitCode", json_object_new_int(c->exit_code));
+	jadd(o, "Error", jstr(c->error ? c->error : ""));
+	jadd(o, "StartedAt", jstr(started));
+	jadd(o, "FinishedAt", jstr(finished));
+	return o;
+}
+
+/* The record as stored: everything needed to rebuild the container. */
+static char *container_doc(const struct container *c)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	jadd(o, "Id", jstr(c->id));
+	jadd(o, "Name", jstr(c->name));
+	jadd(o, "ImageID", jstr(c->image_id ? c->image_id : ""));
+	jadd(o, "Image", jstr(c->image ? c->image : ""));
+	jadd(o, "Created", json_object_new_int64(c->created_ns));
+	jadd(o, "Config", json_object_get(c->config));
+	jadd(o, "HostConfig", json_object_get(c->host_config));
+	jadd(o, "Status", jstr(ct_status_name(c->status)));
+	jadd(o, "Pid", json_object_new_int(c->pid));
+	jadd(o, "ExitCode", json_object_new_int(c->exit_code));
+	jadd(o, "OOMKilled", json_object_new_boolean(c->oom_killed));
+	jadd(o, "Error", jstr(c->error ? c->error : ""));
+	jadd(o, "StartedAt", json_object_new_int64(c->started_ns));
+	jadd(o, "FinishedAt", json_object_new_int64(c->finished_ns));
+	jadd(o, "RestartCount", json_object_new_int(c->restart_count));
+	jadd(o, "ManualStop", json_object_new_boolean(c->manual_stop));
+	jadd(o, "HasStarted", json_object_new_boolean(c->has_started));
+	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+}
+
+int container_save(struct daemon *d, struct container *c, struct berth_error **err)
+{
+	_cleanup_free_ char *doc = container_doc(c);
+	int r = db_container_put(d->db, c->id, c->name, doc, err);
+
+	if (r == -EEXIST)
+		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
+				       "Conflict. The container name \"/%s\" is already in use by "
+				       "container. You have to remove (or rename) that container "
+				       "to be able to reuse that name.",
+				       c->name);
+	return r;
+}
+
+static enum ct_status status_from_name(const char *s)
+{
+	for (int i = 0; i < CT_STATUS_MAX; i++)
+		if (s && strcmp(status_names[i], s) == 0)
+			return (enum ct_status)i;
+	return CT_EXITED;
+}
+
+void container_set_paths(struct daemon *d, struct container *c)
+{
+	free(c->dir);
+	free(c->log_path);
+	free(c->run_dir);
+	c->dir = xasprintf("%s/containers/%s", d->data_root, c->id);
+	c->log_path = xasprintf("%s/%s-json.log", c->dir, c->id);
+	c->run_dir = xasprintf("%s/containers/%s", d->exec_root, c->id);
+}
+
+static int load_row(const char *id, const char *doc, void *data)
+{
+	struct daemon *d = data;
+	_cleanup_json_ json_object *o = NULL;
+	_cleanup_error_ struct berth_error *err = NULL;
+	json_object *cfg = NULL, *hc = NULL;
+	const char *s = NULL;
+
+	if (json_parse_text(doc, strlen(doc), 64, "container record", &o, &err) < 0 ||
+	    json_get_object(o, "", "Config", true, &cfg, &err) < 0 ||
+	    json_get_object(o, "", "HostConfig", true, &hc, &err) < 0) {
+		log_warn("Container '%s' has an unreadable record (%s), ignoring", id,
+			 err ? err->msg : "?");
+		return 0;
+	}
+	struct container *c = xzalloc(sizeof(*c));
+	(void)snprintf(c->id, sizeof(c->id), "%s", id);
+#define STR(key, field)                                                                            \
+	do {                                                                                       \
+		s = NULL;                                                                          \
+		(void)json_get_str(o, "", key, false, &s, NULL);                                   \
+		c->field = s && *s ? xstrdup(s) : NULL;                                            \
+	} while (0)
+	STR("Name", name);
+	STR("ImageID", image_id);
+	STR("Image", image);
+	STR("Error", error);
+#undef STR
+	s = NULL;
+	(void)json_get_str(o, "", "Status", false, &s, NULL);
+	c->status = status_from_name(s);
+	(void)json_get_int64(o, "", "Created", false, &c->created_ns, NULL);
+	(void)json_get_int32(o, "", "Pid", false, &c->pid, NULL);
+	(void)json_get_int32(o, "", "ExitCode", false, &c->exit_code, NULL);
+	(void)json_get_bool(o, "", "OOMKilled", &c->oom_killed, NULL);
+	(void)json_get_int64(o, "", "StartedAt", false, &c->started_ns, NULL);
+	(void)json_get_int64(o, "", "FinishedAt", false, &c->finished_ns, NULL);
+	(void)json_get_int32(o, "", "RestartCount", false, &c->restart_count, NULL);
+	(void)json_get_bool(o, "", "ManualStop", &c->manual_stop, NULL);
+	(void)json_get_bool(o, "", "HasStarted", &c->has_started, NULL);
+	c->config = json_object_get(cfg);
+	c->host_config = json_object_get(hc);
+	if (!c->name)
+		c->name = xstrndup(c->id, 12);
+	container_set_paths(d, c);
+	container_add(d, c);
+	return 0;
+}
+
+int containers_load_all(struct daemon *d, struct berth_error **err)
+{
+	return db_container_foreach(d->db, load_row, d, err);
+}
+
+void container_add(struct daemon *d, struct container *c)
+{
+	d->containers = xrealloc(d->containers, (d->n_containers + 1) * sizeof(c));
+	d->containers[d->n_containers++] = c;
+}
+
+void container_forget(struct daemon *d, struct container *c)
+{
+	for (size_t i = 0; i < d->n_containers; i++) {
+		if (d->containers[i] != c)
+			continue;
+		memmove(&d->containers[i], &d->containers[i + 1],
+			(d->n_containers - i - 1) * sizeof(c));
+		d->n_containers--;
+		break;
+	}
+	json_object_put(c->config);
+	json_object_put(c->host_config);
+	free(c->name);
+	free(c->image_id);
+	free(c->image);
+	free(c->error);
+	free(c->dir);
+	free(c->log_path);
+	free(c->run_dir);
+	free(c->pending);
+	free(c->execs);
+	free(c);
+}
+
+/* Docker's human durations ("5 seconds", "About a minute", "3 hours"). */
+static char *human_duration(int64_t secs)
+{
+	if (secs < 1)
+		return xstrdup("Less than a second");
+	if (secs == 1)
+		return xstrdup("1 second");
+	if (secs < 60)
+		return xasprintf("%lld seconds", (long long)secs);
+	int64_t mins = secs / 60;
+	if (mins == 1)
+		return xstrdup("About a minute");
+	if (mins < 60)
+		return xasprintf("%lld minutes", (long long)mins);
+	int64_t hours = mins / 60;
+	if (hours == 1)
+		return xstrdup("About an hour");
+	if (hours < 48)
+		return xasprintf("%lld hours", (long long)hours);
+	if (hours < 24 * 7 * 2)
+		return xasprintf("%lld days", (long long)(hours / 24));
+	if (hours < 24 * 30 * 2)
+		return xasprintf("%lld weeks", (long long)(hours / 24 / 7));
+	if (hours < 24 * 365 * 2)
+		return xasprintf("%lld months", (long long)(hours / 24 / 30));
+	return xasprintf("%lld years", (long long)(hours / 24 / 365));
+}
+
+char *container_status_text(const struct container *c)
+{
+	int64_t now = now_unix_ns();
+	switch (c->status) {
+	case CT_RUNNING:
+	case CT_PAUSED: {
+		_cleanup_free_ char *h = human_duration((now - c->started_ns) / 1000000000LL);
+		return xasprintf("Up %s%s", h, c->status == CT_PAUSED ? " (Paused)" : "");
+	}
+	case CT_RESTARTING: {
+		_cleanup_free_ char *h = human_duration((now - c->finished_ns) / 1000000000LL);
+		return xasprintf("Restarting (%d) %s ago", c->exit_code, h);
+	}
+	case CT_EXITED: {
+		if (!c->has_started && c->finished_ns == 0)
+			return xstrdup("Created");
+		_cleanup_free_ char *h = human_duration((now - c->finished_ns) / 1000000000LL);
+		return xasprintf("Exited (%d) %s ago", c->exit_code, h);
+	}
+	case CT_REMOVING:
+		return xstrdup("Removal In Progress");
+	case CT_DEAD:
+		return xstrdup("Dead");
+	case CT_CREATED:
+	case CT_STATUS_MAX:
+	default:
+		return xstrdup("Created");
+	}
+}
+
+json_object *container_inspect_json(struct daemon *d, struct container *c, unsigned api)
+{
+	json_object *o = json_object_new_object();
+	json_object *ep = NULL, *cmd = NULL;
+	_cleanup_free_ char *created = time_rfc3339(c->created_ns);
+	_cleanup_free_ char *name = xasprintf("/%s", c->name);
+
+	(void)api;
+	jadd(o, "Id", jstr(c->id));
+	jadd(o, "Created", jstr(created));
+	json_object_object_get_ex(c->config, "Entrypoint", &ep);
+	json_object_object_get_ex(c->config, "Cmd", &cmd);
+	json_object *args = json_object_new_array();
+	const char *path = "";
+	json_object *all[] = { ep, cmd };
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; all[k] && json_object_is_type(all[k], json_type_array) &&
+				   i < json_object_array_length(all[k]);
+		     i++) {
+			const char *s =
+				json_object_get_string(json_object_array_get_idx(all[k], i));
+			if (!*path)
+				path = s;
+			else
+				json_object_array_add(args, jstr(s));
+		}
+	}
+	jadd(o, "Path", jstr(path));
+	jadd(o, "Args", args);
+	jadd(o, "State", state_json(c));
+	jadd(o, "Image", jstr(c->image_id ? c->image_id : ""));
+	_cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", c->dir);
+	_cleanup_free_ char *hostname = xasprintf("%s/hostname", c->dir);
+	_cleanup_free_ char *hosts = xasprintf("%s/hosts", c->dir);
+	jadd(o, "ResolvConfPath", jstr(resolv));
+	jadd(o, "HostnamePath", jstr(hostname));
+	jadd(o, "HostsPath", jstr(hosts));
+	jadd(o, "LogPath", jstr(c->log_path));
+	jadd(o, "Name", jstr(name));
+	jadd(o, "RestartCount", json_object_new_int(c->restart_count));
+	jadd(o, "Driver", jstr("overlay2"));
+	jadd(o, "Platform", jstr("linux"));
+	jadd(o, "MountLabel", jstr(""));
+	jadd(o, "ProcessLabel", jstr(""));
+	jadd(o, "AppArmorProfile", jstr(""));
+	jadd(o, "ExecIDs", container_exec_ids_json(c));
+	jadd(o, "HostConfig", json_object_get(c->host_config));
+	json_object *gd = json_object_new_object(), *gdd = json_object_new_object();
+	_cleanup_free_ char *merged = xasprintf("%s/rootfs", c->dir);
+	_cleanup_free_ char *upper = xasprintf("%s/upper", c->dir);
+	_cleanup_free_ char *work = xasprintf("%s/work", c->dir);
+	jadd(gdd, "MergedDir", jstr(merged));
+	jadd(gdd, "UpperDir", jstr(upper));
+	jadd(gdd, "WorkDir", jstr(work));
+	jadd(gd, "Data", gdd);
+	jadd(gd, "Name", jstr("overlay2"));
+	jadd(o, "GraphDriver", gd);
+	jadd(o, "Mounts", container_mounts_json(c));
+	jadd(o, "Config", json_object_get(c->config));
+	jadd(o, "NetworkSettings", container_network_json(d, c));
+	return o;
+}
+
+json_object *container_summary_json(struct daemon *d, struct container *c, bool size)
+{
+	json_object *o = json_object_new_object();
+	_cleanup_free_ char *name = xasprintf("/%s", c->name);
+	_cleanup_free_ char *status = container_status_text(c);
+	json_object *names = json_object_new_array(), *labels = NULL, *v = NULL;
+
+	(void)size;
+	jadd(o, "Id", jstr(c->id));
+	json_object_array_add(names, jstr(name));
+	jadd(o, "Names", names);
+	jadd(o, "Image", jstr(c->image ? c->image : c->image_id));
+	jadd(o, "ImageID", jstr(c->image_id ? c->image_id : ""));
+	_cleanup_free_ char *cmd = container_command_line(c);
+	jadd(o, "Command", jstr(cmd));
+	jadd(o, "Created", json_object_new_int64(c->created_ns / 1000000000LL));
+	jadd(o, "Ports", json_object_new_array());
+	if (json_object_object_get_ex(c->config, "Labels", &labels) && labels)
+		jadd(o, "Labels", json_object_get(labels));
+	else
+		jadd(o, "Labels", json_object_new_object());
+	jadd(o, "State", jstr(ct_status_name(c->status)));
+	jadd(o, "Status", jstr(status));
+	json_object *hc = json_object_new_object();
+	const char *mode = "default";
+	if (json_object_object_get_ex(c->host_config, "NetworkMode", &v) && v)
+		mode = json_object_get_string(v);
+	jadd(hc, "NetworkMode", jstr(mode));
+	jadd(o, "HostConfig", hc);
+	json_object *ns = json_object_new_object();
+	jadd(ns, "Networks", json_object_new_object());
+	jadd(o, "NetworkSettings", ns);
+	jadd(o, "Mounts", container_mounts_json(c));
+	return o;
+}
