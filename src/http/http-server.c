@@ -1,0 +1,638 @@
+/* The unix socket server and its connections: accept, read, parse, dispatch.
+ *
+ * A connection reads and parses one request at a time: while a handler owns
+ * the request, bytes of the next (pipelined) request stay in the kernel or
+ * in the input buffer, and the descriptor is watched only for hang-up (and
+ * for writing), so long-lived responses learn when the client leaves. When
+ * the response is complete, the connection goes on with the buffered bytes.
+ * Everything that closes a connection from inside an API call is deferred
+ * to a zero-delay timer (the kick), so that callbacks never run under the
+ * caller's feet.
+ */
+#define LOG_CATEGORY "http"
+#include <assert.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "http-internal.h"
+
+#define LISTEN_BACKLOG	512
+#define ACCEPT_BATCH	64
+#define ACCEPT_PAUSE_MS 100
+#define READ_HEAD	4096
+#define READ_BODY	65536
+
+/* ---- connection lifetime ---- */
+
+struct http_conn *http_conn_ref(struct http_conn *c)
+{
+	c->refs++;
+	return c;
+}
+
+void http_conn_unref(struct http_conn *c)
+{
+	if (!c || --c->refs > 0)
+		return;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void conn_kicked(struct http_loop *l, void *data);
+static void conn_process(struct http_conn *c);
+
+void http_conn_kick(struct http_conn *c)
+{
+	if (c->kick_timer || c->state == HTTP_CONN_CLOSED || c->state == HTTP_CONN_HIJACKED)
+		return;
+	c->kick_timer = http_loop_add_timer(c->srv->loop, 0, conn_kicked, c);
+}
+
+static void conn_kicked(struct http_loop *l, void *data)
+{
+	struct http_conn *c = data;
+
+	c->kick_timer = 0;
+	conn_process(c);
+}
+
+/* Leave the loop and the server; the caller has the descriptor. */
+static int conn_release(struct http_conn *c, enum http_conn_state state)
+{
+	struct http_server *s = c->srv;
+	int fd = c->fd;
+
+	c->state = state;
+	http_loop_del_fd(s->loop, fd);
+	http_loop_cancel_timer(s->loop, c->idle_timer);
+	http_loop_cancel_timer(s->loop, c->kick_timer);
+	c->idle_timer = c->kick_timer = 0;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_conns--;
+	c->fd = -EBADF;
+	return fd;
+}
+
+void http_conn_close(struct http_conn *c)
+{
+	struct http_request *req;
+
+	if (c->state == HTTP_CONN_CLOSED || c->state == HTTP_CONN_HIJACKED)
+		return;
+	http_conn_ref(c);
+	(void)close(conn_release(c, HTTP_CONN_CLOSED));
+	req = TAKE_PTR(c->req);
+	if (req) {
+		http_request_detach(req, -ECONNRESET);
+		http_request_unref(req);
+	}
+	c->refs--; /* the loop's reference; ours keeps c alive */
+	http_conn_unref(c);
+}
+
+int http_conn_take_fd(struct http_conn *c)
+{
+	int fd = conn_release(c, HTTP_CONN_HIJACKED);
+
+	assert(c->refs > 1); /* the caller holds one */
+	c->refs--;
+	return fd;
+}
+
+/* ---- idle connections ---- */
+
+static void conn_idle_timeout(struct http_loop *l, void *data)
+{
+	struct http_conn *c = data;
+	uint64_t now = http_loop_now_ms(l);
+
+	c->idle_timer = 0;
+	if (c->state != HTTP_CONN_HEAD || c->req)
+		return; /* busy: armed again when the response is done */
+	if (now < c->idle_deadline || http_conn_queued(c) > 0) {
+		uint64_t wait = now < c->idle_deadline ? c->idle_deadline - now
+						       : c->srv->lim.idle_timeout_ms;
+		c->idle_timer = http_loop_add_timer(l, wait, conn_idle_timeout, c);
+		return;
+	}
+	log_debug("Client connection %d idle, closing", c->fd);
+	http_conn_close(c);
+}
+
+static void conn_enter_idle(struct http_conn *c)
+{
+	struct http_loop *l = c->srv->loop;
+
+	c->idle_deadline = http_loop_now_ms(l) + c->srv->lim.idle_timeout_ms;
+	if (!c->idle_timer)
+		c->idle_timer =
+			http_loop_add_timer(l, c->srv->lim.idle_timeout_ms, conn_idle_timeout, c);
+}
+
+/* ---- events ---- */
+
+static bool conn_wants_read(const struct http_conn *c)
+{
+	const struct http_request *req = c->req;
+
+	if (c->read_eof || c->close_after)
+		return false;
+	switch (c->state) {
+	case HTTP_CONN_HEAD:
+		return http_conn_queued(c) <= HTTP_OUT_HIGH;
+	case HTTP_CONN_BODY:
+		return true;
+	case HTTP_CONN_ACTIVE:
+		return req && req->reading_body && !req->body_done && !req->body_ended;
+	case HTTP_CONN_CLOSED:
+	case HTTP_CONN_HIJACKED:
+	case HTTP_CONN_STATE_MAX:
+	default:
+		return false;
+	}
+}
+
+void http_conn_update_events(struct http_conn *c)
+{
+	/* EPOLLHUP is reported anyway; asking for it keeps the descriptor
+	 * in epoll (the loop drops descriptors with no events). */
+	uint32_t ev = EPOLLHUP;
+
+	if (c->state == HTTP_CONN_CLOSED || c->state == HTTP_CONN_HIJACKED)
+		return;
+	if (conn_wants_read(c))
+		ev |= EPOLLIN;
+	if (http_conn_queued(c) > 0)
+		ev |= EPOLLOUT;
+	if (ev != c->events && http_loop_mod_fd(c->srv->loop, c->fd, ev) == 0)
+		c->events = ev;
+}
+
+/* Read what the socket has: > 0 bytes, 0 at end of file, -EAGAIN, -errno. */
+static ssize_t conn_read(struct http_conn *c)
+{
+	size_t want = c->state == HTTP_CONN_HEAD ? READ_HEAD : READ_BODY;
+	ssize_t n;
+
+	if (c->in_off == c->in_len && c->state != HTTP_CONN_HEAD)
+		c->in_off = c->in_len = 0;
+	if (c->in_cap - c->in_len < want && c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	if (c->in_cap - c->in_len < want) {
+		size_t cap = c->in_cap ? c->in_cap * 2 : 16384;
+		while (cap - c->in_len < want)
+			cap *= 2;
+		c->in = xrealloc(c->in, cap);
+		c->in_cap = cap;
+	}
+	do
+		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	c->in_len += (size_t)n;
+	return n;
+}
+
+static void conn_event(struct http_loop *l, int fd, uint32_t events, void *data)
+{
+	struct http_conn *c = http_conn_ref(data);
+
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		log_debug("Client connection %d hung up", fd);
+		http_conn_close(c);
+		goto out;
+	}
+	if (events & EPOLLOUT) {
+		if (http_conn_flush(c) < 0) {
+			http_conn_close(c);
+			goto out;
+		}
+		if (http_conn_queued(c) <= HTTP_DRAIN_WATERMARK)
+			c->drain_check = true;
+	}
+	if (events & EPOLLIN) {
+		ssize_t n = conn_read(c);
+		if (n == 0)
+			c->read_eof = true;
+		else if (n < 0 && n != -EAGAIN) {
+			http_conn_close(c);
+			goto out;
+		}
+	}
+	conn_process(c);
+out:
+	http_conn_unref(c);
+}
+
+/* ---- requests ---- */
+
+static void conn_dispatch(struct http_conn *c)
+{
+	struct http_request *req = http_request_ref(c->req);
+	const struct http_router *r = c->srv->router;
+	http_handler h = c->route ? c->route->h : r->fallback;
+	void *data = c->route ? c->route->data : r->fallback_data;
+
+	c->state = HTTP_CONN_ACTIVE;
+	c->route = NULL;
+	if (!h) {
+		http_respond_error(req, 404, "page not found");
+	} else {
+		h(req, data);
+		/* Nobody can answer a request the handler neither answered
+		 * nor kept a reference to. */
+		if (req->conn == c && !req->responded && !req->reading_body && req->refs == 2) {
+			log_warn("Handler of '%s %s' did not respond", req->method, req->path);
+			http_respond_error(req, 500, "internal error: no response");
+		}
+	}
+	http_request_unref(req);
+}
+
+static void conn_start_request(struct http_conn *c, struct http_request *req)
+{
+	const struct http_server *s = c->srv;
+
+	req->loop = s->loop;
+	req->conn = c;
+	c->req = req;
+	c->route = http_router_match(s->router, req);
+	req->route_flags = c->route ? c->route->flags : 0;
+	http_body_decoder_init(&c->body, req->body_kind, req->content_length);
+	req->body_done = c->body.done;
+	if ((req->route_flags & HTTP_ROUTE_STREAM_BODY) || req->body_done) {
+		conn_dispatch(c);
+		return;
+	}
+	if (req->body_kind == HTTP_BODY_LENGTH) {
+		if (req->content_length > s->lim.max_body) {
+			http_respond_error(req, 413, "request body too large");
+			return;
+		}
+		req->body_cap = (size_t)req->content_length + 1;
+		req->body = xmalloc(req->body_cap);
+	}
+	c->state = HTTP_CONN_BODY;
+	http_conn_send_continue(c, req);
+}
+
+/* One step of reading a head; false when more input is needed. */
+static bool conn_step_head(struct http_conn *c)
+{
+	const char *buf = c->in + c->in_off;
+	size_t len = c->in_len - c->in_off;
+	struct http_parse_error perr = { 400, "bad request" };
+	struct http_request *req = NULL;
+	int r;
+
+	if (http_conn_queued(c) > HTTP_OUT_HIGH)
+		return false;
+	r = http_head_scan(&c->scan, buf, len, &c->srv->lim);
+	if (r == 0 && c->read_eof)
+		c->close_after = true; /* the client sent all it will */
+	if (r == 0)
+		return c->close_after;
+	if (r < 0) {
+		http_conn_send_error(c, c->scan.error.status, c->scan.error.reason);
+		return true;
+	}
+	r = http_request_parse_head(buf + c->scan.start, c->scan.end - c->scan.start,
+				    c->scan.n_lines, &req, &perr);
+	c->in_off += c->scan.end;
+	http_head_scanner_reset(&c->scan);
+	if (r < 0) {
+		http_conn_send_error(c, perr.status, perr.reason);
+		return true;
+	}
+	conn_start_request(c, req);
+	return true;
+}
+
+static bool body_append(struct http_request *req, const char *data, size_t len, size_t max)
+{
+	if (req->body_len + len > max)
+		return false;
+	if (req->body_len + len + 1 > req->body_cap) {
+		size_t cap = req->body_cap ? req->body_cap * 2 : 4096;
+		while (cap < req->body_len + len + 1)
+			cap *= 2;
+		req->body = xrealloc(req->body, cap > max + 1 ? max + 1 : cap);
+		req->body_cap = cap > max + 1 ? max + 1 : cap;
+	}
+	memcpy(req->body + req->body_len, data, len);
+	req->body_len += len;
+	req->body[req->body_len] = '\0';
+	return true;
+}
+
+/* One step of reading a buffered body; false when more input is needed. */
+static bool conn_step_body(struct http_conn *c)
+{
+	struct http_request *req = c->req;
+	const char *data;
+	size_t used, dlen;
+	int r;
+
+	if (c->in_off == c->in_len) {
+		if (c->read_eof)
+			http_conn_close(c);
+		return false;
+	}
+	r = http_body_decode(&c->body, c->in + c->in_off, c->in_len - c->in_off, &used, &data,
+			     &dlen);
+	if (r < 0) {
+		http_respond_error(req, 400, "malformed chunked request body");
+		return true;
+	}
+	c->in_off += used;
+	if (dlen && !body_append(req, data, dlen, c->srv->lim.max_body)) {
+		http_respond_error(req, 413, "request body too large");
+		return true;
+	}
+	if (r == 1) {
+		req->body_done = true;
+		conn_dispatch(c);
+		return true;
+	}
+	return used > 0;
+}
+
+/* One step of feeding a streamed body to its reader. */
+static bool conn_step_active(struct http_conn *c)
+{
+	struct http_request *req = c->req;
+	const char *data = NULL;
+	size_t used = 0, dlen = 0;
+	int r = 1;
+
+	if (!req || !req->reading_body || req->body_ended)
+		return false;
+	if (!(req->route_flags & HTTP_ROUTE_STREAM_BODY)) {
+		http_request_feed_body(req, req->body, req->body_len, 1);
+		return true;
+	}
+	if (!c->body.done) {
+		if (c->in_off == c->in_len) {
+			if (c->read_eof)
+				http_conn_close(c);
+			return false;
+		}
+		r = http_body_decode(&c->body, c->in + c->in_off, c->in_len - c->in_off, &used,
+				     &data, &dlen);
+		c->in_off += used;
+	}
+	if (r == 1)
+		req->body_done = true;
+	http_request_ref(req);
+	if (http_request_feed_body(req, data, dlen, r < 0 ? -EBADMSG : r) < 0 && c->req == req) {
+		if (!req->responded)
+			http_respond_error(req, 400, "bad request body");
+		else
+			c->close_after = true;
+	}
+	http_request_unref(req);
+	return true;
+}
+
+static void conn_process(struct http_conn *c)
+{
+	bool more = true;
+
+	if (c->processing)
+		return;
+	c->processing = true;
+	http_conn_ref(c);
+	while (more) {
+		if (c->state == HTTP_CONN_CLOSED || c->state == HTTP_CONN_HIJACKED)
+			break;
+		if (c->broken || (c->close_after && !c->req && http_conn_queued(c) == 0)) {
+			http_conn_close(c);
+			break;
+		}
+		if (c->drain_check)
+			http_conn_check_drain(c);
+		if (c->state == HTTP_CONN_HEAD)
+			more = !c->close_after && conn_step_head(c);
+		else if (c->state == HTTP_CONN_BODY)
+			more = conn_step_body(c);
+		else if (c->state == HTTP_CONN_ACTIVE)
+			more = conn_step_active(c);
+		else
+			more = false;
+	}
+	http_conn_update_events(c);
+	c->processing = false;
+	http_conn_unref(c);
+}
+
+void http_conn_response_done(struct http_conn *c)
+{
+	struct http_request *req = TAKE_PTR(c->req);
+
+	if (!req)
+		return;
+	if (!req->body_done)
+		c->close_after = true;
+	c->state = HTTP_CONN_HEAD;
+	c->route = NULL;
+	http_head_scanner_reset(&c->scan);
+	http_request_detach(req, -ECONNABORTED);
+	http_request_unref(req);
+	if (c->state != HTTP_CONN_HEAD)
+		return;
+	conn_enter_idle(c);
+	if (!c->processing)
+		http_conn_kick(c);
+	http_conn_update_events(c);
+}
+
+/* ---- the listening socket ---- */
+
+static void server_accept(struct http_loop *l, int fd, uint32_t events, void *data);
+
+static void server_resume(struct http_loop *l, void *data)
+{
+	struct http_server *s = data;
+
+	s->accept_timer = 0;
+	(void)http_loop_mod_fd(l, s->fd, EPOLLIN);
+}
+
+static void conn_new(struct http_server *s, int fd)
+{
+	struct http_conn *c = xzalloc(sizeof(*c));
+
+	c->srv = s;
+	c->fd = fd;
+	c->refs = 1;
+	c->state = HTTP_CONN_HEAD;
+	c->events = EPOLLIN | EPOLLHUP;
+	if (http_loop_add_fd(s->loop, fd, c->events, conn_event, c) < 0) {
+		(void)close(fd);
+		free(c);
+		return;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n_conns++;
+	conn_enter_idle(c);
+}
+
+static void server_accept(struct http_loop *l, int fd, uint32_t events, void *data)
+{
+	struct http_server *s = data;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		if (cfd < 0 && errno == EAGAIN)
+			return;
+		if (cfd < 0) {
+			/* Out of descriptors or memory: pause instead of spinning. */
+			log_warn("Accept on '%s' failed: %m, pausing", s->path);
+			(void)http_loop_mod_fd(l, fd, 0);
+			s->accept_timer = http_loop_add_timer(l, ACCEPT_PAUSE_MS, server_resume, s);
+			return;
+		}
+		if (s->n_conns >= s->lim.max_connections) {
+			log_warn("Too many client connections (%u), refusing one",
+				 s->lim.max_connections);
+			(void)close(cfd);
+			continue;
+		}
+		conn_new(s, cfd);
+	}
+}
+
+/* Remove a socket file nobody listens on any more. */
+static int remove_stale_socket(const char *path, const struct sockaddr_un *sa,
+			       struct berth_error **err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT
+			       ? 0
+			       : berth_error_set(err, errno, BERTH_ERR_INTERNAL, "stat '%s'", path);
+	if (!S_ISSOCK(st.st_mode))
+		return berth_error_set(err, EEXIST, BERTH_ERR_CONFLICT, "'%s' is not a socket",
+				       path);
+	_cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "socket");
+	if (connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno == EAGAIN)
+		return berth_error_set(err, EADDRINUSE, BERTH_ERR_CONFLICT,
+				       "a server is listening on '%s'", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "remove '%s'", path);
+	return 0;
+}
+
+static int listen_unix(const char *path, mode_t mode, gid_t gid, int *ret_fd,
+		       struct berth_error **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return berth_error_set(err, ENAMETOOLONG, BERTH_ERR_INVALID, "socket path '%s'",
+				       path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "socket");
+	if ((r = remove_stale_socket(path, &sa, err)) < 0)
+		return r;
+	/* The socket is never visible with wider permissions than mode. */
+	mode_t old = umask(~mode & 0777);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int saved = errno;
+	umask(old);
+	if (r < 0)
+		return berth_error_set(err, saved, BERTH_ERR_INTERNAL, "bind '%s'", path);
+	if (chmod(path, mode) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "chmod '%s'", path);
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "chown '%s'", path);
+	if (listen(fd, LISTEN_BACKLOG) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "listen on '%s'", path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int http_server_new_unix(struct http_loop *l, const char *path, mode_t mode, gid_t gid,
+			 const struct http_limits *limits, struct http_router *router,
+			 struct http_server **ret, struct berth_error **err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st = { 0 };
+	int r;
+
+	if ((r = listen_unix(path, mode, gid, &fd, err)) < 0)
+		return r;
+	(void)stat(path, &st);
+	struct http_server *s = xzalloc(sizeof(*s));
+	s->loop = l;
+	s->path = xstrdup(path);
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->router = router;
+	http_limits_normalize(&s->lim, limits);
+	if ((r = http_loop_add_fd(l, fd, EPOLLIN, server_accept, s)) < 0) {
+		(void)unlink(path);
+		free(s->path);
+		free(s);
+		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "watch '%s'", path);
+	}
+	s->fd = TAKE_FD(fd);
+	*ret = s;
+	return 0;
+}
+
+struct http_server *http_server_free(struct http_server *s)
+{
+	struct stat st;
+
+	if (!s)
+		return NULL;
+	while (s->conns)
+		http_conn_close(s->conns);
+	http_loop_cancel_timer(s->loop, s->accept_timer);
+	http_loop_del_fd(s->loop, s->fd);
+	(void)close(s->fd);
+	/* Remove the socket file unless another server replaced it. */
+	if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+		(void)unlink(s->path);
+	free(s->default_headers);
+	free(s->path);
+	free(s);
+	return NULL;
+}
+
+void http_server_add_default_header(struct http_server *s, const char *name, const char *value)
+{
+	char *line = xasprintf("%s: %s\r\n", name, value);
+	size_t n = strlen(line);
+
+	s->default_headers = xrealloc(s->default_headers, s->default_len + n + 1);
+	memcpy(s->default_headers + s->default_len, line, n + 1);
+	s->default_len += n;
+	free(line);
+}
