@@ -84,7 +84,7 @@ TEST(write_read_list_delete)
 	ASSERT_OK(blob_size(s, ABC_SHA, &size));
 	ASSERT_EQ(size, 3);
 	_cleanup_free_ char *path = blob_path(s, ABC_SHA);
-	_cleanup_free_ char *want = xasprintf("%s/blobs/sha256/%s", root, ABC_SHA + 7);
+	_cleanup_free_ char *want = xasprintf("%s/blobs/sha256/%s", root, &ABC_SHA[7]);
 	ASSERT_STREQ(path, want);
 	ASSERT_TRUE(blob_path(s, "sha256:nope") == NULL);
 
