@@ -65,6 +65,11 @@ int layer_store_apply_internal(struct layer_store *ls, const char *parent_chain,
 			       char ret_diff_id[static DIGEST_LEN + 1], uint64_t *ret_size,
 			       struct berth_error **err);
 
+/* layer_mount_overlay; legacy forces mount(2) (tests of older kernels' path). */
+int layer_mount_overlay_with(struct layer_store *ls, char *const *chain_ids, size_t n,
+			     const char *container_dir, const char *target, bool legacy,
+			     struct berth_error **err);
+
 /* ---- manifests (image-manifest.c) ---- */
 
 struct image_descriptor {

@@ -274,7 +274,7 @@ int image_load(struct blob_store *bs, struct layer_store *ls, int tar_fd, const 
 	int r;
 
 	if ((r = archive_extract_plain(tar_fd, tmp_dir, NULL, err)) < 0) {
-		(void)berth_error_wrap(err, "extract image archive");
+		(void)berth_error_wrap(err, "load");
 		return r;
 	}
 	rootfd = open(tmp_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -43,36 +43,46 @@ static int put_data(struct save_ctx *ctx, const char *digest, const char *data, 
 	return r;
 }
 
-/* A layer goes out as the uncompressed tar named by its diff id. */
+/* Whether a layer blob can go out as the uncompressed tar named by its diff
+ * id: the blob is that tar (uncompressed blobs are named by their digest). */
+static int check_layer(struct blob_store *bs, const char *blob, const char *diff_id,
+		       struct berth_error **err)
+{
+	_cleanup_free_ char *path = blob_path(bs, blob);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	enum layer_compression comp = LAYER_COMPRESSION_NONE;
+	int r;
+
+	if (fd < 0)
+		return berth_error_set(err, errno, BERTH_ERR_NOT_FOUND, "layer blob %s", blob);
+	if (strcmp(blob, diff_id) == 0)
+		return 0;
+	if ((r = layer_compression_of_fd(fd, &comp)) < 0)
+		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "read blob %s", blob);
+	if (comp == LAYER_COMPRESSION_NONE)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "layer blob %s does not match diff id %s", blob, diff_id);
+	/* Writing it decompressed needs a tar writer entry fed from a stream of
+	 * known size, which the archive module does not offer yet. */
+	return berth_error_set(err, EOPNOTSUPP, BERTH_ERR_INTERNAL, "save compressed layer blob %s",
+			       blob);
+}
+
 static int put_layer(struct save_ctx *ctx, const char *blob, const char *diff_id,
 		     struct image_descriptor *ret, struct berth_error **err)
 {
 	_cleanup_free_ char *path = blob_path(ctx->bs, blob);
-	enum layer_compression comp = LAYER_COMPRESSION_NONE;
+	_cleanup_free_ char *name = blob_name(diff_id);
 	int r;
 
 	ret->media_type = xstrdup(MEDIA_OCI_LAYER);
 	memcpy(ret->digest, diff_id, DIGEST_LEN + 1);
-	if (strcmp(blob, diff_id) != 0) {
-		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return berth_error_set(err, errno, BERTH_ERR_NOT_FOUND, "layer blob %s",
-					       blob);
-		if ((r = layer_compression_of_fd(fd, &comp)) < 0)
-			return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "read blob %s", blob);
-		if (comp == LAYER_COMPRESSION_NONE)
-			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "layer blob %s does not match diff id %s", blob,
-					       diff_id);
-		/* Needs a tar writer entry fed from a stream of known size. */
-		return berth_error_set(err, EOPNOTSUPP, BERTH_ERR_INTERNAL,
-				       "save compressed layer blob %s", blob);
-	}
+	if ((r = check_layer(ctx->bs, blob, diff_id, err)) < 0)
+		return r;
 	if ((r = blob_size(ctx->bs, blob, &ret->size)) < 0)
 		return berth_error_set(err, -r, BERTH_ERR_NOT_FOUND, "layer blob %s", blob);
 	if (strv_contains(ctx->written, diff_id))
 		return 0;
-	_cleanup_free_ char *name = blob_name(diff_id);
 	if ((r = tar_writer_add_file(ctx->w, name, path, err)) < 0)
 		return r;
 	strv_push(&ctx->written, diff_id);
@@ -143,6 +153,33 @@ static json_object *manifest_json_entry(const struct image_save_item *it, const 
 	return e;
 }
 
+/* Read an item's config and check it against the item's layers. */
+static int read_item(struct blob_store *bs, const struct image_save_item *it, char **ret_text,
+		     size_t *ret_len, struct image_config **ret_config, struct berth_error **err)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(image_config_freep) struct image_config *c = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!digest_is_valid(it->config_digest) || it->n_layers > IMAGE_MAX_LAYERS)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid image to save");
+	if ((r = blob_read(bs, it->config_digest, IMAGE_CONFIG_MAX, &text, &len, err)) < 0 ||
+	    (r = image_config_parse(text, len, &c, err)) < 0)
+		return r;
+	if (c->n_diff_ids != it->n_layers)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "image %s: %zu layers, but %zu diff ids", it->config_digest,
+				       it->n_layers, c->n_diff_ids);
+	for (size_t i = 0; i < it->n_layers; i++)
+		if ((r = check_layer(bs, it->layer_blobs[i], c->diff_ids[i], err)) < 0)
+			return r;
+	*ret_text = TAKE_PTR(text);
+	*ret_len = len;
+	*ret_config = TAKE_PTR(c);
+	return 0;
+}
+
 static int save_item(struct save_ctx *ctx, const struct image_save_item *it,
 		     struct berth_error **err)
 {
@@ -154,13 +191,8 @@ static int save_item(struct save_ctx *ctx, const struct image_save_item *it,
 	size_t len = 0;
 	int r;
 
-	if ((r = blob_read(ctx->bs, it->config_digest, IMAGE_CONFIG_MAX, &text, &len, err)) < 0 ||
-	    (r = image_config_parse(text, len, &c, err)) < 0)
+	if ((r = read_item(ctx->bs, it, &text, &len, &c, err)) < 0)
 		return r;
-	if (c->n_diff_ids != it->n_layers)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "image %s: %zu layers, but %zu diff ids", it->config_digest,
-				       it->n_layers, c->n_diff_ids);
 	if ((r = put_data(ctx, it->config_digest, text, len, err)) < 0)
 		return r;
 	memcpy(cdesc.digest, it->config_digest, DIGEST_LEN + 1);
@@ -220,10 +252,14 @@ int image_save(struct blob_store *bs, const struct image_save_item *items, size_
 	_cleanup_(tar_writer_freep) struct tar_writer *w = NULL;
 	int r;
 
-	for (size_t i = 0; i < n; i++)
-		if (!digest_is_valid(items[i].config_digest) ||
-		    items[i].n_layers > IMAGE_MAX_LAYERS)
-			return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid image to save");
+	/* Refuse what can't be saved before writing anything. */
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *text = NULL;
+		_cleanup_(image_config_freep) struct image_config *c = NULL;
+		size_t len = 0;
+		if ((r = read_item(bs, &items[i], &text, &len, &c, err)) < 0)
+			return r;
+	}
 	if ((r = tar_writer_new(out_fd, &w, err)) < 0)
 		return r;
 	ctx.w = w;

@@ -170,8 +170,9 @@ static int make_dir(const char *path, mode_t mode, struct berth_error **err)
 	return 0;
 }
 
-int layer_mount_overlay(struct layer_store *ls, char *const *chain_ids, size_t n,
-			const char *container_dir, const char *target, struct berth_error **err)
+int layer_mount_overlay_with(struct layer_store *ls, char *const *chain_ids, size_t n,
+			     const char *container_dir, const char *target, bool legacy,
+			     struct berth_error **err)
 {
 	struct overlay_dirs d = { 0 };
 	int r;
@@ -193,12 +194,18 @@ int layer_mount_overlay(struct layer_store *ls, char *const *chain_ids, size_t n
 	if ((n == 0 && (r = make_dir(d.lower[0], 0755, err)) < 0) ||
 	    (r = make_dir(d.upper, 0755, err)) < 0 || (r = make_dir(d.work, 0700, err)) < 0)
 		goto out;
-	r = mount_fsconfig(&d, target, err);
+	r = legacy ? -EOPNOTSUPP : mount_fsconfig(&d, target, err);
 	if (r == -EOPNOTSUPP)
 		r = mount_legacy(ls, chain_ids, n, &d, target, err);
 out:
 	overlay_dirs_clear(&d);
 	return r;
+}
+
+int layer_mount_overlay(struct layer_store *ls, char *const *chain_ids, size_t n,
+			const char *container_dir, const char *target, struct berth_error **err)
+{
+	return layer_mount_overlay_with(ls, chain_ids, n, container_dir, target, false, err);
 }
 
 int layer_unmount(const char *target, struct berth_error **err)
