@@ -196,13 +196,13 @@ static void import_body_done(struct http_request *req, int fd, struct berth_erro
 	_cleanup_(image_config_freep) struct image_config *cfg = xzalloc(sizeof(*cfg));
 	struct image_archive_item item = { 0 };
 	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int tar = fd;
 	char created[40];
 
 	if (fd < 0) {
 		api_respond_error(req, error);
 		goto out;
 	}
-	_cleanup_close_ int tar = fd;
 	cfg->architecture = xstrdup("amd64");
 	cfg->os = xstrdup("linux");
 	time_format_rfc3339(created);

@@ -249,6 +249,9 @@ int mon_spawn(struct daemon *d, struct container *c, struct berth_error **err)
 	int sp[2];
 	_cleanup_strv_ char **attach = NULL;
 
+	if (!d->monitor_path)
+		return berth_error_set(err, ENOENT, BERTH_ERR_INTERNAL,
+				       "berth-monitor is not installed next to berthd");
 	(void)rm_rf(c->run_dir);
 	if (mkdir_p(c->run_dir, 0700) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "create '%s'", c->run_dir);

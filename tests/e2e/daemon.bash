@@ -1,0 +1,74 @@
+# Helpers for tests against a real berthd: a daemon on its own temporary data
+# root, exec root and socket, the berth and docker CLIs pointed at it, and a
+# busybox image made locally from busybox-static.
+
+BUILD=${BERTH_BUILD:-$(realpath "$BATS_TEST_DIRNAME/../../build")}
+BERTHD=$BUILD/src/daemon/berthd
+BERTH=$BUILD/src/cli/berth
+DOCKER=${DOCKER:-/usr/local/bin/docker}
+HELPERS=$(realpath "$BATS_TEST_DIRNAME/../helpers")
+
+# start_berthd: a daemon for this test file (called from setup_file).
+start_berthd() {
+	DROOT=$BATS_FILE_TMPDIR/data
+	XROOT=$BATS_FILE_TMPDIR/exec
+	SOCK=$BATS_FILE_TMPDIR/berth.sock
+	mkdir -p "$DROOT" "$XROOT"
+	"$BERTHD" --host "unix://$SOCK" --data-root "$DROOT" --exec-root "$XROOT" \
+		--log-level debug >>"$BATS_FILE_TMPDIR/berthd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	BERTHD_PID=$!
+	echo "$BERTHD_PID" > "$BATS_FILE_TMPDIR/berthd.pid"
+	local i
+	for i in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 "$BERTHD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$BATS_FILE_TMPDIR/berthd.log" >&2
+	return 1
+}
+
+# stop_berthd [SIGNAL]: stop our daemon by its pid (TERM by default).
+stop_berthd() {
+	local pid
+	pid=$(cat "$BATS_FILE_TMPDIR/berthd.pid" 2>/dev/null) || return 0
+	kill -"${1:-TERM}" "$pid" 2>/dev/null || true
+	local i
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	rm -f "$BATS_FILE_TMPDIR/berthd.pid"
+}
+
+# Remove every container (so monitors and mounts go), then stop the daemon.
+cleanup_berthd() {
+	[ -S "${SOCK:-}" ] && for id in $(b ps -aq 2>/dev/null); do b rm -f "$id" >/dev/null 2>&1; done
+	stop_berthd
+	local m
+	for m in $(awk -v r="$BATS_FILE_TMPDIR" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+	for d in /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	return 0
+}
+
+b() {
+	"$BERTH" -H "unix://$SOCK" "$@"
+}
+
+dk() {
+	DOCKER_HOST="unix://$SOCK" "$DOCKER" "$@"
+}
+
+# The busybox image, loaded once per file as busybox:latest.
+load_busybox() {
+	local work=$BATS_FILE_TMPDIR/img
+	mkdir -p "$work"
+	BERTH_RUNTIME=$BUILD/berth-runtime TESTINIT=$BUILD/tests/testinit \
+		"$HELPERS/mkbundle.sh" "$work/bundle" >/dev/null
+	"$HELPERS/mkimage.sh" "$work/bundle/rootfs" "$work/busybox.tar" busybox:latest sh >/dev/null
+	b load -i "$work/busybox.tar" >/dev/null
+}
