@@ -1,8 +1,10 @@
 /* image_import: a root file system tarball (docker import) becomes a
- * one-layer image. The tarball is stored as it came (compressed or not) as
- * the layer blob, unpacked as the bottom layer, and the caller's config gets
- * the layer's diff id and, as docker writes it, a history entry
- * "Imported from -" when it has none. */
+ * one-layer image. The tarball is decompressed (gzip, zstd, xz, bzip2...)
+ * while it is stored as the layer blob, so that the blob is the layer's tar
+ * named by its diff id (as docker keeps imported layers, and as save writes
+ * them), then unpacked as the bottom layer. The caller's config gets the diff
+ * id and, as docker writes it, a history entry "Imported from -" when it has
+ * none. */
 #define LOG_CATEGORY "image"
 #include <fcntl.h>
 #include <string.h>
@@ -12,22 +14,21 @@
 
 #define COPY_BUF (256 * 1024)
 
-static int ingest_fd(struct blob_store *bs, int fd, char ret[static DIGEST_LEN + 1],
-		     struct berth_error **err)
+static int ingest_uncompressed(struct blob_store *bs, int fd, char ret[static DIGEST_LEN + 1],
+			       struct berth_error **err)
 {
 	_cleanup_(blob_ingest_freep) struct blob_ingest *in = NULL;
+	_cleanup_(layer_stream_freep) struct layer_stream *s = NULL;
 	_cleanup_free_ char *buf = xmalloc(COPY_BUF);
 	int r;
 
-	if ((r = blob_ingest_begin(bs, NULL, LAYER_BLOB_MAX, &in, err)) < 0)
+	if ((r = layer_stream_open(fd, &s, err)) < 0 ||
+	    (r = blob_ingest_begin(bs, NULL, LAYER_BLOB_MAX, &in, err)) < 0)
 		return r;
 	for (;;) {
-		ssize_t n = read(fd, buf, COPY_BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = layer_stream_read(s, buf, COPY_BUF, err);
 		if (n < 0)
-			return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
-					       "read rootfs tarball");
+			return (int)n;
 		if (n == 0)
 			break;
 		if ((r = blob_ingest_write(in, buf, (size_t)n, err)) < 0)
@@ -68,19 +69,21 @@ int image_import(struct blob_store *bs, struct layer_store *ls, int tar_fd, cons
 	struct image_descriptor cdesc = { .media_type = (char *)MEDIA_OCI_CONFIG };
 	struct image_descriptor ldesc = { 0 };
 	char blob[DIGEST_LEN + 1], chain[CHAIN_ID_LEN + 1], diff_id[DIGEST_LEN + 1];
-	enum layer_compression comp = LAYER_COMPRESSION_NONE;
 	uint64_t size = 0;
 	int r;
 
 	(void)tmp_dir;
-	if ((r = ingest_fd(bs, tar_fd, blob, err)) < 0)
+	if (!config)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "import: no image config");
+	if ((r = ingest_uncompressed(bs, tar_fd, blob, err)) < 0) {
+		(void)berth_error_wrap(err, "import");
 		return r;
+	}
 	_cleanup_free_ char *path = blob_path(bs, blob);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open blob %s", blob);
-	(void)layer_compression_of_fd(fd, &comp);
-	if ((r = layer_store_apply(ls, NULL, fd, NULL, chain, diff_id, &size, err)) < 0)
+	if ((r = layer_store_apply(ls, NULL, fd, blob, chain, diff_id, &size, err)) < 0)
 		return r;
 	fill_config(config, diff_id);
 	_cleanup_free_ char *json = image_config_to_json(config);
@@ -88,7 +91,7 @@ int image_import(struct blob_store *bs, struct layer_store *ls, int tar_fd, cons
 		return r;
 	memcpy(cdesc.digest, item.config_digest, DIGEST_LEN + 1);
 	cdesc.size = strlen(json);
-	ldesc.media_type = (char *)layer_compression_media_type(comp);
+	ldesc.media_type = (char *)MEDIA_OCI_LAYER;
 	memcpy(ldesc.digest, blob, DIGEST_LEN + 1);
 	(void)blob_size(bs, blob, &ldesc.size);
 	_cleanup_free_ char *manifest = image_manifest_build(&cdesc, &ldesc, 1);

@@ -57,7 +57,6 @@ int layer_stream_digest(int fd, char ret_digest[static DIGEST_LEN + 1], uint64_t
 /* ---- layer store internals (layer-store.c) ---- */
 
 bool chain_id_is_valid(const char *chain_id);
-int layer_store_dirfd(struct layer_store *ls);
 /* layer_store_apply; a diff id mismatch names layer_no (>= 0) as docker does. */
 int layer_store_apply_internal(struct layer_store *ls, const char *parent_chain, int tar_fd,
 			       const char *expected_diff_id, long layer_no,

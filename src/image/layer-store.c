@@ -42,11 +42,6 @@ static const char *hex_of(const char *chain_id)
 	return chain_id + strlen("sha256:");
 }
 
-int layer_store_dirfd(struct layer_store *ls)
-{
-	return ls->dirfd;
-}
-
 static void remove_leftovers(struct layer_store *ls)
 {
 	_cleanup_closedir_ DIR *d = NULL;
@@ -161,7 +156,12 @@ static int unpack_new(struct layer_store *ls, const char *parent, int tar_fd, co
 		r = berth_error_set(err, errno, BERTH_ERR_INTERNAL, "sync layer");
 		goto remove_tmp;
 	}
-	if (renameat(AT_FDCWD, tmp, ls->dirfd, hex_of(chain)) < 0) {
+	/* NOREPLACE: renaming onto an existing empty directory (an empty layer)
+	 * would otherwise replace it under a running overlay. */
+	r = renameat2(AT_FDCWD, tmp, ls->dirfd, hex_of(chain), RENAME_NOREPLACE);
+	if (r < 0 && errno == EINVAL)
+		r = renameat(AT_FDCWD, tmp, ls->dirfd, hex_of(chain));
+	if (r < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY) {
 			r = berth_error_set(err, errno, BERTH_ERR_INTERNAL,
 					    "rename layer into place");
