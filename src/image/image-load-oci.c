@@ -126,7 +126,7 @@ static int add_manifest(int rootfd, struct load_plan *plan, const struct image_d
 	memcpy(li->manifest_digest, d->digest, DIGEST_LEN + 1);
 	li->config_path = blob_rel_path(config.digest);
 	memcpy(li->config_digest, config.digest, DIGEST_LEN + 1);
-	li->repo_tags = strv_copy(names ? names : (char *[]){ NULL });
+	li->repo_tags = strv_copy(names);
 	li->layers = xcalloc(n ? n : 1, sizeof(*li->layers));
 	for (size_t i = 0; i < n; i++) {
 		struct image_descriptor ld = { 0 };

@@ -206,6 +206,8 @@ static int load_one(struct load_ctx *ctx, const struct load_image *li,
 	memcpy(config.digest, got, sizeof(got));
 	config.size = len;
 	descs = xcalloc(li->n_layers + 1, sizeof(*descs));
+	item->chain_ids = xcalloc(1, sizeof(char *));
+	item->layer_blobs = xcalloc(1, sizeof(char *));
 	r = add_layers(ctx, li, c, item, descs, err);
 	if (r == 0)
 		r = store_manifest(ctx, li, &config, descs, item, err);
@@ -214,7 +216,7 @@ static int load_one(struct load_ctx *ctx, const struct load_image *li,
 	free(descs);
 	if (r < 0)
 		return r;
-	item->repo_tags = strv_copy(li->repo_tags ? li->repo_tags : (char *[]){ NULL });
+	item->repo_tags = strv_copy(li->repo_tags);
 	return 0;
 }
 

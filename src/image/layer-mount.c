@@ -165,8 +165,9 @@ static int mount_legacy(struct layer_store *ls, char *const *chain_ids, size_t n
 
 static int make_dir(const char *path, mode_t mode, struct berth_error **err)
 {
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "create '%s'", path);
+	int r = mkdir_p(path, mode);
+	if (r < 0)
+		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "create '%s'", path);
 	return 0;
 }
 

@@ -70,6 +70,11 @@ TEST(whiteouts_hide_lower_files)
 	ASSERT_FALSE(path_exists(target, "b"));
 	/* Not mounted any more: tolerated. */
 	ASSERT_OK(layer_unmount(target, NULL));
+	/* A restart mounts the same upper and work directories again. */
+	ASSERT_OK(layer_mount_overlay(ls, chain, 2, cdir, target, NULL));
+	ASSERT_TRUE(path_exists(target, "new"));
+	ASSERT_FALSE(path_exists(target, "a"));
+	ASSERT_OK(layer_unmount(target, NULL));
 	ASSERT_OK(rm_rf(root));
 }
 
