@@ -16,15 +16,15 @@
 #include "common.h"
 
 struct archive_limits {
-	uint64_t max_entries;     /* default 1,000,000 */
+	uint64_t max_entries;	  /* default 1,000,000 */
 	uint64_t max_total_bytes; /* uncompressed; default 64 GiB */
-	size_t max_path;          /* default 4096 */
+	size_t max_path;	  /* default 4096 */
 };
 
 struct layer_apply_result {
 	char diff_id[72];  /* "sha256:<hex>" of the uncompressed tar stream */
 	uint64_t tar_size; /* bytes of the uncompressed tar */
-	uint64_t size;     /* bytes of regular files written */
+	uint64_t size;	   /* bytes of regular files written */
 };
 
 /* Unpack one image layer from in_fd (a tar, gzip or zstd stream, read to the

@@ -269,7 +269,8 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 	if (!d->default_runtime)
 		d->default_runtime = xstrdup("berth");
 	if (!d->monitor_path)
-		log_warn("berth-monitor not found next to berthd or in PATH: containers cannot start");
+		log_warn("berth-monitor not found next to berthd or in PATH: containers cannot "
+			 "start");
 	_cleanup_free_ char *dbp = xasprintf("%s/state.db", d->data_root);
 	if ((r = state_db_open(dbp, &d->db, err)) < 0 ||
 	    (r = blob_store_open(d->data_root, &d->blobs, err)) < 0 ||

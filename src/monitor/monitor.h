@@ -31,11 +31,11 @@
 
 #include <stdint.h>
 
-#define MON_SOCKET "monitor.sock"
-#define MON_EXIT_FILE "exit"
-#define MON_PID_FILE "monitor.pid"
-#define MON_INIT_PID_FILE "init.pid"
-#define MON_RUNTIME_LOG "runtime.log"
+#define MON_SOCKET	     "monitor.sock"
+#define MON_EXIT_FILE	     "exit"
+#define MON_PID_FILE	     "monitor.pid"
+#define MON_INIT_PID_FILE    "init.pid"
+#define MON_RUNTIME_LOG	     "runtime.log"
 #define MON_EXEC_EXIT_PREFIX "exec-"
 
 /* Flags of an attach or exec client. */
@@ -51,19 +51,21 @@ enum {
 
 enum mon_msg_type {
 	/* daemon -> monitor */
-	MON_HELLO = 1,     /* a (re)connecting daemon; the monitor answers MON_STATE */
-	MON_ATTACH,        /* a = flags; SCM_RIGHTS: the client socket; text: detach keys */
-	MON_RESIZE,        /* a = height, b = width (the container's tty) */
-	MON_EXEC,          /* a = flags; text: "<execid> <process.json path>"; SCM_RIGHTS: client, unless detached */
-	MON_EXEC_RESIZE,   /* a = height, b = width; text: execid */
+	MON_HELLO = 1, /* a (re)connecting daemon; the monitor answers MON_STATE */
+	MON_ATTACH,    /* a = flags; SCM_RIGHTS: the client socket; text: detach keys */
+	MON_RESIZE,    /* a = height, b = width (the container's tty) */
+	MON_EXEC, /* a = flags; text: "<execid> <process.json path>"; SCM_RIGHTS: client, unless
+		     detached */
+	MON_EXEC_RESIZE, /* a = height, b = width; text: execid */
 	/* monitor -> daemon */
-	MON_STATE,         /* a = state (enum mon_state), b = pid, c = exit code; text: error */
-	MON_STARTED,       /* b = init pid */
-	MON_START_FAILED,  /* c = exit code (127 not found, 126 cannot run, 128 other); text: error */
-	MON_EXITED,        /* c = exit code; a = 1 if OOM-killed */
-	MON_EXEC_STARTED,  /* b = pid; text: execid */
-	MON_EXEC_EXITED,   /* c = exit code; text: execid */
-	MON_EXEC_FAILED,   /* c = exit code; text: "<execid> <error>" */
+	MON_STATE,	  /* a = state (enum mon_state), b = pid, c = exit code; text: error */
+	MON_STARTED,	  /* b = init pid */
+	MON_START_FAILED, /* c = exit code (127 not found, 126 cannot run, 128 other); text: error
+			   */
+	MON_EXITED,	  /* c = exit code; a = 1 if OOM-killed */
+	MON_EXEC_STARTED, /* b = pid; text: execid */
+	MON_EXEC_EXITED,  /* c = exit code; text: execid */
+	MON_EXEC_FAILED,  /* c = exit code; text: "<execid> <error>" */
 	MON_MSG_TYPE_MAX,
 };
 

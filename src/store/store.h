@@ -17,7 +17,7 @@
 #include "common.h"
 
 #define DIGEST_HEX_LEN 64
-#define DIGEST_LEN (7 + DIGEST_HEX_LEN) /* "sha256:" + hex */
+#define DIGEST_LEN     (7 + DIGEST_HEX_LEN) /* "sha256:" + hex */
 
 /* ---- digests ---- */
 
@@ -51,8 +51,8 @@ int blob_size(struct blob_store *s, const char *digest, uint64_t *ret);
 int blob_read(struct blob_store *s, const char *digest, size_t max, char **ret, size_t *ret_len,
 	      struct berth_error **err);
 /* Store data whose digest is computed here; *ret gets it. Existing: no-op. */
-int blob_write(struct blob_store *s, const void *data, size_t len,
-	       char ret[static DIGEST_LEN + 1], struct berth_error **err);
+int blob_write(struct blob_store *s, const void *data, size_t len, char ret[static DIGEST_LEN + 1],
+	       struct berth_error **err);
 int blob_delete(struct blob_store *s, const char *digest, struct berth_error **err);
 /* Every digest in the store (for garbage collection). */
 int blob_list(struct blob_store *s, char ***ret, struct berth_error **err);

@@ -5,8 +5,7 @@
 build=$1 secs=${2:-20}
 here=$(dirname "$(realpath "$0")")
 n=0
-for target in "$build"/fuzz-*; do
-	[ -f "$target" ] && [ -x "$target" ] || continue
+for target in $(find "$build" -name 'fuzz-*' -type f -perm -u+x -not -path '*.p/*' | sort); do
 	name=$(basename "$target")
 	corpus=$(mktemp -d /tmp/berth-fuzz.XXXXXX)
 	cp "$here/corpus-${name#fuzz-}"/* "$corpus"/ 2>/dev/null
