@@ -163,7 +163,7 @@ static int apply_run(int in_fd, const char *dest_dir, const struct archive_limit
 		     bool plain, struct layer_apply_result *ret, struct berth_error **err)
 {
 	_cleanup_(archive_input_freep) struct archive_input *in = NULL;
-	struct apply_ctx c = {
+	_cleanup_(apply_ctx_done) struct apply_ctx c = {
 		.root_fd = -EBADF,
 		.cache_fd = -EBADF,
 		.plain = plain,
@@ -181,7 +181,6 @@ static int apply_run(int in_fd, const char *dest_dir, const struct archive_limit
 	r = archive_input_new(in_fd, !plain, max_total, &in, err);
 	if (r == 0)
 		r = apply_stream(&c, in, err);
-	apply_ctx_done(&c);
 	if (r < 0)
 		return r;
 	if (ret) {

@@ -307,14 +307,43 @@ static int tree_dir(struct tree_ctx *t, int dfd, const char *rel, unsigned depth
 	return 0;
 }
 
+static void tree_ctx_done(struct tree_ctx *t)
+{
+	for (size_t i = 0; i < t->cap_links; i++)
+		free(t->links[i].name);
+	free(t->links);
+	if (t->e)
+		archive_entry_free(t->e);
+}
+
+/* An opaque root: its marker at the top, as archive_apply_layer reads it. */
+static int tree_root_marker(struct tree_ctx *t, int root, const char *dir, struct berth_error **err)
+{
+	_cleanup_(archive_entry_freep) struct archive_entry *scratch = archive_entry_new();
+	_cleanup_free_ char *marker = NULL;
+	bool opaque = false;
+	struct stat st;
+	int r;
+
+	if (!scratch)
+		abort();
+	r = tree_xattrs(scratch, root, -EBADF, NULL, &opaque);
+	if (r < 0)
+		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "read xattrs of '%s'", dir);
+	if (!opaque)
+		return 0;
+	if (fstat(root, &st) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "stat '%s'", dir);
+	marker = tree_name(t, WHITEOUT_OPAQUE);
+	return tree_marker(t, marker, &st, st.st_mode & 0777, err);
+}
+
 int tar_writer_add_tree(struct tar_writer *w, const char *dir, const char *prefix,
 			struct berth_error **err)
 {
 	_cleanup_free_ char *clean = NULL;
 	_cleanup_close_ int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(archive_entry_freep) struct archive_entry *scratch = archive_entry_new();
-	struct tree_ctx t = { .w = w };
-	bool opaque = false;
+	_cleanup_(tree_ctx_done) struct tree_ctx t = { .w = w };
 	int r;
 
 	if (root < 0)
@@ -323,25 +352,10 @@ int tar_writer_add_tree(struct tar_writer *w, const char *dir, const char *prefi
 		return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid prefix '%s'", prefix);
 	t.prefix = clean;
 	t.e = archive_entry_new();
-	if (!t.e || !scratch)
+	if (!t.e)
 		abort();
-	/* An opaque root: the marker at the top, as archive_apply_layer reads it. */
-	r = tree_xattrs(scratch, root, -EBADF, NULL, &opaque);
-	if (r == 0 && opaque) {
-		struct stat st;
-		_cleanup_free_ char *marker = tree_name(&t, WHITEOUT_OPAQUE);
-		if (fstat(root, &st) < 0)
-			r = berth_error_set(err, errno, BERTH_ERR_INTERNAL, "stat '%s'", dir);
-		else
-			r = tree_marker(&t, marker, &st, st.st_mode & 0777, err);
-	} else if (r < 0) {
-		r = berth_error_set(err, -r, BERTH_ERR_INTERNAL, "read xattrs of '%s'", dir);
-	}
-	if (r == 0)
-		r = tree_dir(&t, root, "", 0, err);
-	for (size_t i = 0; i < t.cap_links; i++)
-		free(t.links[i].name);
-	free(t.links);
-	archive_entry_free(t.e);
-	return r;
+	r = tree_root_marker(&t, root, dir, err);
+	if (r < 0)
+		return r;
+	return tree_dir(&t, root, "", 0, err);
 }

@@ -21,18 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.max_path = 1024,
 	};
 	char dir[] = "/tmp/berth-fuzz-tar-XXXXXX";
-	struct berth_error *err = NULL;
+	_cleanup_error_ struct berth_error *err = NULL;
 	struct layer_apply_result res;
 
 	log_set_level(LOG_LEVEL_ERROR);
-	int fd = memfd_create("layer", MFD_CLOEXEC);
+	_cleanup_close_ int fd = memfd_create("layer", MFD_CLOEXEC);
 	if (fd < 0 || fd_write_all(fd, data, size) < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		abort();
 	if (!mkdtemp(dir))
 		abort();
 	(void)archive_apply_layer(fd, dir, &lim, &res, &err);
-	berth_error_free(err);
-	(void)close(fd);
 	(void)rm_rf(dir);
 	return 0;
 }
