@@ -1,0 +1,348 @@
+/* Parsers of create's structured flags (--mount, -p, --ulimit, --device),
+ * building the API's JSON as they go, with docker's messages. */
+#define LOG_CATEGORY "cli-run"
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli-run-internal.h"
+
+static json_object *sub(json_object *o, const char *key)
+{
+	json_object *s = json_object_object_get(o, key);
+
+	if (!s) {
+		s = json_object_new_object();
+		json_object_object_add(o, key, s);
+	}
+	return s;
+}
+
+static int mount_bool(const char *key, const char *v, bool *ret, char **ret_msg)
+{
+	if (!v || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+		*ret = true;
+		return 0;
+	}
+	if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+		*ret = false;
+		return 0;
+	}
+	*ret_msg = xasprintf("invalid value for %s: %s", key, v);
+	return -EINVAL;
+}
+
+/* One key of a --mount spec into m (and its option objects). */
+static int mount_field(json_object *m, const char *key, const char *v, char **ret_msg)
+{
+	bool b = false;
+	int64_t n;
+
+	if (!strcmp(key, "type"))
+		json_object_object_add(m, "Type", json_object_new_string(v ? v : ""));
+	else if (!strcmp(key, "source") || !strcmp(key, "src"))
+		json_object_object_add(m, "Source", json_object_new_string(v ? v : ""));
+	else if (!strcmp(key, "target") || !strcmp(key, "dst") || !strcmp(key, "destination"))
+		json_object_object_add(m, "Target", json_object_new_string(v ? v : ""));
+	else if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+		if (mount_bool(key, v, &b, ret_msg) < 0)
+			return -EINVAL;
+		json_object_object_add(m, "ReadOnly", json_object_new_boolean(b));
+	} else if (!strcmp(key, "consistency"))
+		json_object_object_add(m, "Consistency", json_object_new_string(v ? v : ""));
+	else if (!strcmp(key, "bind-propagation"))
+		json_object_object_add(sub(m, "BindOptions"), "Propagation",
+				       json_object_new_string(v ? v : ""));
+	else if (!strcmp(key, "bind-nonrecursive")) {
+		if (mount_bool(key, v, &b, ret_msg) < 0)
+			return -EINVAL;
+		json_object_object_add(sub(m, "BindOptions"), "NonRecursive",
+				       json_object_new_boolean(b));
+	} else if (!strcmp(key, "bind-create-src")) {
+		if (mount_bool(key, v, &b, ret_msg) < 0)
+			return -EINVAL;
+		json_object_object_add(sub(m, "BindOptions"), "CreateMountpoint",
+				       json_object_new_boolean(b));
+	} else if (!strcmp(key, "volume-nocopy")) {
+		if (mount_bool(key, v, &b, ret_msg) < 0)
+			return -EINVAL;
+		json_object_object_add(sub(m, "VolumeOptions"), "NoCopy",
+				       json_object_new_boolean(b));
+	} else if (!strcmp(key, "volume-subpath"))
+		json_object_object_add(sub(m, "VolumeOptions"), "Subpath",
+				       json_object_new_string(v ? v : ""));
+	else if (!strcmp(key, "volume-driver"))
+		json_object_object_add(sub(sub(m, "VolumeOptions"), "DriverConfig"), "Name",
+				       json_object_new_string(v ? v : ""));
+	else if (!strcmp(key, "volume-label") || !strcmp(key, "volume-opt")) {
+		const char *eq = v ? strchr(v, '=') : NULL;
+		_cleanup_free_ char *k = eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v ? v : "");
+		json_object *target =
+			!strcmp(key, "volume-label")
+				? sub(sub(m, "VolumeOptions"), "Labels")
+				: sub(sub(sub(m, "VolumeOptions"), "DriverConfig"), "Options");
+		json_object_object_add(target, k, json_object_new_string(eq ? eq + 1 : ""));
+	} else if (!strcmp(key, "tmpfs-size")) {
+		if (!v || cli_bytes_from_string(v, &n) < 0) {
+			*ret_msg = xasprintf("invalid value for %s: %s", key, v ? v : "");
+			return -EINVAL;
+		}
+		json_object_object_add(sub(m, "TmpfsOptions"), "SizeBytes",
+				       json_object_new_int64(n));
+	} else if (!strcmp(key, "tmpfs-mode")) {
+		char *end = NULL;
+		long mode = v ? strtol(v, &end, 8) : -1;
+		if (!v || !*v || *end || mode < 0) {
+			*ret_msg = xasprintf("invalid value for %s: %s", key, v ? v : "");
+			return -EINVAL;
+		}
+		json_object_object_add(sub(m, "TmpfsOptions"), "Mode", json_object_new_int64(mode));
+	} else {
+		*ret_msg = xasprintf("unexpected key '%s' in '%s%s%s'", key, key, v ? "=" : "",
+				     v ? v : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* docker's field order: Type, Source, Target, ReadOnly, Consistency, options. */
+static json_object *mount_ordered(json_object *m)
+{
+	static const char *const order[] = { "Type",	      "Source",	     "Target",
+					     "ReadOnly",      "Consistency", "BindOptions",
+					     "VolumeOptions", "TmpfsOptions" };
+	json_object *o = json_object_new_object(), *v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (json_object_object_get_ex(m, order[i], &v))
+			json_object_object_add(o, order[i], json_object_get(v));
+	v = json_object_object_get(o, "VolumeOptions");
+	if (v && !json_object_object_get(v, "DriverConfig"))
+		json_object_object_add(v, "DriverConfig", json_object_new_object());
+	return o;
+}
+
+int cli_parse_mount(const char *arg, void *target, char **ret_msg)
+{
+	_cleanup_json_ json_object *m = json_object_new_object();
+	_cleanup_free_ char *s = xstrdup(arg);
+	json_object **list = target;
+	const char *type;
+	char *save = NULL;
+
+	for (char *f = strtok_r(s, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(f, '=');
+		if (eq)
+			*eq = '\0';
+		for (char *p = f; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (mount_field(m, f, eq ? eq + 1 : NULL, ret_msg) < 0)
+			return -EINVAL;
+	}
+	if (!json_object_object_get(m, "Type"))
+		json_object_object_add(m, "Type", json_object_new_string("volume"));
+	type = json_object_get_string(json_object_object_get(m, "Type"));
+	if (strcmp(type, "bind") && strcmp(type, "volume") && strcmp(type, "tmpfs") &&
+	    strcmp(type, "npipe") && strcmp(type, "cluster") && strcmp(type, "image")) {
+		*ret_msg = xasprintf("invalid mount type: %s", type);
+		return -EINVAL;
+	}
+	if (!json_object_object_get(m, "Target")) {
+		*ret_msg = xstrdup("target is required");
+		return -EINVAL;
+	}
+	if ((json_object_object_get(m, "BindOptions") && strcmp(type, "bind")) ||
+	    (json_object_object_get(m, "VolumeOptions") && strcmp(type, "volume")) ||
+	    (json_object_object_get(m, "TmpfsOptions") && strcmp(type, "tmpfs"))) {
+		*ret_msg = xasprintf(
+			"cannot mix options of another mount type with mount type '%s'", type);
+		return -EINVAL;
+	}
+	if (!*list)
+		*list = json_object_new_array();
+	json_object_array_add(*list, mount_ordered(m));
+	return 0;
+}
+
+static int port_range(const char *s, long *ret_lo, long *ret_hi)
+{
+	char *end = NULL;
+
+	*ret_lo = strtol(s, &end, 10);
+	if (end == s || *ret_lo < 0 || *ret_lo > 65535)
+		return -EINVAL;
+	*ret_hi = *ret_lo;
+	if (*end == '-') {
+		const char *p = end + 1;
+		*ret_hi = strtol(p, &end, 10);
+		if (end == p || *ret_hi < *ret_lo || *ret_hi > 65535)
+			return -EINVAL;
+	}
+	return *end ? -EINVAL : 0;
+}
+
+struct port_spec {
+	char *ip, *host, *cont, *proto;
+};
+
+static void port_spec_done(struct port_spec *p)
+{
+	free(p->ip);
+	free(p->host);
+	free(p->cont);
+	free(p->proto);
+}
+
+/* nat.splitParts: [ip:][host:]container[/proto] */
+static void split_port(const char *raw, struct port_spec *p)
+{
+	const char *last = strrchr(raw, ':'), *slash;
+	_cleanup_free_ char *cont = xstrdup(last ? last + 1 : raw);
+
+	slash = strchr(cont, '/');
+	p->proto = xstrdup(slash ? slash + 1 : "tcp");
+	p->cont = slash ? xstrndup(cont, (size_t)(slash - cont)) : xstrdup(cont);
+	if (!last) {
+		p->ip = xstrdup("");
+		p->host = xstrdup("");
+		return;
+	}
+	_cleanup_free_ char *rest = xstrndup(raw, (size_t)(last - raw));
+	char *c = strrchr(rest, ':');
+	if (!c || (rest[0] == '[' && c < strchr(rest, ']'))) {
+		p->ip = xstrdup("");
+		p->host = xstrdup(rest);
+	} else {
+		*c = '\0';
+		p->host = xstrdup(c + 1);
+		size_t l = strlen(rest);
+		p->ip = rest[0] == '[' && l > 1 && rest[l - 1] == ']' ? xstrndup(rest + 1, l - 2)
+								      : xstrdup(rest);
+	}
+}
+
+int cli_parse_publish(const char *arg, void *target, char **ret_msg)
+{
+	struct cli_run_opts *o =
+		(struct cli_run_opts *)((char *)target -
+					offsetof(struct cli_run_opts, port_bindings));
+	_cleanup_(port_spec_done) struct port_spec p = { 0 };
+	long lo, hi, hlo = 0, hhi = 0;
+
+	split_port(arg, &p);
+	if (port_range(p.cont, &lo, &hi) < 0) {
+		*ret_msg = xasprintf("invalid containerPort: %s", p.cont);
+		return -EINVAL;
+	}
+	if (*p.host && port_range(p.host, &hlo, &hhi) < 0) {
+		*ret_msg = xasprintf("invalid hostPort: %s", p.host);
+		return -EINVAL;
+	}
+	if (*p.host && hi - lo != hhi - hlo && hi != lo) {
+		*ret_msg = xasprintf(
+			"invalid ranges specified for container and host Ports: %s and %s", p.cont,
+			p.host);
+		return -EINVAL;
+	}
+	if (!o->port_bindings)
+		o->port_bindings = json_object_new_object();
+	if (!o->exposed_ports)
+		o->exposed_ports = json_object_new_object();
+	for (long i = 0; i <= hi - lo; i++) {
+		_cleanup_free_ char *key = xasprintf("%ld/%s", lo + i, p.proto);
+		_cleanup_free_ char *hp = !*p.host		   ? xstrdup("")
+					  : hi == lo && hhi != hlo ? xasprintf("%ld-%ld", hlo, hhi)
+								   : xasprintf("%ld", hlo + i);
+		json_object *list = json_object_object_get(o->port_bindings, key);
+		json_object *b = json_object_new_object();
+		if (!list) {
+			list = json_object_new_array();
+			json_object_object_add(o->port_bindings, key, list);
+		}
+		json_object_object_add(b, "HostIp", json_object_new_string(p.ip));
+		json_object_object_add(b, "HostPort", json_object_new_string(hp));
+		json_object_array_add(list, b);
+		json_object_object_add(o->exposed_ports, key, json_object_new_object());
+	}
+	return 0;
+}
+
+int cli_parse_ulimit(const char *arg, void *target, char **ret_msg)
+{
+	static const char *const names[] = {
+		"core",	  "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+		"nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack"
+	};
+	json_object **list = target;
+	const char *eq = strchr(arg, '=');
+	_cleanup_free_ char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
+	_cleanup_free_ char *soft = NULL;
+	const char *colon;
+	int64_t s, h;
+	bool known = false;
+
+	if (!eq || strchr(eq + 1, '=')) {
+		*ret_msg = xasprintf("invalid ulimit argument: %s", arg);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		known = known || strcmp(names[i], name) == 0;
+	if (!known) {
+		*ret_msg = xasprintf("invalid ulimit type: %s", name);
+		return -EINVAL;
+	}
+	colon = strchr(eq + 1, ':');
+	soft = colon ? xstrndup(eq + 1, (size_t)(colon - eq - 1)) : xstrdup(eq + 1);
+	if (str_to_int64(soft, &s) < 0 || (colon && str_to_int64(colon + 1, &h) < 0)) {
+		*ret_msg = xasprintf("invalid ulimit argument: %s", arg);
+		return -EINVAL;
+	}
+	if (!colon)
+		h = s;
+	if (s > h) {
+		*ret_msg = xasprintf("ulimit soft limit must be less than or equal to hard limit: "
+				     "%lld > %lld",
+				     (long long)s, (long long)h);
+		return -EINVAL;
+	}
+	if (!*list)
+		*list = json_object_new_array();
+	json_object *u = json_object_new_object();
+	json_object_object_add(u, "Name", json_object_new_string(name));
+	json_object_object_add(u, "Hard", json_object_new_int64(h));
+	json_object_object_add(u, "Soft", json_object_new_int64(s));
+	json_object_array_add(*list, u);
+	return 0;
+}
+
+int cli_parse_device(const char *arg, void *target, char **ret_msg)
+{
+	_cleanup_free_ char *s = xstrdup(arg);
+	json_object **list = target, *d;
+	char *parts[3] = { NULL, NULL, NULL }, *save = NULL;
+	int n = 0;
+
+	for (char *p = strtok_r(s, ":", &save); p && n < 3; p = strtok_r(NULL, ":", &save))
+		parts[n++] = p;
+	if (n == 0 || parts[0][0] != '/') {
+		*ret_msg = xasprintf("invalid device path: %s", arg);
+		return -EINVAL;
+	}
+	if (n == 2 && parts[1][0] != '/') {
+		parts[2] = parts[1];
+		parts[1] = NULL;
+	}
+	if (!*list)
+		*list = json_object_new_array();
+	d = json_object_new_object();
+	json_object_object_add(d, "PathOnHost", json_object_new_string(parts[0]));
+	json_object_object_add(d, "PathInContainer",
+			       json_object_new_string(parts[1] ? parts[1] : parts[0]));
+	json_object_object_add(d, "CgroupPermissions",
+			       json_object_new_string(parts[2] ? parts[2] : "rwm"));
+	json_object_array_add(*list, d);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* berth logs: GET /containers/{id}/logs, demultiplexed unless the container has a tty. */
+#define LOG_CATEGORY "cli"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli-run-internal.h"
+
+/* docker's GetTimestamp: a duration before now, RFC 3339, or unix seconds as given. */
+static int timestamp_arg(const char *s, char **ret, struct berth_error **err)
+{
+	int64_t d, sec;
+	int32_t nsec;
+	struct tm tm = { 0 };
+
+	if (cli_parse_duration(s, &d) >= 0) {
+		*ret = xasprintf("%lld", (long long)(time(NULL) - d / 1000000000LL));
+		return 0;
+	}
+	if (cli_parse_rfc3339(s, &sec, &nsec) >= 0) {
+		*ret = xasprintf("%lld.%09d", (long long)sec, nsec);
+		return 0;
+	}
+	if (strptime(s, "%Y-%m-%d", &tm) && strlen(s) == 10) {
+		*ret = xasprintf("%lld.000000000", (long long)timegm(&tm));
+		return 0;
+	}
+	if (strspn(s, "0123456789.") == strlen(s) && *s) {
+		*ret = xstrdup(s);
+		return 0;
+	}
+	return berth_error_set(err, 0, BERTH_ERR_INVALID,
+			       "invalid value for \"since\": failed to parse value as time or "
+			       "duration: \"%s\"",
+			       s);
+}
+
+int cmd_logs(struct cli_ctx *ctx, int argc, char **argv)
+{
+	bool details = false, follow = false, timestamps = false;
+	const char *since = NULL, *until = NULL, *tail = "all";
+	const struct cli_opt opts[] = {
+		{ "details", 0, CLI_OPT_BOOL, &details, NULL,
+		  "Show extra details provided to logs" },
+		{ "follow", 'f', CLI_OPT_BOOL, &follow, NULL, "Follow log output" },
+		{ "since", 0, CLI_OPT_STRING, &since, "string",
+		  "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. "
+		  "\"42m\" for 42 minutes)" },
+		{ "tail", 'n', CLI_OPT_STRING, &tail, "string",
+		  "Number of lines to show from the end of the logs (default \"all\")" },
+		{ "timestamps", 't', CLI_OPT_BOOL, &timestamps, NULL, "Show timestamps" },
+		{ "until", 0, CLI_OPT_STRING, &until, "string",
+		  "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. "
+		  "\"42m\" for 42 minutes)" },
+		{},
+	};
+	const struct cli_command cmd = { ctx->path,
+					 "[OPTIONS] CONTAINER",
+					 "Fetch the logs of a container",
+					 "berth container logs, berth logs",
+					 CLI_ARGS_EXACT,
+					 1 };
+	_cleanup_args_ struct cli_args args = { 0 };
+	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_json_ json_object *c = NULL;
+	_cleanup_(cli_http_response_freep) struct cli_http_response *resp = NULL;
+	_cleanup_free_ char *path = NULL, *eid = NULL, *s = NULL, *u = NULL;
+	struct cli_request req = CLI_REQUEST("GET", NULL);
+
+	if (cli_opts_parse(&cmd, opts, argc, argv, &args))
+		return args.exit_status;
+	if (cli_container_inspect(ctx, args.v[0], &c, &err) < 0)
+		return cli_fail(err, 1);
+	if ((since && timestamp_arg(since, &s, &err) < 0) ||
+	    (until && timestamp_arg(until, &u, &err) < 0))
+		return cli_fail(err, 1);
+	eid = cli_path_escape(cli_json_str(c, "Id"));
+	path = xasprintf("/containers/%s/logs", eid);
+	if (details)
+		cli_url_add(&path, "details", "1");
+	if (follow)
+		cli_url_add(&path, "follow", "1");
+	if (s)
+		cli_url_add(&path, "since", s);
+	cli_url_add(&path, "stderr", "1");
+	cli_url_add(&path, "stdout", "1");
+	if (tail && *tail)
+		cli_url_add(&path, "tail", tail);
+	if (timestamps)
+		cli_url_add(&path, "timestamps", "1");
+	if (u)
+		cli_url_add(&path, "until", u);
+	req.path = path;
+	if (cli_api_request(&ctx->client, &req, &resp, &err) < 0 ||
+	    cli_stream_copy_body(resp, cli_json_bool(cli_json_get(c, "Config"), "Tty"), &err) < 0)
+		return cli_fail(err, 1);
+	return 0;
+}
