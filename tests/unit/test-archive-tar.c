@@ -128,8 +128,10 @@ static inline void tb_add(struct tarbuf *t, const struct tb_entry *e)
 		tb_pad(t);
 		free(recs.data);
 	}
-	tb_header(t, e->name, e->type ? e->type : '0', e->mode ? e->mode : 0644, e->uid, e->gid,
-		  e->size, e->mtime, e->link, e->major, e->minor);
+	/* Owner 0 means ours, so that the unprivileged tests can apply it. */
+	tb_header(t, e->name, e->type ? e->type : '0', e->mode ? e->mode : 0644,
+		  e->uid ? e->uid : geteuid(), e->gid ? e->gid : getegid(), e->size, e->mtime,
+		  e->link, e->major, e->minor);
 	if (e->size) {
 		tb_append(t, e->data, e->size);
 		tb_pad(t);
