@@ -111,7 +111,10 @@ void http_conn_send(struct http_conn *c, const struct iovec *iov, int n)
 
 	if (c->state == HTTP_CONN_CLOSED || c->state == HTTP_CONN_HIJACKED || c->broken)
 		return;
-	if (http_conn_queued(c) == 0) {
+	/* While pipelined requests wait in the input, responses are gathered
+	 * and written together when processing ends. */
+	bool gather = c->processing && c->in_off < c->in_len;
+	if (http_conn_queued(c) == 0 && !gather) {
 		struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
 		ssize_t w;
 		do

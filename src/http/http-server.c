@@ -407,31 +407,59 @@ static bool conn_step_active(struct http_conn *c)
 	return true;
 }
 
+/* One step of whatever the connection waits for; false when it must wait. */
+static bool conn_step(struct http_conn *c)
+{
+	switch (c->state) {
+	case HTTP_CONN_HEAD:
+		return !c->close_after && conn_step_head(c);
+	case HTTP_CONN_BODY:
+		return conn_step_body(c);
+	case HTTP_CONN_ACTIVE:
+		return conn_step_active(c);
+	case HTTP_CONN_CLOSED:
+	case HTTP_CONN_HIJACKED:
+	case HTTP_CONN_STATE_MAX:
+	default:
+		return false;
+	}
+}
+
+/* Write what was gathered; false when nothing more can happen now. */
+static bool conn_write_gathered(struct http_conn *c)
+{
+	size_t before = http_conn_queued(c);
+
+	if (before == 0)
+		return false;
+	if (http_conn_flush(c) < 0) {
+		c->broken = true;
+		return true;
+	}
+	if (http_conn_queued(c) == before)
+		return false; /* EPOLLOUT will tell */
+	if (http_conn_queued(c) <= HTTP_DRAIN_WATERMARK)
+		c->drain_check = true;
+	return true;
+}
+
 static void conn_process(struct http_conn *c)
 {
-	bool more = true;
-
 	if (c->processing)
 		return;
 	c->processing = true;
 	http_conn_ref(c);
-	while (more) {
+	for (;;) {
 		if (c->state == HTTP_CONN_CLOSED || c->state == HTTP_CONN_HIJACKED)
 			break;
+		if (c->drain_check)
+			http_conn_check_drain(c);
 		if (c->broken || (c->close_after && !c->req && http_conn_queued(c) == 0)) {
 			http_conn_close(c);
 			break;
 		}
-		if (c->drain_check)
-			http_conn_check_drain(c);
-		if (c->state == HTTP_CONN_HEAD)
-			more = !c->close_after && conn_step_head(c);
-		else if (c->state == HTTP_CONN_BODY)
-			more = conn_step_body(c);
-		else if (c->state == HTTP_CONN_ACTIVE)
-			more = conn_step_active(c);
-		else
-			more = false;
+		if (!conn_step(c) && !conn_write_gathered(c))
+			break;
 	}
 	http_conn_update_events(c);
 	c->processing = false;

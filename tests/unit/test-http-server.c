@@ -260,8 +260,8 @@ static int one_shot(struct fx *f, const char *text, size_t len, const char *want
 
 static int client_errors(struct fx *f)
 {
+	static char text[100100];
 	size_t big = 100000;
-	char *text = xmalloc(big + 100);
 
 	CHILD_CHECK(one_shot(f, "GARBAGE\r\n\r\n", 0, "{\"message\":\"malformed") == 400);
 	CHILD_CHECK(one_shot(f, "GET / HTTP/3.0\r\n\r\n", 0, NULL) == 505);
