@@ -237,7 +237,7 @@ int mon_ctl_listen(struct monitor *m)
 	/* Relative to the monitor's directory, its working directory. */
 	strcpy(sa.sun_path, MON_SOCKET);
 	(void)unlink(MON_SOCKET);
-	old = umask(0077);
+	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	(void)umask(old);
 	if (r < 0 || listen(fd, 8) < 0)

@@ -189,7 +189,7 @@ int mon_console_listen(const char *name, int *ret_fd)
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, name);
 	(void)unlink(name);
-	mode_t old = umask(0077);
+	mode_t old = umask(0177);
 	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	(void)umask(old);
 	if (r < 0 || listen(fd, 1) < 0)

@@ -21,7 +21,7 @@
  *   -O PREFIX  stdcopy-decoded: PREFIX.out and PREFIX.err; bad frames are reported
  *   -d MS      wait before reading the client socket at all
  *   -E FILE    at the client's EOF print "CLIENT_EOF exitfile=<FILE's first line>"
- *   -q TYPE    exit after this message
+ *   -q TYPE    exit after this message (or CLIENT_EOF)
  *   -t SEC     give up after SEC seconds (exit 124)
  */
 #include <errno.h>
@@ -232,6 +232,8 @@ static void client_eof(void)
 	fflush(stdout);
 	close(client);
 	client = -1;
+	if (o.quit && strcmp(o.quit, "CLIENT_EOF") == 0)
+		exit(0);
 }
 
 static long long now_ms(void)
