@@ -5,7 +5,7 @@
 #include <poll.h>
 #include <string.h>
 
-#include "http-internal.h"
+#include "http-conn-internal.h"
 
 #define HIJACK_FLUSH_TIMEOUT_MS 2000
 

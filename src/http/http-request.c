@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http-internal.h"
+#include "http-conn-internal.h"
 #include "json-util.h"
 
 #define BODY_JSON_MAX_DEPTH 64
@@ -167,6 +167,7 @@ void http_request_read_body(struct http_request *req, http_body_data_cb on_data,
 			request_defer(req);
 		return;
 	}
+	req->conn->last_read_ms = http_loop_now_ms(req->loop); /* the body is due from now */
 	http_conn_send_continue(req->conn, req);
 	http_conn_kick(req->conn);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "http-internal.h"
+#include "http-conn-internal.h"
 #include "json-util.h"
 
 #define HEAD_STACK 2048

@@ -335,18 +335,26 @@ TEST(http10)
 static int client_idle(struct fx *f)
 {
 	struct rd *a = xzalloc(sizeof(*a)), *b = xzalloc(sizeof(*b)), *c = xzalloc(sizeof(*c));
+	struct rd *d = xzalloc(sizeof(*d));
 	struct resp r = { 0 };
 
 	CHILD_CHECK(cl_connect(f, a) >= 0);
 	CHILD_CHECK(roundtrip(a, "GET /echo HTTP/1.1\r\n\r\n", &r) == 200);
 	CHILD_CHECK(cl_connect(f, b) >= 0);
 	CHILD_CHECK(cl_send(b, "GET /echo HTTP/1.1\r\n") == 0); /* never finished */
+	CHILD_CHECK(cl_connect(f, d) >= 0);
+	CHILD_CHECK(cl_send(d, "POST /echo HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc") == 0);
 	/* Over max_connections: closed at once. */
 	CHILD_CHECK(cl_connect(f, c) >= 0);
 	CHILD_CHECK(cl_sees_eof(c, 1000));
-	/* Both are closed by the idle timeout, the half-sent head too. */
+	/* Idle, a head too slow, a body stalled: all closed in time. */
+	for (int i = 0; i < 5; i++) {
+		usleep(100000);
+		CHILD_CHECK(cl_send(d, "d") == 0); /* the body moves: kept */
+	}
 	CHILD_CHECK(cl_sees_eof(a, 3000));
 	CHILD_CHECK(cl_sees_eof(b, 3000));
+	CHILD_CHECK(cl_sees_eof(d, 3000));
 	(void)close(c->fd);
 	CHILD_CHECK(cl_connect(f, c) >= 0);
 	CHILD_CHECK(roundtrip(c, "GET /echo HTTP/1.1\r\n\r\n", &r) == 200);
@@ -356,7 +364,7 @@ static int client_idle(struct fx *f)
 TEST(idle_timeout_and_max_connections)
 {
 	struct fx f;
-	struct http_limits lim = { .idle_timeout_ms = 300, .max_connections = 2 };
+	struct http_limits lim = { .idle_timeout_ms = 300, .max_connections = 3 };
 
 	ASSERT_OK(setup(&f, &lim));
 	ASSERT_EQ(fx_run(&f, client_idle), 0);
