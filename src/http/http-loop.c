@@ -198,9 +198,14 @@ static void fd_dispatch(struct http_loop *l, const struct epoll_event *ev)
 	int fd = (int)(uint32_t)ev->data.u64;
 	uint32_t gen = (uint32_t)(ev->data.u64 >> 32);
 
-	if ((size_t)fd >= l->n_fds || !l->fds[fd].used || l->fds[fd].gen != gen)
-		return; /* removed by an earlier callback of this batch */
-	l->fds[fd].cb(l, fd, ev->events, l->fds[fd].data);
+	const struct loop_fd *e = (size_t)fd < l->n_fds ? &l->fds[fd] : NULL;
+
+	/* Removed, paused or changed by an earlier callback of this batch. */
+	if (!e || !e->used || e->gen != gen || !e->in_epoll)
+		return;
+	uint32_t events = ev->events & (e->events | EPOLLHUP | EPOLLERR);
+	if (events)
+		e->cb(l, fd, events, e->data);
 }
 
 /* ---- timers ---- */

@@ -224,8 +224,11 @@ static void head_build(struct head *h, struct http_request *req, int status, con
 	head_add(h, c->srv->default_headers ? c->srv->default_headers : "", c->srv->default_len);
 	if (req->extra_headers)
 		head_add(h, req->extra_headers, req->extra_len);
-	if (ct)
-		head_addf(h, "Content-Type: %s\r\n", ct);
+	if (ct) {
+		head_add(h, "Content-Type: ", 14);
+		head_add(h, ct, strlen(ct));
+		head_add(h, "\r\n", 2);
+	}
 	if (framing)
 		head_add(h, framing, strlen(framing));
 	if (req->conn_close || !req->body_done)

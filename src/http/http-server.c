@@ -18,6 +18,7 @@
 
 #define READ_HEAD 4096
 #define READ_BODY 65536
+#define IN_KEEP	  16384
 
 /* ---- connection lifetime ---- */
 
@@ -278,7 +279,8 @@ static void conn_start_request(struct http_conn *c, struct http_request *req)
 	req->route_flags = c->route ? c->route->flags : 0;
 	http_body_decoder_init(&c->body, req->body_kind, req->content_length);
 	req->body_done = c->body.done;
-	if ((req->route_flags & HTTP_ROUTE_STREAM_BODY) || req->body_done) {
+	if ((req->route_flags & HTTP_ROUTE_STREAM_BODY) || req->body_done ||
+	    (!c->route && !s->router->fallback)) {
 		conn_dispatch(c);
 		return;
 	}
@@ -482,6 +484,11 @@ void http_conn_response_done(struct http_conn *c)
 	c->state = HTTP_CONN_HEAD;
 	c->route = NULL;
 	http_head_scanner_reset(&c->scan);
+	if (c->in_off == c->in_len && c->in_cap > IN_KEEP) {
+		free(c->in); /* grown for a body: idle connections stay small */
+		c->in = NULL;
+		c->in_off = c->in_len = c->in_cap = 0;
+	}
 	http_request_detach(req, -ECONNABORTED);
 	http_request_unref(req);
 	if (c->state != HTTP_CONN_HEAD)

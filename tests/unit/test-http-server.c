@@ -265,6 +265,9 @@ static int client_errors(struct fx *f)
 
 	CHILD_CHECK(one_shot(f, "GARBAGE\r\n\r\n", 0, "{\"message\":\"malformed") == 400);
 	CHILD_CHECK(one_shot(f, "GET / HTTP/3.0\r\n\r\n", 0, NULL) == 505);
+	/* No route: 404 at once, without waiting for the body. */
+	CHILD_CHECK(one_shot(f, "POST /nope HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 0,
+			     "page not found") == 404);
 	CHILD_CHECK(one_shot(f, "GET /%00 HTTP/1.1\r\n\r\n", 0, NULL) == 400);
 	CHILD_CHECK(one_shot(f, "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 0,
 			     NULL) == 501);
