@@ -226,7 +226,8 @@ static void client_input_eof(struct monitor *m, struct mon_client *c)
 	}
 }
 
-static void client_input(struct monitor *m, struct mon_client *c)
+/* hup: the peer is gone; read even when the sink is full. */
+static void client_input(struct monitor *m, struct mon_client *c, bool hup)
 {
 	unsigned char buf[8192];
 	ssize_t n;
@@ -234,8 +235,11 @@ static void client_input(struct monitor *m, struct mon_client *c)
 	do
 		n = read(c->w.fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno == EAGAIN)
+	if (n < 0 && errno == EAGAIN) {
+		if (hup)
+			c->input_done = true;
 		return;
+	}
 	if (n < 0) {
 		mon_client_drop(m, c);
 		return;
@@ -264,7 +268,7 @@ static void on_client(struct monitor *m, struct mon_watch *w, uint32_t events)
 		return;
 	}
 	if ((events & EPOLLIN) && !c->input_done)
-		client_input(m, c);
+		client_input(m, c, false);
 	if (c->w.fd >= 0 && (events & EPOLLOUT)) {
 		if (mon_buf_flush(&c->out, c->w.fd) < 0) {
 			mon_client_drop(m, c);
@@ -273,8 +277,11 @@ static void on_client(struct monitor *m, struct mon_watch *w, uint32_t events)
 		if (c->replay && c->out.len < REPLAY_LOW_WATER)
 			mon_replay_pump(m, c);
 	}
-	/* Hung up in both directions: nobody is left to read our output. */
+	/* Hung up in both directions: nobody is left to read our output, but
+	 * what it sent before is still stdin for the container. */
 	if (c->w.fd >= 0 && (events & EPOLLHUP)) {
+		for (int i = 0; i < 128 && c->w.fd >= 0 && !c->input_done; i++)
+			client_input(m, c, true);
 		mon_client_drop(m, c);
 		return;
 	}

@@ -50,12 +50,11 @@ static void oom_setup(struct monitor *m)
 static bool oom_killed(const struct monitor *m)
 {
 	_cleanup_free_ char *text = NULL;
-	long long n = 0;
 
 	if (!m->oom_file || file_read_all(m->oom_file, 65536, &text, NULL) < 0)
 		return false;
 	const char *p = strstr(text, "oom_kill ");
-	return p && sscanf(p + 9, "%lld", &n) == 1 && n > 0;
+	return p && strtoll(p + 9, NULL, 10) > 0;
 }
 
 void mon_exit_now(struct monitor *m, int code)

@@ -285,21 +285,24 @@ static const char *exec_refusal(const struct monitor *m, const char *id, unsigne
 	return NULL;
 }
 
+/* text: "<execid> <process.json path>", optionally "\n<detach keys>". */
 void mon_exec_request(struct monitor *m, unsigned flags, const char *text, int fd)
 {
 	_cleanup_free_ char *copy = xstrdup(text);
-	char *save = NULL;
-	char *id = strtok_r(copy, " ", &save);
-	char *process = id ? strtok_r(NULL, " ", &save) : NULL;
-	char *keys = process ? strtok_r(NULL, " ", &save) : NULL;
+	char *keys = strchr(copy, '\n');
+	char *process = strchr(copy, ' ');
+	const char *id = copy;
 	const char *why = "invalid exec request";
 	int code = 128;
 
-	if (id && process && exec_id_valid(id) && process[0] == '/')
+	if (keys)
+		*keys++ = '\0';
+	if (process)
+		*process++ = '\0';
+	if (process && exec_id_valid(id) && process[0] == '/')
 		why = exec_refusal(m, id, flags, fd, &code);
 	if (why) {
-		_cleanup_free_ char *msg =
-			xasprintf("%s %s", id && exec_id_valid(id) ? id : "-", why);
+		_cleanup_free_ char *msg = xasprintf("%s %s", exec_id_valid(id) ? id : "-", why);
 		if (fd >= 0)
 			(void)close(fd);
 		mon_ctl_event(m, MON_EXEC_FAILED, 0, 0, code, mon_now_ns(), msg);
@@ -313,7 +316,7 @@ void mon_exec_request(struct monitor *m, unsigned flags, const char *text, int f
 		(void)close(fd);
 	x->console_fd = x->in_fd = x->out_fds[0] = x->out_fds[1] = -1;
 	x->out[0].w.fd = x->out[1].w.fd = x->in.w.fd = -1;
-	x->keys = keys ? xstrdup(keys) : NULL;
+	x->keys = keys && *keys ? xstrdup(keys) : NULL;
 	x->fan.stdin_once = true; /* docker closes an exec's stdin at the client's EOF */
 	x->next = m->execs;
 	m->execs = x;

@@ -217,17 +217,15 @@ void mon_time_format(char buf[static 40], int64_t ns)
 	time_t sec = (time_t)(ns / 1000000000LL);
 	long frac = (long)(ns % 1000000000LL);
 	struct tm tm;
-	char digits[16];
+	char digits[16] = "";
 
 	(void)gmtime_r(&sec, &tm);
-	size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (frac == 0) {
-		(void)snprintf(buf + n, 40 - n, "Z");
-		return;
-	}
 	/* Go's RFC3339Nano: trailing zeros of the fraction are dropped. */
-	int len = snprintf(digits, sizeof(digits), "%09ld", frac);
-	while (len > 0 && digits[len - 1] == '0')
-		digits[--len] = '\0';
-	(void)snprintf(buf + n, 40 - n, ".%sZ", digits);
+	if (frac) {
+		int len = snprintf(digits, sizeof(digits), ".%09ld", frac);
+		while (digits[len - 1] == '0')
+			digits[--len] = '\0';
+	}
+	(void)snprintf(buf, 40, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900,
+		       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, digits);
 }

@@ -300,3 +300,38 @@ teardown() {
 	[ "$(jq -r .log "$CLOG")" = late ]
 	assert_clean
 }
+
+@test "no descriptor of the monitor or its clients reaches the container" {
+	mon_setup sleep 30
+	mon_bg -a ioes -- --stdin --log "$CLOG"
+	wait_for event STARTED
+	pid=$(cat "$MDIR/init.pid")
+	[ "$(ls "/proc/$pid/fd" | sort | tr '\n' ' ')" = "0 1 2 " ]
+	[[ "$(readlink "/proc/$pid/fd/1")" == pipe:* ]]
+	rt kill "$ID" KILL
+	wait "$CLIENT_PID"
+	assert_clean
+}
+
+@test "a client that reads nothing is dropped; the container never waits for it" {
+	mon_setup sh -c 'yes 0123456789abcdefghi | head -c 3000000; echo done'
+	run client -a os -d 3000 -O "$BATS_TEST_TMPDIR/dec" spawn $(mon_args) --log "$CLOG"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"EXITED a=0 b=0 c=0"*CLIENT_EOF* ]]
+	size=$(stat -c %s "$BATS_TEST_TMPDIR/dec.out")
+	[ "$size" -gt 0 ] && [ "$size" -lt 3000000 ]
+	[ "$(tail -1 "$CLOG" | jq -r .log)" = done ]
+	assert_clean
+}
+
+@test "an OOM kill is reported in MON_EXITED and the exit file" {
+	[ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/memory.max ] || skip "no memory controller"
+	mon_setup sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived'
+	cfg '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
+	run client spawn $(mon_args)
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"EXITED a=1 b=0 c=137"* ]]
+	read -r code ns oom <"$MDIR/exit"
+	[ "$code" = 137 ] && [ "$oom" = 1 ]
+	assert_clean
+}
