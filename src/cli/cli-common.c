@@ -9,6 +9,15 @@
 
 #include "cli-internal.h"
 
+const char *cli_strerror(int errnum)
+{
+	static char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s", strerror(errnum));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
 int cli_fail(struct berth_error *err, int status)
 {
 	fprintf(stderr, "%s\n", err && err->msg ? err->msg : "unknown error");

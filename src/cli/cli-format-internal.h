@@ -21,10 +21,12 @@ struct cli_format_kind {
 	const char *default_table;     /* "table {{.ID}}\t..." */
 	json_object *header;	       /* field -> column title */
 	cli_template_method_fn method; /* methods with arguments (.Label "k"), or NULL */
+	bool ps_errors; /* "failed to parse/execute template: " (ps) instead of "template parsing
+			   error: " */
 };
 
 /* Print rows with format (NULL or "" = the default table) to stdout. Errors
- * carry docker's "failed to parse template: ..." / "failed to execute ...". */
+ * carry docker's prefix ("template parsing error: ..."). */
 int cli_format_write(const char *format, const struct cli_format_kind *kind, json_object *rows,
 		     struct berth_error **err);
 /* The header method of docker's tables for .Label "a.b-c" ("b c"). */

@@ -192,6 +192,8 @@ int cli_format_write(const char *format, const struct cli_format_kind *kind, jso
 	struct cli_template_env env = { .type_name = kind->type_name,
 					.method = format_method,
 					.method_data = &md };
+	const char *exec_prefix =
+		kind->ps_errors ? "failed to execute template" : "template parsing error";
 	size_t out_len = 0;
 	bool table;
 	int r;
@@ -203,12 +205,14 @@ int cli_format_write(const char *format, const struct cli_format_kind *kind, jso
 	}
 	r = cli_template_parse(NULL, text, &t, err);
 	if (r < 0)
-		return berth_error_wrap(err, "failed to parse template");
+		return berth_error_wrap(err, "%s",
+					kind->ps_errors ? "failed to parse template"
+							: "template parsing error");
 	if (table && kind->header) {
 		md.header = env.header = true;
 		r = cli_template_execute(t, kind->header, &env, &out, &out_len, err);
 		if (r < 0)
-			return berth_error_wrap(err, "failed to execute template");
+			return berth_error_wrap(err, "%s", exec_prefix);
 		md.header = env.header = false;
 		out = xrealloc(out, out_len + 2);
 		out[out_len++] = '\n';
@@ -218,7 +222,7 @@ int cli_format_write(const char *format, const struct cli_format_kind *kind, jso
 		r = cli_template_execute(t, json_object_array_get_idx(rows, i), &env, &out,
 					 &out_len, err);
 		if (r < 0)
-			return berth_error_wrap(err, "failed to execute template");
+			return berth_error_wrap(err, "%s", exec_prefix);
 		out = xrealloc(out, out_len + 2);
 		out[out_len++] = '\n';
 		out[out_len] = '\0';

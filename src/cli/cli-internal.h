@@ -26,6 +26,8 @@ struct cli_ctx {
 
 typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv);
 
+/* strerror in Go's words (lower case: "no such file or directory"). */
+const char *cli_strerror(int errnum);
 /* Print err's message on stderr; returns status. */
 int cli_fail(struct berth_error *err, int status);
 /* Print "berth: <msg>\n\nRun 'berth <path> --help' for more information" (run/create style). */

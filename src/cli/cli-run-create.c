@@ -33,12 +33,6 @@ int cli_ref_parse(const char *s, struct cli_ref *ret, struct berth_error **err)
 		tag = xstrdup(colon + 1);
 		name[colon - name] = '\0';
 	}
-	for (const char *p = name; *p; p++)
-		if (isupper((unsigned char)*p) && (!strchr(name, '/') || p > strchr(name, '/')))
-			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "invalid reference format: repository name (%s) "
-					       "must be lowercase",
-					       name);
 	if (!*name || (tag && !*tag) ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-/:"
 			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(name))
@@ -56,6 +50,12 @@ int cli_ref_parse(const char *s, struct cli_ref *ret, struct berth_error **err)
 			name = full;
 		}
 	}
+	for (const char *p = strchr(name, '/') + 1; *p; p++)
+		if (isupper((unsigned char)*p))
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "invalid reference format: repository name (%s) "
+					       "must be lowercase",
+					       strchr(name, '/') + 1);
 	if (!tag && !digest)
 		tag = xstrdup("latest");
 	*ret = (struct cli_ref){ TAKE_PTR(name), TAKE_PTR(tag), TAKE_PTR(digest) };
@@ -167,7 +167,7 @@ static int cidfile_open(const char *path, int *ret_fd, struct berth_error **err)
 	if (fd < 0)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       "failed to create the container ID file: open %s: %s", path,
-				       strerror(errno));
+				       cli_strerror(errno));
 	*ret_fd = fd;
 	return 0;
 }

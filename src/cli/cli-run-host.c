@@ -176,6 +176,13 @@ static int restart_json(const char *policy, json_object **ret, struct berth_erro
 	return 0;
 }
 
+/* Not default, bridge, host, none or container:X. */
+static bool user_network(const char *n)
+{
+	return n && strcmp(n, "default") && strcmp(n, "bridge") && strcmp(n, "host") &&
+	       strcmp(n, "none") && !str_has_prefix(n, "container:");
+}
+
 static json_object *endpoint_json(struct cli_run_opts *o)
 {
 	json_object *e = json_object_new_object();
@@ -189,7 +196,8 @@ static json_object *endpoint_json(struct cli_run_opts *o)
 			add_str(ipam, "IPv6Address", o->ip6);
 	}
 	json_object_object_add(e, "IPAMConfig", ipam);
-	json_object_object_add(e, "Links", NULL);
+	json_object_object_add(e, "Links",
+			       user_network(o->network) ? array_or_null(o->links) : NULL);
 	json_object_object_add(e, "Aliases", array_or_null(o->network_alias));
 	add_str(e, "MacAddress", "");
 	json_object_object_add(e, "DriverOpts", NULL);
@@ -210,7 +218,8 @@ json_object *cli_run_networking_config(struct cli_run_opts *o)
 {
 	json_object *n = json_object_new_object(), *eps = json_object_new_object();
 
-	if (!o->network || o->ip || o->ip6 || o->network_alias)
+	if (!o->network || o->ip || o->ip6 || o->network_alias ||
+	    (o->links && user_network(o->network)))
 		json_object_object_add(eps, o->network ? o->network : "default", endpoint_json(o));
 	json_object_object_add(n, "EndpointsConfig", eps);
 	return n;
@@ -317,7 +326,7 @@ json_object *cli_run_host_config(struct cli_run_opts *o, json_object *config, un
 	if (o->rm &&
 	    strcmp(json_object_get_string(json_object_object_get(restart, "Name")), "no")) {
 		berth_error_set(err, 0, BERTH_ERR_INVALID,
-				"Conflicting options: --restart and --rm");
+				"conflicting options: cannot specify both --restart and --rm");
 		return NULL;
 	}
 	binds = binds_json(o->volumes, json_object_object_get(config, "Volumes"));

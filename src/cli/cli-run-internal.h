@@ -18,7 +18,7 @@ struct cli_run_opts {
 	const char *health_interval, *health_timeout, *health_start_period, *ip, *ip6;
 	char **env, **env_file, **labels, **label_file, **volumes, **tmpfs, **cap_add, **cap_drop;
 	char **security_opt, **sysctls, **add_host, **dns, **dns_option, **dns_search, **log_opt;
-	char **expose, **group_add, **links, **volumes_from, **attach, **storage_opt;
+	char **group_add, **links, **volumes_from, **attach, **storage_opt;
 	char **device_cgroup_rules, **network_alias;
 	json_object *mounts, *ulimits, *devices, *port_bindings, *exposed_ports;
 	bool tty, interactive, detach, rm, read_only, privileged, init, publish_all;
@@ -46,6 +46,7 @@ json_object *cli_run_networking_config(struct cli_run_opts *o);
 /* docker's flag parsers for --mount, -p, --ulimit, --device, --cpus. */
 int cli_parse_mount(const char *arg, void *target, char **ret_msg);
 int cli_parse_publish(const char *arg, void *target, char **ret_msg);
+int cli_parse_expose(const char *arg, void *target, char **ret_msg);
 int cli_parse_ulimit(const char *arg, void *target, char **ret_msg);
 int cli_parse_device(const char *arg, void *target, char **ret_msg);
 int cli_parse_cpus(const char *arg, void *target, char **ret_msg);

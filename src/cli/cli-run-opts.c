@@ -13,17 +13,13 @@ void cli_run_opts_init(struct cli_run_opts *o)
 
 void cli_run_opts_done(struct cli_run_opts *o)
 {
-	char **lists[] = { o->env,	    o->env_file,
-			   o->labels,	    o->label_file,
-			   o->volumes,	    o->tmpfs,
-			   o->cap_add,	    o->cap_drop,
-			   o->security_opt, o->sysctls,
-			   o->add_host,	    o->dns,
-			   o->dns_option,   o->dns_search,
-			   o->log_opt,	    o->expose,
-			   o->group_add,    o->links,
-			   o->volumes_from, o->attach,
-			   o->storage_opt,  o->device_cgroup_rules,
+	char **lists[] = { o->env,	    o->env_file,    o->labels,
+			   o->label_file,   o->volumes,	    o->tmpfs,
+			   o->cap_add,	    o->cap_drop,    o->security_opt,
+			   o->sysctls,	    o->add_host,    o->dns,
+			   o->dns_option,   o->dns_search,  o->log_opt,
+			   o->group_add,    o->links,	    o->volumes_from,
+			   o->attach,	    o->storage_opt, o->device_cgroup_rules,
 			   o->network_alias };
 	json_object *objs[] = { o->mounts, o->ulimits, o->devices, o->port_bindings,
 				o->exposed_ports };
@@ -44,6 +40,31 @@ static int parse_nonneg_duration(const char *arg, void *target, char **ret_msg)
 	}
 	*(const char **)target = arg;
 	return 0;
+}
+
+/* docker's ValidateDeviceCgroupRule: "a|b|c MAJOR|*:MINOR|* [rwm]{1,3}". */
+static int parse_cgroup_rule(const char *arg, void *target, char **ret_msg)
+{
+	const char *p = arg;
+	size_t n;
+
+	if (!strchr("acb", *p) || !*p || p[1] != ' ')
+		goto bad;
+	p += 2;
+	for (int part = 0; part < 2; part++) {
+		n = *p == '*' ? 1 : strspn(p, "0123456789");
+		if (n == 0 || p[n] != (part == 0 ? ':' : ' '))
+			goto bad;
+		p += n + 1;
+	}
+	n = strspn(p, "rwm");
+	if (n == 0 || n > 3 || p[n])
+		goto bad;
+	strv_push(target, arg);
+	return 0;
+bad:
+	*ret_msg = xasprintf("invalid device cgroup format '%s'", arg);
+	return -EINVAL;
 }
 
 #define OPT_S(n, c, f, h)                                                                          \
@@ -93,7 +114,7 @@ void cli_run_opts_table(struct cli_run_opts *o, bool run, struct cli_opt *table)
 		OPT_S("cpuset-mems", 0, cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)"),
 		OPT_F("device", 0, devices, "list", cli_parse_device,
 		      "Add a host device to the container"),
-		OPT_L("device-cgroup-rule", 0, device_cgroup_rules,
+		OPT_F("device-cgroup-rule", 0, device_cgroup_rules, "list", parse_cgroup_rule,
 		      "Add a rule to the cgroup allowed devices list"),
 		OPT_B("disable-content-trust", 0, trust, "Skip image verification (default true)"),
 		OPT_L("dns", 0, dns, "Set custom DNS servers"),
@@ -104,7 +125,8 @@ void cli_run_opts_table(struct cli_run_opts *o, bool run, struct cli_opt *table)
 		  "Overwrite the default ENTRYPOINT of the image", NULL, &o->entrypoint_set },
 		OPT_L("env", 'e', env, "Set environment variables"),
 		OPT_L("env-file", 0, env_file, "Read in a file of environment variables"),
-		OPT_L("expose", 0, expose, "Expose a port or a range of ports"),
+		OPT_F("expose", 0, exposed_ports, "list", cli_parse_expose,
+		      "Expose a port or a range of ports"),
 		OPT_L("group-add", 0, group_add, "Add additional groups to join"),
 		OPT_S("health-cmd", 0, health_cmd, "Command to run to check health"),
 		OPT_F("health-interval", 0, health_interval, "duration", parse_nonneg_duration,
@@ -283,28 +305,51 @@ static int labels_json(struct cli_run_opts *o, json_object **ret, struct berth_e
 	return 0;
 }
 
-static json_object *healthcheck_json(struct cli_run_opts *o)
+static bool have_health(struct cli_run_opts *o)
 {
-	json_object *h, *test = json_object_new_array();
+	return o->health_cmd || o->health_interval || o->health_timeout || o->health_start_period ||
+	       o->health_retries;
+}
+
+/* docker's HealthConfig: Test only with --health-cmd (or NONE), durations when set. */
+static int healthcheck_json(struct cli_run_opts *o, json_object **ret, struct berth_error **err)
+{
+	_cleanup_json_ json_object *h = json_object_new_object();
+	const char *durations[][2] = { { "Interval", o->health_interval },
+				       { "Timeout", o->health_timeout },
+				       { "StartPeriod", o->health_start_period } };
+	json_object *test;
 	int64_t d;
 
-	if (o->no_healthcheck) {
-		json_object_array_add(test, json_object_new_string("NONE"));
-	} else {
-		json_object_array_add(test, json_object_new_string("CMD-SHELL"));
-		json_object_array_add(test, json_object_new_string(o->health_cmd));
+	if (o->no_healthcheck && have_health(o))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "--no-healthcheck conflicts with --health-* options");
+	if (o->no_healthcheck || o->health_cmd) {
+		test = json_object_new_array();
+		json_object_array_add(
+			test, json_object_new_string(o->no_healthcheck ? "NONE" : "CMD-SHELL"));
+		if (!o->no_healthcheck)
+			json_object_array_add(test, json_object_new_string(o->health_cmd));
+		json_object_object_add(h, "Test", test);
 	}
-	h = json_object_new_object();
-	json_object_object_add(h, "Test", test);
-	if (o->health_interval && cli_parse_duration(o->health_interval, &d) >= 0 && d)
-		json_object_object_add(h, "Interval", json_object_new_int64(d));
-	if (o->health_timeout && cli_parse_duration(o->health_timeout, &d) >= 0 && d)
-		json_object_object_add(h, "Timeout", json_object_new_int64(d));
-	if (o->health_start_period && cli_parse_duration(o->health_start_period, &d) >= 0 && d)
-		json_object_object_add(h, "StartPeriod", json_object_new_int64(d));
+	for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
+		if (!durations[i][1] || cli_parse_duration(durations[i][1], &d) < 0 || d == 0)
+			continue;
+		if (d < 0)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "--health-%s cannot be negative",
+					       i == 0	? "interval"
+					       : i == 1 ? "timeout"
+							: "start-period");
+		json_object_object_add(h, durations[i][0], json_object_new_int64(d));
+	}
+	if (o->health_retries < 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "--health-retries cannot be negative");
 	if (o->health_retries)
 		json_object_object_add(h, "Retries", json_object_new_int64(o->health_retries));
-	return h;
+	*ret = TAKE_PTR(h);
+	return 0;
 }
 
 static bool attach_has(struct cli_run_opts *o, const char *s)
@@ -331,7 +376,7 @@ static int check_attach(struct cli_run_opts *o, struct berth_error **err)
 int cli_run_build(struct cli_run_opts *o, char **args, int nargs, bool run, unsigned rows,
 		  unsigned cols, json_object **ret, struct berth_error **err)
 {
-	_cleanup_json_ json_object *c = json_object_new_object(), *labels = NULL;
+	_cleanup_json_ json_object *c = json_object_new_object(), *labels = NULL, *health = NULL;
 	_cleanup_strv_ char **env = NULL;
 	bool in = attach_has(o, "stdin") || o->interactive;
 	bool out = !o->attach || attach_has(o, "stdout");
@@ -344,6 +389,8 @@ int cli_run_build(struct cli_run_opts *o, char **args, int nargs, bool run, unsi
 		r = read_kv_files(o->env_file, o->env, &env, err);
 	if (r >= 0)
 		r = labels_json(o, &labels, err);
+	if (r >= 0 && (o->no_healthcheck || have_health(o)))
+		r = healthcheck_json(o, &health, err);
 	if (r < 0) {
 		json_object_put(volumes);
 		return r;
@@ -365,8 +412,8 @@ int cli_run_build(struct cli_run_opts *o, char **args, int nargs, bool run, unsi
 	json_object_object_add(c, "StdinOnce", json_object_new_boolean(o->interactive && in));
 	json_object_object_add(c, "Env", strv_array(env, true));
 	json_object_object_add(c, "Cmd", nargs > 1 ? strv_array(args + 1, false) : NULL);
-	if (o->health_cmd || o->no_healthcheck)
-		json_object_object_add(c, "Healthcheck", healthcheck_json(o));
+	if (health)
+		json_object_object_add(c, "Healthcheck", TAKE_PTR(health));
 	json_object_object_add(c, "Image", json_object_new_string(args[0]));
 	json_object_object_add(c, "Volumes", volumes);
 	json_object_object_add(c, "WorkingDir",

@@ -270,6 +270,30 @@ int cli_parse_publish(const char *arg, void *target, char **ret_msg)
 	return 0;
 }
 
+int cli_parse_expose(const char *arg, void *target, char **ret_msg)
+{
+	struct cli_run_opts *o =
+		(struct cli_run_opts *)((char *)target -
+					offsetof(struct cli_run_opts, exposed_ports));
+	const char *slash = strchr(arg, '/');
+	_cleanup_free_ char *ports = slash ? xstrndup(arg, (size_t)(slash - arg)) : xstrdup(arg);
+	long lo, hi;
+
+	if (port_range(ports, &lo, &hi) < 0) {
+		*ret_msg = xasprintf("invalid range format for --expose: %s, error: invalid port "
+				     "range",
+				     arg);
+		return -EINVAL;
+	}
+	if (!o->exposed_ports)
+		o->exposed_ports = json_object_new_object();
+	for (long i = lo; i <= hi; i++) {
+		_cleanup_free_ char *key = xasprintf("%ld/%s", i, slash ? slash + 1 : "tcp");
+		json_object_object_add(o->exposed_ports, key, json_object_new_object());
+	}
+	return 0;
+}
+
 int cli_parse_ulimit(const char *arg, void *target, char **ret_msg)
 {
 	static const char *const names[] = {

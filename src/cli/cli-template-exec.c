@@ -157,6 +157,8 @@ static int eval_field(struct exec *e, struct tmpl_node *n, const char *name,
 			return exec_error(e, n, "can't evaluate field %s in type %s", name,
 					  e->env->type_name);
 		*ret = (struct tmpl_value){ 0 };
+		if (tmpl_optional_field(name, ret))
+			return 0;
 		if (recv->o != e->root && json_object_object_length(recv->o) > 0) {
 			json_object_object_foreach (recv->o, key, val) {
 				(void)val;
@@ -210,6 +212,7 @@ static int eval_var(struct exec *e, struct tmpl_node *n, struct tmpl_value *ret)
 
 	if (strcmp(n->idents[0], "$") == 0) {
 		*ret = tmpl_value_take(json_object_get(e->root));
+		ret->context = e->env->type_name != NULL;
 		return 0;
 	}
 	v = find_var(e, n->idents[0]);
@@ -516,6 +519,7 @@ int cli_template_execute(const struct cli_template *t, json_object *dot,
 	struct tmpl_value d = tmpl_value_take(dot ? json_object_get(dot) : NULL);
 	int r;
 
+	d.context = e.env->type_name != NULL;
 	r = walk(&e, &d, t->root);
 	tmpl_value_clear(&d);
 	pop_vars(&e, 0);

@@ -338,7 +338,7 @@ static int f_json(struct tmpl_value *a, size_t n, struct tmpl_value *ret, char *
 {
 	_cleanup_buf_ struct cli_buf b = { 0 };
 
-	cli_buf_add_json(&b, a[0].valid ? a[0].o : NULL, NULL, false);
+	cli_buf_add_json(&b, a[0].valid ? a[0].o : NULL, NULL, a[0].context);
 	ret_string(ret, b.s, b.len);
 	return 0;
 }

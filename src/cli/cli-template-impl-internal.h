@@ -103,6 +103,7 @@ struct tmpl_value {
 	bool valid;
 	json_object *o; /* owned reference */
 	const char *nil_hint;
+	bool context; /* the root context object: {{json .}} escapes HTML like its MarshalJSON */
 };
 
 void tmpl_value_clear(struct tmpl_value *v);
@@ -110,6 +111,9 @@ struct tmpl_value tmpl_value_take(json_object *o);
 struct tmpl_value tmpl_value_ref(const struct tmpl_value *v);
 bool tmpl_value_truth(const struct tmpl_value *v);
 void tmpl_value_print(struct cli_buf *b, const struct tmpl_value *v);
+/* Fields docker's types omit when empty (omitempty): a missing one is its
+ * zero value (*ret set, true) rather than an error. */
+bool tmpl_optional_field(const char *name, struct tmpl_value *ret);
 /* How a null reached through field name prints (Go's zero values). */
 const char *tmpl_nil_hint(const char *field);
 

@@ -118,6 +118,32 @@ const char *tmpl_nil_hint(const char *field)
 	return NULL;
 }
 
+bool tmpl_optional_field(const char *name, struct tmpl_value *ret)
+{
+	static const char *const pointers[] = {
+		"Health",	   "Healthcheck", "Init",	    "StopTimeout",
+		"SizeRw",	   "SizeRootFs",  "Node",	    "BlkioStats",
+		"NetworkDisabled", "PidsLimit",	  "OomKillDisable", "MemorySwappiness"
+	};
+	static const char *const strings[] = { "StopSignal", "MacAddress", "Runtime",
+					       "ContainerIDFile", "Domainname" };
+	const char *hint = tmpl_nil_hint(name);
+
+	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
+		if (strcmp(name, strings[i]) == 0) {
+			*ret = tmpl_value_take(json_object_new_string(""));
+			return true;
+		}
+	for (size_t i = 0; !hint && i < ARRAY_SIZE(pointers); i++)
+		if (strcmp(name, pointers[i]) == 0)
+			hint = "<nil>";
+	if (!hint)
+		return false;
+	*ret = tmpl_value_take(NULL);
+	ret->nil_hint = hint;
+	return true;
+}
+
 /* Go's %v of a float64: shortest digits, exponent form below 1e-4 or from 1e21. */
 static void print_double(struct cli_buf *b, double d)
 {

@@ -25,9 +25,13 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	cli_run_opts_table(&o, false, table);
 	if (cli_opts_parse(&cmd, table, argc, argv, &args))
 		return args.exit_status;
-	if (cli_run_build(&o, args.v, args.n, false, 0, 0, &body, &err) < 0 ||
-	    cli_container_create(ctx, &o, body, args.v[0], &id, &err) < 0)
+	if (cli_run_build(&o, args.v, args.n, false, 0, 0, &body, &err) < 0)
 		return cli_fail_run(ctx, err, 125);
+	/* docker create reports the daemon's errors plainly, with status 1 */
+	if (cli_container_create(ctx, &o, body, args.v[0], &id, &err) < 0)
+		return err->kind == BERTH_ERR_INVALID && !str_has_prefix(err->msg, "Error response")
+			       ? cli_fail_run(ctx, err, 125)
+			       : cli_fail(err, 1);
 	printf("%s\n", id);
 	return 0;
 }

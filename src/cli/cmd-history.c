@@ -103,7 +103,7 @@ int cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 	if ((!format || !*format || strcmp(format, "table") == 0) && quiet)
 		format = "{{.ID}}";
 	const struct cli_format_kind kind = {
-		"*formatter.historyContext",
+		"*image.historyContext",
 		human ? "table "
 			"{{.ID}}\\t{{.CreatedSince}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.Comment}}"
 		      : "table "

@@ -51,8 +51,6 @@ static json_object *image_row(struct row_src *s, const char *repo, const char *t
 						? cli_json_int(img, "VirtualSize")
 						: size),
 			       4));
-	json_object_set_userdata(o, json_object_get(cli_json_get(img, "Labels")),
-				 cli_json_userdata_put);
 	return o;
 }
 
@@ -127,18 +125,6 @@ static void image_rows(json_object *rows, struct row_src *s, bool digests)
 		if (!digests)
 			strv_push(&used, drepo);
 	}
-}
-
-static int label_method(void *data, json_object *dot, const char *name, json_object *const *args,
-			size_t nargs, json_object **ret, struct berth_error **err)
-{
-	json_object *v;
-
-	if (strcmp(name, "Label") != 0 || nargs != 1)
-		return 0;
-	v = cli_json_get(json_object_get_userdata(dot), json_object_get_string(args[0]));
-	*ret = json_object_new_string(v ? json_object_get_string(v) : "");
-	return 1;
 }
 
 static json_object *images_header(void)
@@ -227,7 +213,7 @@ int cmd_images(struct cli_ctx *ctx, int argc, char **argv)
 			  "\\t{{.Size}}"
 			: "table "
 			  "{{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}",
-		header, label_method
+		header, NULL
 	};
 	if (cli_format_write(format, &kind, rows, &err) < 0)
 		return cli_fail(err, 1);

@@ -48,7 +48,7 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	if (!url && strcmp(src, "-") != 0) {
 		fd = open(src, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "open %s: %s\n", src, strerror(errno));
+			fprintf(stderr, "open %s: %s\n", src, cli_strerror(errno));
 			return 1;
 		}
 	}

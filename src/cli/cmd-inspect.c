@@ -19,7 +19,8 @@ struct inspect {
 	struct cli_ctx *ctx;
 	enum kind kind;
 	bool size;
-	json_object *found; /* array */
+	json_object *found;    /* array */
+	struct cli_buf errors; /* printed after the output, like docker */
 	int status;
 };
 
@@ -60,15 +61,23 @@ static void inspect_one(struct inspect *in, const char *name)
 		}
 		if (err->kind != BERTH_ERR_NOT_FOUND || in->kind != KIND_ANY) {
 			in->status = 1;
-			if (err->kind != BERTH_ERR_NOT_FOUND || in->kind != KIND_ANY)
-				(void)cli_fail(err, 1);
+			cli_buf_printf(&in->errors, "%s\n", err->msg);
 			return;
 		}
 		berth_error_free(last);
 		last = TAKE_PTR(err);
 	}
 	in->status = 1;
-	fprintf(stderr, "Error: No such object: %s\n", name);
+	cli_buf_printf(&in->errors, "Error: No such object: %s\n", name);
+}
+
+static int finish(struct inspect *in)
+{
+	(void)fflush(stdout);
+	if (in->errors.len)
+		fputs(in->errors.s, stderr);
+	cli_buf_done(&in->errors);
+	return in->status;
 }
 
 static int print_format(struct inspect *in, const char *format)
@@ -78,17 +87,26 @@ static int print_format(struct inspect *in, const char *format)
 	_cleanup_free_ char *out = NULL;
 	size_t len = 0;
 
-	if (strcmp(format, "json") == 0)
-		format = "{{json .}}";
+	if (strcmp(format, "json") == 0) {
+		_cleanup_buf_ struct cli_buf b = { 0 };
+		cli_buf_add_json(&b, in->found, NULL, true);
+		cli_buf_addc(&b, '\n');
+		(void)cli_write_stdout(b.s, b.len);
+		return finish(in);
+	}
 	if (cli_template_parse(NULL, format, &t, &err) < 0) {
 		fprintf(stderr, "template parsing error: %s\n", err->msg);
+		cli_buf_done(&in->errors);
 		return 64;
 	}
 	for (size_t i = 0; i < json_object_array_length(in->found); i++) {
 		if (cli_template_execute(t, json_object_array_get_idx(in->found, i), NULL, &out,
 					 &len, &err) < 0) {
+			/* docker prints what the failed execution wrote, and a newline */
 			(void)cli_write_stdout(out ? out : "", len);
+			(void)cli_write_stdout("\n", 1);
 			fprintf(stderr, "template parsing error: %s\n", err->msg);
+			cli_buf_done(&in->errors);
 			return 1;
 		}
 		out = xrealloc(out, len + 2);
@@ -96,7 +114,7 @@ static int print_format(struct inspect *in, const char *format)
 		out[len] = '\0';
 	}
 	(void)cli_write_stdout(out ? out : "", len);
-	return in->status;
+	return finish(in);
 }
 
 static int inspect_run(struct cli_ctx *ctx, int argc, char **argv, enum kind fixed,
@@ -153,7 +171,7 @@ static int inspect_run(struct cli_ctx *ctx, int argc, char **argv, enum kind fix
 	if (format && *format)
 		return print_format(&in, format);
 	cli_print_json_indent(found);
-	return in.status;
+	return finish(&in);
 }
 
 int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)

@@ -33,7 +33,7 @@ int cmd_load(struct cli_ctx *ctx, int argc, char **argv)
 	if (input) {
 		fd = open(input, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "open %s: %s\n", input, strerror(errno));
+			fprintf(stderr, "open %s: %s\n", input, cli_strerror(errno));
 			return 1;
 		}
 	} else if (isatty(STDIN_FILENO)) {

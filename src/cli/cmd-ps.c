@@ -323,7 +323,7 @@ int cmd_ps(struct cli_ctx *ctx, int argc, char **argv)
 	table = xasprintf("%s%s", PS_TABLE, size ? "\\t{{.Size}}" : "");
 	header = ps_header();
 	const struct cli_format_kind kind = { "*formatter.ContainerContext", table, header,
-					      ps_method };
+					      ps_method, true };
 	if (cli_format_write(format, &kind, rows, &err) < 0)
 		return cli_fail(err, 1);
 	return 0;

@@ -38,9 +38,9 @@ int cmd_rm(struct cli_ctx *ctx, int argc, char **argv)
 		_cleanup_free_ char *eid = cli_path_escape(args.v[i]);
 		_cleanup_free_ char *path = xasprintf("/containers/%s%s", eid, q);
 		if (cli_api_call(&ctx->client, "DELETE", path, NULL, NULL, &err) < 0) {
-			if (force && err->kind == BERTH_ERR_NOT_FOUND)
-				continue;
-			status = cli_fail(err, 1);
+			/* docker rm -f reports a missing container but does not fail */
+			status = cli_fail(err,
+					  force && err->kind == BERTH_ERR_NOT_FOUND ? status : 1);
 			continue;
 		}
 		printf("%s\n", args.v[i]);

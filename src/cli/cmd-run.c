@@ -72,8 +72,8 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_opts_parse(&cmd, table, argc, argv, &args))
 		return args.exit_status;
 	if (o.detach && o.attach) {
-		(void)berth_error_set(&err, 0, BERTH_ERR_INVALID, "Conflicting options: -a and -d");
-		return cli_fail_run(ctx, err, 125);
+		fprintf(stderr, "conflicting options: cannot specify both --attach and --detach\n");
+		return 1;
 	}
 	if (!o.detach && o.interactive && o.tty && !isatty(STDIN_FILENO)) {
 		fprintf(stderr, "the input device is not a TTY\n");

@@ -29,7 +29,7 @@ static int save_to_file(struct cli_http_response *r, const char *out, struct ber
 	if (fd < 0)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       "failed to save image: unable to create temporary file: %s",
-				       strerror(errno));
+				       cli_strerror(errno));
 	k = copy_body(r, fd, err);
 	if (k >= 0 && fsync(fd) < 0)
 		k = berth_error_set(err, errno, BERTH_ERR_INTERNAL, "failed to save image");

@@ -88,8 +88,8 @@ int cmd_start(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (attach || interactive) {
 		if (args.n > 1) {
-			fprintf(stderr, "Error: you cannot start and attach multiple containers at "
-					"once\n");
+			fprintf(stderr,
+				"you cannot start and attach multiple containers at once\n");
 			return 1;
 		}
 		return start_attached(ctx, args.v[0], interactive, detach_keys);

@@ -9,17 +9,8 @@ char *cli_stop_query(struct cli_ctx *ctx, const char *signal, bool timeout_set, 
 {
 	_cleanup_free_ char *q = xstrdup("");
 
-	if (signal && *signal) {
-		if (!cli_client_version_at_least(&ctx->client, "1.42")) {
-			(void)berth_error_set(
-				err, 0, BERTH_ERR_INVALID,
-				"\"--signal\" requires API version 1.42, but the berth "
-				"daemon API version is %s",
-				ctx->client.version);
-			return NULL;
-		}
+	if (signal && *signal)
 		cli_url_add(&q, "signal", signal);
-	}
 	if (timeout_set) {
 		_cleanup_free_ char *t = xasprintf("%lld", (long long)timeout);
 		cli_url_add(&q, "t", t);

@@ -21,9 +21,8 @@ int cmd_tag(struct cli_ctx *ctx, int argc, char **argv)
 		return args.exit_status;
 	if (cli_ref_parse(args.v[1], &ref, &err) < 0 || ref.digest) {
 		fprintf(stderr,
-			"Error parsing reference: \"%s\" is not a valid repository/tag: "
-			"invalid reference format\n",
-			args.v[1]);
+			"Error parsing reference: \"%s\" is not a valid repository/tag: %s\n",
+			args.v[1], err ? err->msg : "invalid reference format");
 		return 1;
 	}
 	e = cli_path_escape(args.v[0]);
