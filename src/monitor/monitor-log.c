@@ -82,8 +82,24 @@ void mon_log_pending(const struct mon_log *l, int stream, const char **p, size_t
 	*n = b->len;
 }
 
+/* Write the entries collected so far: whole entries per write (O_APPEND). */
+static void log_commit(struct mon_log *l)
+{
+	struct mon_buf *b = &l->line;
+
+	if (b->len == 0)
+		return;
+	if (fd_write_all(l->fd, b->data + b->off, b->len) < 0)
+		log_debug("Write '%s': %m", l->path);
+	if (b->cap > 65536)
+		mon_buf_free(b);
+	else
+		b->off = b->len = 0;
+}
+
 static void log_rotate(struct monitor *m, struct mon_log *l)
 {
+	log_commit(l);
 	if (l->max_file < 2) {
 		if (ftruncate(l->fd, 0) == 0)
 			l->size = 0;
@@ -113,9 +129,11 @@ static void log_entry(struct monitor *m, struct mon_log *l, int stream, const ch
 		      const char *ts)
 {
 	struct mon_buf *b = &l->line;
+	size_t before;
 
 	if (l->max_size && l->size >= l->max_size)
 		log_rotate(m, l);
+	before = b->len;
 	mon_buf_append(b, "{\"log\":\"", 8);
 	mon_json_escape(b, p, n);
 	if (stream == MON_STREAM_STDERR)
@@ -124,13 +142,9 @@ static void log_entry(struct monitor *m, struct mon_log *l, int stream, const ch
 		mon_buf_append(b, "\",\"stream\":\"stdout\",\"time\":\"", 28);
 	mon_buf_append(b, ts, strlen(ts));
 	mon_buf_append(b, "\"}\n", 3);
-	/* One write per entry (O_APPEND): a reader never sees half of one. */
-	if (fd_write_all(l->fd, b->data + b->off, b->len) == 0)
-		l->size += b->len;
-	if (b->cap > 65536)
-		mon_buf_free(b);
-	else
-		b->off = b->len = 0;
+	l->size += b->len - before;
+	if (b->len >= 65536)
+		log_commit(l);
 }
 
 void mon_log_write(struct monitor *m, struct mon_log *l, int stream, const char *p, size_t n)
@@ -157,6 +171,7 @@ void mon_log_write(struct monitor *m, struct mon_log *l, int stream, const char 
 		p += take;
 		n -= take;
 	}
+	log_commit(l);
 }
 
 void mon_log_flush(struct monitor *m, struct mon_log *l, int stream)
@@ -169,4 +184,5 @@ void mon_log_flush(struct monitor *m, struct mon_log *l, int stream)
 	mon_time_format(ts, mon_now_ns());
 	log_entry(m, l, stream, pb->data + pb->off, pb->len, ts);
 	mon_buf_free(pb);
+	log_commit(l);
 }
