@@ -123,7 +123,6 @@ static int parse_option(struct mon_args *a, int c, const char *v, struct berth_e
 
 static int parse_args(int argc, char **argv, struct mon_args *a, struct berth_error **err)
 {
-	const char *paths[] = { a->runtime, a->runtime_root, a->bundle, a->dir };
 	int c, r;
 
 	a->control_fd = -1;
@@ -137,10 +136,7 @@ static int parse_args(int argc, char **argv, struct mon_args *a, struct berth_er
 	}
 	if (optind != argc)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID, "unexpected '%s'", argv[optind]);
-	paths[0] = a->runtime;
-	paths[1] = a->runtime_root;
-	paths[2] = a->bundle;
-	paths[3] = a->dir;
+	const char *paths[] = { a->runtime, a->runtime_root, a->bundle, a->dir };
 	if (!a->id || str_is_empty(a->id))
 		return berth_error_set(err, 0, BERTH_ERR_INVALID, "--id is required");
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
