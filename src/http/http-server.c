@@ -299,7 +299,7 @@ static void conn_start_request(struct http_conn *c, struct http_request *req)
 /* One step of reading a head; false when more input is needed. */
 static bool conn_step_head(struct http_conn *c)
 {
-	const char *buf = c->in + c->in_off;
+	const char *buf = c->in ? c->in + c->in_off : "";
 	size_t len = c->in_len - c->in_off;
 	struct http_parse_error perr = { 400, "bad request" };
 	struct http_request *req = NULL;
