@@ -38,7 +38,7 @@ int cli_client_init(struct cli_client *c, const char *host, struct berth_error *
 	}
 	if (!*c->sock_path) {
 		free(c->sock_path);
-		c->sock_path = xstrdup(CLI_DEFAULT_HOST + strlen("unix://"));
+		c->sock_path = xstrdup(&CLI_DEFAULT_HOST[strlen("unix://")]);
 	}
 	c->host = xasprintf("unix://%s", c->sock_path);
 	v = env_nonempty("BERTH_API_VERSION");

@@ -21,8 +21,11 @@ struct cli_format_kind {
 	const char *default_table;     /* "table {{.ID}}\t..." */
 	json_object *header;	       /* field -> column title */
 	cli_template_method_fn method; /* methods with arguments (.Label "k"), or NULL */
-	bool ps_errors; /* "failed to parse/execute template: " (ps) instead of "template parsing
-			   error: " */
+	/* ps: "failed to parse/execute template: " instead of "template parsing error: " */
+	bool ps_errors;
+	/* Executed once before the rows, output dropped, so that a bad field fails
+	 * with no rows too (docker's ps runs the template to see if it uses .Size). */
+	json_object *probe;
 };
 
 /* Print rows with format (NULL or "" = the default table) to stdout. Errors

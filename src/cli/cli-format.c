@@ -156,8 +156,9 @@ int cli_format_label_header(const char *name, json_object **ret)
 }
 
 /* docker's preFormat: the mode, then "\t" and "\n" escapes become real ones. */
-static char *final_format(const char *format, bool *ret_table)
+static char *final_format(const char *format, bool *ret_table, size_t *ret_skipped)
 {
+	const char *start = format && *format ? format : "table";
 	const char *f = format && *format ? format : "table";
 	_cleanup_buf_ struct cli_buf b = { 0 };
 	size_t len;
@@ -169,6 +170,8 @@ static char *final_format(const char *format, bool *ret_table)
 		f = "{{json .}}";
 	while (*f == ' ')
 		f++;
+	if (ret_skipped)
+		*ret_skipped = f >= start && f <= start + strlen(start) ? (size_t)(f - start) : 0;
 	len = strlen(f);
 	while (len > 0 && f[len - 1] == ' ')
 		len--;
@@ -194,20 +197,28 @@ int cli_format_write(const char *format, const struct cli_format_kind *kind, jso
 					.method_data = &md };
 	const char *exec_prefix =
 		kind->ps_errors ? "failed to execute template" : "template parsing error";
-	size_t out_len = 0;
+	size_t out_len = 0, skipped = 0;
 	bool table;
 	int r;
 
-	text = final_format(format, &table);
+	text = final_format(format, &table, &skipped);
 	if (table && !*text) {
 		free(text);
-		text = final_format(kind->default_table, &table);
+		text = final_format(kind->default_table, &table, NULL);
+		skipped = 0;
 	}
-	r = cli_template_parse(NULL, text, &t, err);
+	r = cli_template_parse_at(NULL, text, skipped, &t, err);
 	if (r < 0)
 		return berth_error_wrap(err, "%s",
 					kind->ps_errors ? "failed to parse template"
 							: "template parsing error");
+	if (kind->probe) {
+		_cleanup_free_ char *probe = NULL;
+		size_t probe_len = 0;
+		r = cli_template_execute(t, kind->probe, &env, &probe, &probe_len, err);
+		if (r < 0)
+			return berth_error_wrap(err, "%s", exec_prefix);
+	}
 	if (table && kind->header) {
 		md.header = env.header = true;
 		r = cli_template_execute(t, kind->header, &env, &out, &out_len, err);

@@ -41,7 +41,7 @@ static int exec_error(struct exec *e, struct tmpl_node *n, const char *fmt, ...)
 static int exec_error(struct exec *e, struct tmpl_node *n, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
-	size_t line = 1, col = n->pos;
+	size_t line = 1, col = n->pos + e->t->col_base;
 	va_list ap;
 
 	for (size_t i = 0; i < n->pos && e->t->text[i]; i++)
@@ -427,8 +427,14 @@ static int walk_range(struct exec *e, const struct tmpl_value *dot, struct tmpl_
 				       json_object_object_get(o, keys[i]));
 	} else if (o && json_object_is_type(o, json_type_int)) {
 		int64_t max = json_object_get_int64(o);
-		for (int64_t i = 0; i < max && r >= 0 && e->flow != FLOW_BREAK; i++, count++)
-			r = range_step(e, n, json_object_new_int64(i), json_object_new_int64(i));
+		if (max > CLI_TEMPLATE_MAX_RANGE)
+			return exec_error(e, n->pipe, "range over %lld: too many iterations",
+					  (long long)max);
+		for (int64_t i = 0; i < max && r >= 0 && e->flow != FLOW_BREAK; i++, count++) {
+			json_object *elem = json_object_new_int64(i);
+			r = range_step(e, n, json_object_new_int64(i), elem);
+			json_object_put(elem);
+		}
 	} else if (o || !val->valid) {
 		_cleanup_buf_ struct cli_buf b = { 0 };
 		tmpl_value_print(&b, val);
@@ -463,6 +469,13 @@ static int walk_control(struct exec *e, const struct tmpl_value *dot, struct tmp
 	return r;
 }
 
+static int check_size(struct exec *e, struct tmpl_node *n)
+{
+	if (e->out->len > CLI_TEMPLATE_MAX_OUTPUT)
+		return exec_error(e, n, "output larger than %u bytes", CLI_TEMPLATE_MAX_OUTPUT);
+	return 0;
+}
+
 static int walk(struct exec *e, const struct tmpl_value *dot, struct tmpl_node *n)
 {
 	struct tmpl_value val = { 0 };
@@ -475,13 +488,13 @@ static int walk(struct exec *e, const struct tmpl_value *dot, struct tmpl_node *
 		return r;
 	case NODE_TEXT:
 		cli_buf_add(e->out, n->text, n->text_len);
-		return 0;
+		return check_size(e, n);
 	case NODE_ACTION:
 		r = eval_pipe(e, dot, n->pipe, &val);
 		if (r >= 0 && n->pipe->n_decl == 0)
 			tmpl_value_print(e->out, &val);
 		tmpl_value_clear(&val);
-		return r;
+		return r < 0 ? r : check_size(e, n);
 	case NODE_IF:
 	case NODE_WITH:
 	case NODE_RANGE:

@@ -90,6 +90,7 @@ struct tmpl_node {
 };
 
 struct cli_template {
+	size_t col_base; /* added to columns of the first line in errors */
 	char *name;
 	char *text;
 	struct tmpl_node *root;

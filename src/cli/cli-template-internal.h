@@ -21,7 +21,9 @@
 
 #include "common.h"
 
-#define CLI_TEMPLATE_MAX_DEPTH 64
+#define CLI_TEMPLATE_MAX_DEPTH	64
+#define CLI_TEMPLATE_MAX_RANGE	1000000
+#define CLI_TEMPLATE_MAX_OUTPUT (256u * 1024 * 1024)
 
 struct cli_template;
 
@@ -46,6 +48,10 @@ struct cli_template_env {
  * errors ("template: NAME:1:2: executing \"NAME\" ..."), NULL for "". */
 int cli_template_parse(const char *name, const char *text, struct cli_template **ret,
 		       struct berth_error **err);
+/* The same for text that followed col_base bytes of the user's string on
+ * its first line ("table " of docker's formats): columns in errors count them. */
+int cli_template_parse_at(const char *name, const char *text, size_t col_base,
+			  struct cli_template **ret, struct berth_error **err);
 struct cli_template *cli_template_free(struct cli_template *t);
 DEFINE_CLEANUP(struct cli_template, cli_template_free)
 

@@ -474,8 +474,11 @@ static int parse_action(struct parser *p, struct tmpl_node **ret, const char **e
 		}
 		if (strcmp(t->val, "break") == 0 || strcmp(t->val, "continue") == 0) {
 			next(p);
-			*ret = node_new(t->val[0] == 'b' ? NODE_BREAK : NODE_CONTINUE, t->pos);
-			return expect_right(p, "in break/continue");
+			r = expect_right(p, "in break/continue");
+			if (r >= 0)
+				*ret = node_new(t->val[0] == 'b' ? NODE_BREAK : NODE_CONTINUE,
+						t->pos);
+			return r;
 		}
 		if (strcmp(t->val, "define") == 0 || strcmp(t->val, "template") == 0 ||
 		    strcmp(t->val, "block") == 0)
@@ -534,11 +537,18 @@ static int parse_list(struct parser *p, struct tmpl_node **ret, const char **ret
 int cli_template_parse(const char *name, const char *text, struct cli_template **ret,
 		       struct berth_error **err)
 {
+	return cli_template_parse_at(name, text, 0, ret, err);
+}
+
+int cli_template_parse_at(const char *name, const char *text, size_t col_base,
+			  struct cli_template **ret, struct berth_error **err)
+{
 	_cleanup_(cli_template_freep) struct cli_template *t = xzalloc(sizeof(*t));
 	struct parser p = { .err = err };
 	const char *end = NULL;
 	int r;
 
+	t->col_base = col_base;
 	t->name = xstrdup(name ? name : "");
 	t->text = xstrdup(text);
 	p.name = t->name;

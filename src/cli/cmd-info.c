@@ -208,6 +208,7 @@ static int format_info(const char *format, json_object *info, bool debug)
 	}
 	if (cli_template_execute(t, info, &env, &out, &len, &err) < 0) {
 		(void)cli_write_stdout(out ? out : "", len);
+		(void)cli_write_stdout("\n", 1);
 		return cli_fail(err, 1);
 	}
 	printf("%s\n", out ? out : "");

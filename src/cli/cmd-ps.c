@@ -288,7 +288,7 @@ int cmd_ps(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	_cleanup_args_ struct cli_args args = { 0 };
 	_cleanup_error_ struct berth_error *err = NULL;
-	_cleanup_json_ json_object *list = NULL, *rows = NULL, *header = NULL;
+	_cleanup_json_ json_object *list = NULL, *rows = NULL, *header = NULL, *probe = NULL;
 	_cleanup_free_ char *path = xstrdup("/containers/json"), *table = NULL;
 	bool custom;
 
@@ -322,8 +322,10 @@ int cmd_ps(struct cli_ctx *ctx, int argc, char **argv)
 		format = "{{.ID}}";
 	table = xasprintf("%s%s", PS_TABLE, size ? "\\t{{.Size}}" : "");
 	header = ps_header();
-	const struct cli_format_kind kind = { "*formatter.ContainerContext", table, header,
-					      ps_method, true };
+	probe = container_context(NULL, true);
+	const struct cli_format_kind kind = {
+		"*formatter.ContainerContext", table, header, ps_method, true, probe
+	};
 	if (cli_format_write(format, &kind, rows, &err) < 0)
 		return cli_fail(err, 1);
 	return 0;

@@ -44,7 +44,7 @@ static int start_attached(struct cli_ctx *ctx, const char *id, bool interactive,
 			   &wait, &err) < 0)
 		return cli_fail(err, 1);
 	if (start_one(ctx, s.id, &err) < 0)
-		return cli_fail(err, cli_start_error_status(err->msg));
+		return cli_fail(err, 1); /* docker start -a: 1, whatever the cause */
 	if (cli_session_stream(&s, attach, &detached, &err) < 0)
 		return cli_fail(err, 1);
 	if (detached)

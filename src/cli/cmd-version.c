@@ -142,6 +142,7 @@ int cmd_version(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		if (cli_template_execute(t, all, &env, &out, &len, &terr) < 0) {
 			(void)cli_write_stdout(out ? out : "", len);
+			(void)cli_write_stdout("\n", 1);
 			return cli_fail(terr, 1);
 		}
 		printf("%s\n", out ? out : "");

@@ -197,6 +197,7 @@ static void import_body_done(struct http_request *req, int fd, struct berth_erro
 	struct image_archive_item item = { 0 };
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int tar = fd;
+	_cleanup_strv_ char **tags = NULL;
 	char created[40];
 
 	if (fd < 0) {
@@ -213,7 +214,6 @@ static void import_body_done(struct http_request *req, int fd, struct berth_erro
 	}
 	http_stream_begin(req, 200, "application/json");
 	tmp = scratch_dir(d);
-	_cleanup_strv_ char **tags = NULL;
 	if (job->repo_tag)
 		strv_push(&tags, job->repo_tag);
 	if (!tmp || image_import(d->blobs, d->layers, tar, tmp, cfg, &item, &err) < 0 ||

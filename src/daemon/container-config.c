@@ -193,7 +193,9 @@ static int check_host_config(struct daemon *d, json_object *hc, struct berth_err
 	    (r = check_type(hc, "HostConfig", "Sysctls", json_type_object, "an object", err)) < 0 ||
 	    (r = check_type(hc, "HostConfig", "Tmpfs", json_type_object, "an object", err)) < 0 ||
 	    (r = check_type(hc, "HostConfig", "Ulimits", json_type_array, "an array", err)) < 0 ||
-	    (r = check_type(hc, "HostConfig", "Mounts", json_type_array, "an array", err)) < 0)
+	    (r = check_type(hc, "HostConfig", "Mounts", json_type_array, "an array", err)) < 0 ||
+	    (r = check_type(hc, "HostConfig", "CgroupParent", json_type_string, "a string", err)) <
+		    0)
 		return r;
 	int64_t mem = get_i64(hc, "Memory");
 	if (mem > 0 && mem < 6 * 1024 * 1024)
@@ -211,6 +213,12 @@ static int check_host_config(struct daemon *d, json_object *hc, struct berth_err
 	    (r = check_restart(hc, err)) < 0 || (r = check_network(d, hc, err)) < 0 ||
 	    (r = check_log_config(hc, err)) < 0)
 		return r;
+	const char *cgp = get_str(hc, "CgroupParent");
+	if (!str_is_empty(cgp) && (cgp[0] != '/' || strstr(cgp, "..") || strlen(cgp) > 200))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "invalid CgroupParent '%s': use an absolute cgroup path "
+				       "without '..'",
+				       cgp);
 	const char *runtime = get_str(hc, "Runtime");
 	if (!str_is_empty(runtime)) {
 		bool known = false;

@@ -32,6 +32,8 @@ static void usage(FILE *out)
 		     "berth)\n"
 		     "      --group NAME            group owning the socket (default berth, if it "
 		     "exists)\n"
+		     "      --cgroup-parent PATH    parent of the containers' cgroups (default "
+		     "/berth)\n"
 		     "      --version, --help\n");
 }
 
@@ -89,6 +91,7 @@ static int parse_args(struct daemon *d, int argc, char **argv, const char **grou
 		{ "runtime", required_argument, NULL, 'r' },
 		{ "default-runtime", required_argument, NULL, 'R' },
 		{ "group", required_argument, NULL, 'G' },
+		{ "cgroup-parent", required_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -133,6 +136,15 @@ static int parse_args(struct daemon *d, int argc, char **argv, const char **grou
 			break;
 		case 'G':
 			*group = optarg;
+			break;
+		case 'C':
+			if (optarg[0] != '/' || strstr(optarg, "..") || strlen(optarg) > 200)
+				return berth_error_set(err, 0, BERTH_ERR_INVALID,
+						       "--cgroup-parent '%s': use an absolute "
+						       "cgroup path such as /berth",
+						       optarg);
+			free(d->cgroup_parent);
+			d->cgroup_parent = xstrdup(optarg);
 			break;
 		case 'v':
 			printf("berthd version %s\n", BERTH_VERSION);
@@ -268,6 +280,8 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 	}
 	if (!d->default_runtime)
 		d->default_runtime = xstrdup("berth");
+	if (!d->cgroup_parent)
+		d->cgroup_parent = xstrdup("/berth");
 	if (!d->monitor_path)
 		log_warn("berth-monitor not found next to berthd or in PATH: containers cannot "
 			 "start");

@@ -47,6 +47,7 @@ struct daemon {
 	struct runtime_entry *runtimes;
 	size_t n_runtimes;
 	char *default_runtime;
+	char *cgroup_parent;   /* containers' cgroups go under it: "/berth" */
 	char *id;	       /* daemon id for /info */
 	char *seccomp_profile; /* Docker's default profile (JSON text) */
 	/* in memory */

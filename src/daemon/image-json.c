@@ -86,7 +86,6 @@ static json_object *repo_digests(const struct image_rec *img)
 		_cleanup_(image_ref_freep) struct image_ref *r = NULL;
 		if (image_ref_parse(img->tags[i], &r, NULL) < 0)
 			continue;
-		_cleanup_free_ char *repo = image_ref_repo(r);
 		struct image_ref d = { .domain = r->domain,
 				       .path = r->path,
 				       .digest = img->manifest_digest };

@@ -361,7 +361,9 @@ static int linux_json(struct container *c, char *const *caps, bool privileged, j
 		      struct berth_error **err)
 {
 	json_object *l = json_object_new_object(), *hc = c->host_config;
-	_cleanup_free_ char *cg = xasprintf("/berth/%s", c->id);
+	const char *parent = jstring(hc, "CgroupParent");
+	_cleanup_free_ char *cg =
+		xasprintf("%s/%s", parent && *parent ? parent : the_daemon->cgroup_parent, c->id);
 
 	jadd(l, "cgroupsPath", jstr(cg));
 	jadd(l, "namespaces", namespaces_json(c));

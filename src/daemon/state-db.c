@@ -37,8 +37,8 @@ static const char *const sql[ST_MAX] = {
 	[ST_TAG_DEL] = "DELETE FROM tags WHERE ref = ?1",
 	[ST_TAG_GET] = "SELECT image_id FROM tags WHERE ref = ?1",
 	[ST_TAG_ALL] = "SELECT ref, image_id FROM tags ORDER BY rowid",
-	[ST_CT_PUT] = "INSERT INTO containers (id, name, doc) VALUES (?1, ?2, ?3) "
-		      "ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc",
+	[ST_CT_PUT] = ("INSERT INTO containers (id, name, doc) VALUES (?1, ?2, ?3) "
+		       "ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc"),
 	[ST_CT_DEL] = "DELETE FROM containers WHERE id = ?1",
 	[ST_CT_ALL] = "SELECT id, doc FROM containers ORDER BY rowid",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",

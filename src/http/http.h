@@ -1,9 +1,6 @@
 /* berth http: the daemon's event loop and its HTTP/1.1 server.
  *
- * Loop: one epoll loop per process, single-threaded (no threads anywhere in
- * the daemon). Everything that waits — sockets, timers, child processes
- * (pidfd), signals (signalfd) — is a callback on the loop. Callbacks must not
- * block; long work runs in child processes watched with http_loop_watch_pid.
+ * The loop is in http-loop.h.
  *
  * Server: HTTP/1.1 over unix (and later TCP+TLS) sockets, keep-alive,
  * pipelining-safe, incremental parsing with hard limits (header bytes, header
@@ -29,40 +26,14 @@
 
 struct json_object;
 
-/* ---- event loop ---- */
-
-struct http_loop;
-
-typedef void (*http_fd_cb)(struct http_loop *l, int fd, uint32_t events, void *data);
-typedef void (*http_timer_cb)(struct http_loop *l, void *data);
-/* status: as from waitpid (WIFEXITED etc.). */
-typedef void (*http_pid_cb)(struct http_loop *l, pid_t pid, int status, void *data);
-typedef void (*http_signal_cb)(struct http_loop *l, int sig, void *data);
-
-int http_loop_new(struct http_loop **ret, struct berth_error **err);
-struct http_loop *http_loop_free(struct http_loop *l);
-/* events: EPOLLIN, EPOLLOUT, EPOLLRDHUP... The fd is not owned. */
-int http_loop_add_fd(struct http_loop *l, int fd, uint32_t events, http_fd_cb cb, void *data);
-int http_loop_mod_fd(struct http_loop *l, int fd, uint32_t events);
-void http_loop_del_fd(struct http_loop *l, int fd);
-/* One-shot timer after ms milliseconds; returns an id (> 0) for cancel. */
-uint64_t http_loop_add_timer(struct http_loop *l, uint64_t ms, http_timer_cb cb, void *data);
-void http_loop_cancel_timer(struct http_loop *l, uint64_t id);
-/* Call cb once when the child pid exits (pidfd; the loop reaps it). */
-int http_loop_watch_pid(struct http_loop *l, pid_t pid, http_pid_cb cb, void *data);
-/* Deliver sig through the loop (signalfd); the signal is blocked for the process. */
-int http_loop_on_signal(struct http_loop *l, int sig, http_signal_cb cb, void *data);
-/* Run until http_loop_stop(); returns 0, or a negative errno if epoll fails. */
-int http_loop_run(struct http_loop *l);
-void http_loop_stop(struct http_loop *l);
-uint64_t http_loop_now_ms(struct http_loop *l); /* monotonic, cached per iteration */
+#include "http-loop.h"
 
 /* ---- server ---- */
 
 struct http_limits {
-	size_t max_header_bytes; /* request line + headers; default 64 KiB -> 431 */
-	size_t max_headers;      /* default 100 -> 431 */
-	size_t max_body;         /* buffered bodies; default 8 MiB -> 413 */
+	size_t max_header_bytes;  /* request line + headers; default 64 KiB -> 431 */
+	size_t max_headers;	  /* default 100 -> 431 */
+	size_t max_body;	  /* buffered bodies; default 8 MiB -> 413 */
 	unsigned idle_timeout_ms; /* keep-alive idle connections; default 120 s */
 	unsigned max_connections; /* default 1024; more are refused */
 };
@@ -83,8 +54,8 @@ enum {
 struct http_router;
 int http_router_new(struct http_router **ret);
 struct http_router *http_router_free(struct http_router *r);
-void http_router_add(struct http_router *r, const char *method, const char *pattern,
-		     unsigned flags, http_handler h, void *data);
+void http_router_add(struct http_router *r, const char *method, const char *pattern, unsigned flags,
+		     http_handler h, void *data);
 /* Called for requests no route matches (the server answers 404 if NULL). */
 void http_router_set_fallback(struct http_router *r, http_handler h, void *data);
 /* Strip a leading "/vX.Y" and expose it as http_request_api_version (0 when absent). */
@@ -104,7 +75,7 @@ void http_server_add_default_header(struct http_server *s, const char *name, con
 struct http_request *http_request_ref(struct http_request *req);
 struct http_request *http_request_unref(struct http_request *req);
 const char *http_request_method(const struct http_request *req);
-const char *http_request_path(const struct http_request *req);  /* decoded, no query */
+const char *http_request_path(const struct http_request *req);	   /* decoded, no query */
 unsigned http_request_api_version(const struct http_request *req); /* 141 for "/v1.41", 0 none */
 /* A path parameter of the matched route, decoded ("{id}" -> "abc"). */
 const char *http_request_param(const struct http_request *req, const char *name);
@@ -139,8 +110,8 @@ void http_request_read_body(struct http_request *req, http_body_data_cb on_data,
 /* ---- responses ---- */
 
 /* A complete response. body may be NULL with len 0 (e.g. 204). */
-void http_respond(struct http_request *req, int status, const char *content_type,
-		  const void *body, size_t len);
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+		  size_t len);
 void http_respond_json(struct http_request *req, int status, struct json_object *obj);
 /* Docker's error body {"message": "..."} with Content-Type application/json. */
 void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
@@ -164,8 +135,8 @@ void http_stream_end(struct http_request *req);
  * connection: *ret_fd is now the caller's (blocking mode unchanged:
  * O_NONBLOCK), and bytes the client sent after the request are returned in
  * *ret_pending (caller frees). The request is finished for the server. */
-int http_hijack(struct http_request *req, const char *content_type, int *ret_fd,
-		char **ret_pending, size_t *ret_pending_len, struct berth_error **err);
+int http_hijack(struct http_request *req, const char *content_type, int *ret_fd, char **ret_pending,
+		size_t *ret_pending_len, struct berth_error **err);
 
 const char *http_status_text(int status);
 

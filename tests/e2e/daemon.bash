@@ -13,9 +13,11 @@ start_berthd() {
 	DROOT=$BATS_FILE_TMPDIR/data
 	XROOT=$BATS_FILE_TMPDIR/exec
 	SOCK=$BATS_FILE_TMPDIR/berth.sock
+	CGPARENT=/berth-test-$$
 	mkdir -p "$DROOT" "$XROOT"
+	echo "$CGPARENT" > "$BATS_FILE_TMPDIR/cgroup-parent"
 	"$BERTHD" --host "unix://$SOCK" --data-root "$DROOT" --exec-root "$XROOT" \
-		--log-level debug >>"$BATS_FILE_TMPDIR/berthd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+		--cgroup-parent "$CGPARENT" --log-level debug >>"$BATS_FILE_TMPDIR/berthd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	BERTHD_PID=$!
 	echo "$BERTHD_PID" > "$BATS_FILE_TMPDIR/berthd.pid"
 	local i
@@ -49,7 +51,9 @@ cleanup_berthd() {
 	for m in $(awk -v r="$BATS_FILE_TMPDIR" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
 		umount -l "$m" 2>/dev/null || true
 	done
-	for d in /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth; do
+	local cg
+	cg=$(cat "$BATS_FILE_TMPDIR/cgroup-parent" 2>/dev/null) || return 0
+	for d in /sys/fs/cgroup/*"$cg" /sys/fs/cgroup"$cg"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	return 0

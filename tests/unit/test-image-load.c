@@ -367,7 +367,6 @@ TEST(load_path_traversal_refused)
 	struct env e = { 0 };
 	struct tarb ar = { 0 };
 	env_open(&e);
-	_cleanup_free_ char *victim = xasprintf("%s/evil", e.root);
 	tarb_file(&ar, "../evil", "pwned");
 	tarb_file(&ar, "manifest.json", "[]");
 	tarb_end(&ar);
