@@ -63,6 +63,8 @@ void execs_container_stopped(struct daemon *d, struct container *c);
 /* ---- spec and rootfs (spec.c, rootfs.c) ---- */
 
 /* The OCI config.json for c on image img. */
+/* process.consoleSize from docker's ConsoleSize [height, width], if valid. */
+void spec_console_size(json_object *proc, json_object *size);
 int container_oci_spec(struct daemon *d, struct container *c, struct image_rec *img,
 		       char **ret_json, struct berth_error **err);
 /* /etc/hosts, /etc/hostname and /etc/resolv.conf for the container's dir. */

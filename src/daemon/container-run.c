@@ -79,6 +79,19 @@ static int runtime_cmd(struct daemon *d, struct container *c, char *const *args,
 	return 0;
 }
 
+static void auto_remove(struct daemon *d, struct container *c)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	if (container_remove(d, c, true, true, &err) < 0)
+		log_warn("Cannot remove container %.12s: %s", c->id, err->msg);
+}
+
+static bool is_auto_remove(const struct container *c)
+{
+	json_object *ar = jget(c->host_config, "AutoRemove");
+	return ar && json_object_get_boolean(ar);
+}
+
 void container_start(struct daemon *d, struct container *c, struct http_request *req)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
@@ -100,6 +113,10 @@ void container_start(struct daemon *d, struct container *c, struct http_request 
 			api_respond_error(req, err);
 		else
 			log_warn("Cannot start container %.12s: %s", c->id, err ? err->msg : "?");
+		/* as dockerd: a --rm container that cannot start is removed, which
+		 * also ends the CLI's wait?condition=removed */
+		if (is_auto_remove(c))
+			auto_remove(d, c);
 		return;
 	}
 	c->starting = true;
@@ -146,6 +163,8 @@ void container_on_start_failed(struct daemon *d, struct container *c, int code, 
 		c->start_req = http_request_unref(c->start_req);
 	}
 	container_wake_waiters(d, c, false);
+	if (is_auto_remove(c))
+		auto_remove(d, c);
 }
 
 static void restart_fire(struct http_loop *l, void *data);
@@ -168,13 +187,6 @@ static bool should_restart(struct container *c)
 	return false;
 }
 
-static void auto_remove(struct daemon *d, struct container *c)
-{
-	_cleanup_error_ struct berth_error *err = NULL;
-	if (container_remove(d, c, true, true, &err) < 0)
-		log_warn("Cannot remove container %.12s: %s", c->id, err->msg);
-}
-
 void container_on_exited(struct daemon *d, struct container *c, int code, bool oom, int64_t when)
 {
 	bool ran_long = c->started_ns && when - c->started_ns > 10LL * 1000000000LL;
@@ -191,8 +203,7 @@ void container_on_exited(struct daemon *d, struct container *c, int code, bool o
 	c->exit_code = code;
 	c->oom_killed = oom;
 	c->finished_ns = when ? when : now_unix_ns();
-	json_object *ar = jget(c->host_config, "AutoRemove");
-	if (!(ar && json_object_get_boolean(ar)) && should_restart(c)) {
+	if (!is_auto_remove(c) && should_restart(c)) {
 		c->status = CT_RESTARTING;
 		if (ran_long || !c->restart_delay_ms)
 			c->restart_delay_ms = 100;
@@ -203,7 +214,7 @@ void container_on_exited(struct daemon *d, struct container *c, int code, bool o
 	}
 	persist(d, c);
 	container_wake_waiters(d, c, false);
-	if (ar && json_object_get_boolean(ar))
+	if (is_auto_remove(c))
 		auto_remove(d, c);
 }
 

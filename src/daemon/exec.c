@@ -98,6 +98,8 @@ static int exec_process_file(struct daemon *d, struct ct_exec *x, char **ret_pat
 	json_object_object_get_ex(spec, "process", &proc);
 	jadd(proc, "args", json_object_get(jget(x->config, "Cmd")));
 	jadd(proc, "terminal", json_object_new_boolean(x->tty));
+	if (x->tty)
+		spec_console_size(proc, jget(x->config, "ConsoleSize"));
 	if ((v = jget(x->config, "WorkingDir")) && *json_object_get_string(v))
 		jadd(proc, "cwd", json_object_get(v));
 	json_object *env = jget(proc, "env"), *extra = jget(x->config, "Env");
@@ -156,6 +158,10 @@ static void exec_start(struct daemon *d, struct http_request *req)
 		http_respond_error(req, 409, "Container %s is not running", x->c->id);
 		return;
 	}
+	/* API 1.42+: the CLI sends the terminal size with start, not create */
+	json_object *size = body ? jget(body, "ConsoleSize") : NULL;
+	if (size)
+		json_object_object_add(x->config, "ConsoleSize", json_object_get(size));
 	if (exec_process_file(d, x, &proc, &err) < 0) {
 		api_respond_error(req, err);
 		return;

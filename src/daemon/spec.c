@@ -74,6 +74,21 @@ static const char *jstring(json_object *o, const char *k)
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+void spec_console_size(json_object *proc, json_object *size)
+{
+	if (!size || !json_object_is_type(size, json_type_array) ||
+	    json_object_array_length(size) != 2)
+		return;
+	int64_t h = json_object_get_int64(json_object_array_get_idx(size, 0));
+	int64_t w = json_object_get_int64(json_object_array_get_idx(size, 1));
+	if (h <= 0 || w <= 0 || h > 65535 || w > 65535)
+		return;
+	json_object *cs = json_object_new_object();
+	jadd(cs, "height", json_object_new_int64(h));
+	jadd(cs, "width", json_object_new_int64(w));
+	jadd(proc, "consoleSize", cs);
+}
+
 static void add_mount(json_object *a, const char *dst, const char *type, const char *src,
 		      const char *const *opts)
 {
@@ -230,6 +245,8 @@ static json_object *process_json(struct daemon *d, struct container *c, int root
 	if (tty && !have_term)
 		json_object_array_add(env, jstr("TERM=xterm"));
 	jadd(p, "terminal", json_object_new_boolean(tty));
+	if (tty)
+		spec_console_size(p, jget(hc, "ConsoleSize"));
 	jadd(user, "uid", json_object_new_int64(uid));
 	jadd(user, "gid", json_object_new_int64(gid));
 	if (json_object_array_length(extra))

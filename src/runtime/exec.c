@@ -95,6 +95,9 @@ __attribute__((noreturn)) static void exec_child(struct exec_job *x, int sync_fd
 		    console_send_master(x->console_fd, master, &err) < 0)
 			goto fail;
 		(void)close(master);
+		if (x->proc->has_console_size)
+			(void)console_set_size(slave, x->proc->console_height,
+					       x->proc->console_width);
 		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
 		    dup2(slave, 1) < 0 || dup2(slave, 2) < 0) {
 			(void)berth_error_set(&err, errno, BERTH_ERR_INTERNAL,
