@@ -52,12 +52,14 @@ bench:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/berth-runtime $(DESTDIR)$(PREFIX)/bin/berth-runtime
+	install -m 0755 $(BUILD)/berth-runtime $(BUILD)/src/daemon/berthd \
+		$(BUILD)/src/cli/berth $(BUILD)/src/monitor/berth-monitor \
+		$(BUILD)/src/init/berth-init $(DESTDIR)$(PREFIX)/bin/
 
 demo:
 	@scripts/deps.sh build test
 	@$(MAKE) --no-print-directory all
-	@scripts/demo.sh $(BUILD)
+	@scripts/demo.sh $(BUILD) $(PREFIX)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h')
