@@ -93,6 +93,22 @@ JSON
 	rt delete -f "$ID"
 }
 
+@test "exec --process with a terminal applies its consoleSize" {
+	start_sleeper true
+	sock=$BATS_TEST_TMPDIR/exec.sock
+	cat > "$BATS_TEST_TMPDIR/process.json" <<'JSON'
+{"terminal": true, "consoleSize": {"height": 33, "width": 111}, "user": {"uid": 0, "gid": 0},
+ "args": ["stty", "size"], "env": ["PATH=/bin"], "cwd": "/"}
+JSON
+	"$BUILD/tests/recvtty" "$sock" > "$BATS_TEST_TMPDIR/tty.out" &
+	recv=$!
+	wait_for grep -q listening "$BATS_TEST_TMPDIR/tty.out"
+	rt exec --console-socket "$sock" --process "$BATS_TEST_TMPDIR/process.json" "$ID"
+	wait "$recv"
+	grep -q '^33 111' "$BATS_TEST_TMPDIR/tty.out"
+	rt delete -f "$ID"
+}
+
 @test "exec into a stopped container, or a missing command, is an error" {
 	start_sleeper true
 	run rt exec "$ID" nosuchcmd
