@@ -194,7 +194,10 @@ static void images_dispatch(struct daemon *d, struct http_request *req)
 		return;
 	}
 	if (!slash) {
-		http_respond_error(req, 404, "page not found");
+		if (strcmp(name, "search") == 0)
+			http_respond_error(req, 501, "berth: 'search' is not supported yet");
+		else
+			http_respond_error(req, 404, "page not found");
 		return;
 	}
 	*slash = '\0';

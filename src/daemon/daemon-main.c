@@ -49,7 +49,7 @@ static char *find_helper(const char *name)
 		if (access(p, X_OK) == 0)
 			return TAKE_PTR(p);
 		/* Build tree: berthd in build/src/daemon, the others elsewhere in build/. */
-		static const char *const rel[] = { "../monitor", "../..", NULL };
+		static const char *const rel[] = { "../monitor", "../init", "../..", NULL };
 		for (size_t i = 0; rel[i]; i++) {
 			_cleanup_free_ char *q = xasprintf("%s/%s/%s", self, rel[i], name);
 			if (access(q, X_OK) == 0)
@@ -241,6 +241,7 @@ static int setup_server(struct daemon *d, const char *group, struct berth_error 
 	api_images_register(d, d->router);
 	api_containers_register(d, d->router);
 	api_exec_register(d, d->router);
+	api_unsupported_register(d->router);
 	struct http_limits limits = { .max_body = 16u << 20 };
 	if ((r = http_server_new_unix(d->loop, d->host, 0660, gid, &limits, d->router, &d->server,
 				      err)) < 0)

@@ -106,5 +106,7 @@ void api_system_register(struct daemon *d, struct http_router *r);
 void api_images_register(struct daemon *d, struct http_router *r);
 void api_containers_register(struct daemon *d, struct http_router *r);
 void api_exec_register(struct daemon *d, struct http_router *r);
+/* Last: known Docker API paths berth has not built answer "not supported yet". */
+void api_unsupported_register(struct http_router *r);
 
 #endif

@@ -14,6 +14,7 @@ start_berthd() {
 	XROOT=$BATS_FILE_TMPDIR/exec
 	SOCK=$BATS_FILE_TMPDIR/berth.sock
 	CGPARENT=/berth-test-$$
+	export DROOT XROOT SOCK CGPARENT
 	mkdir -p "$DROOT" "$XROOT"
 	echo "$CGPARENT" > "$BATS_FILE_TMPDIR/cgroup-parent"
 	"$BERTHD" --host "unix://$SOCK" --data-root "$DROOT" --exec-root "$XROOT" \
