@@ -132,6 +132,8 @@ static void ct_inspect(struct daemon *d, struct http_request *req)
 	if (!c)
 		return;
 	_cleanup_json_ json_object *o = container_inspect_json(d, c, http_request_api_version(req));
+	if (http_request_query_bool(req, "size", false))
+		container_add_sizes(d, c, o);
 	http_respond_json(req, 200, o);
 }
 

@@ -128,8 +128,17 @@ static int check_network(struct daemon *d, json_object *hc, struct berth_error *
 	(void)d;
 	if (str_is_empty(mode) || strcmp(mode, "default") == 0)
 		mode = "bridge";
+	/* Not NOT_FOUND: the docker CLI would take a 404 for a missing image and pull. */
+	if (str_has_prefix(mode, "container:"))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "berth: sharing another container's network ('%s') is not "
+				       "supported yet",
+				       mode);
 	if (strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strcmp(mode, "bridge") != 0)
-		return berth_error_set(err, 0, BERTH_ERR_NOT_FOUND, "network %s not found", mode);
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "berth: user-defined networks are not supported yet "
+				       "(network '%s')",
+				       mode);
 	jadd(hc, "NetworkMode", jstr(mode));
 	return 0;
 }
@@ -264,6 +273,16 @@ int container_check_config(struct daemon *d, json_object *body, json_object **re
 	    (r = check_type(cfg, "Config", "StopTimeout", json_type_int, "an integer", err)) < 0 ||
 	    (r = check_host_config(d, hc, err)) < 0)
 		return r;
+	json_object *vols = NULL;
+	if (json_object_object_get_ex(cfg, "Volumes", &vols) && vols &&
+	    json_object_is_type(vols, json_type_object)) {
+		json_object_object_foreach (vols, path, val) {
+			(void)val;
+			return berth_error_set(
+				err, 0, BERTH_ERR_INVALID,
+				"berth: anonymous volumes are not supported yet ('%s')", path);
+		}
+	}
 	const char *wd = get_str(cfg, "WorkingDir");
 	if (wd && *wd && wd[0] != '/')
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,

@@ -192,6 +192,16 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 	if ((r = container_check_config(d, body, &cfg, &hc, err)) < 0)
 		return r;
 	random_id(id);
+	json_object *hn = NULL, *nm = NULL;
+	char host[256];
+	if (json_object_object_get_ex(hc, "NetworkMode", &nm) &&
+	    strcmp(json_object_get_string(nm), "host") == 0 &&
+	    (!json_object_object_get_ex(cfg, "Hostname", &hn) || !hn ||
+	     !*json_object_get_string(hn)) &&
+	    gethostname(host, sizeof(host) - 1) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		jadd(cfg, "Hostname", jstr(host)); /* as dockerd: the host's name */
+	}
 	merge_image(cfg, img->config, image, id);
 	json_object *ep = NULL, *cmd = NULL;
 	json_object_object_get_ex(cfg, "Entrypoint", &ep);

@@ -377,7 +377,9 @@ static void respond_wait(struct container *c, struct ct_waiter *w)
 	}
 	_cleanup_json_ json_object *o = json_object_new_object();
 	jadd(o, "StatusCode", json_object_new_int(c->exit_code));
-	if (c->error) {
+	/* The CLI waits for "removed" when it runs with --rm and reports the
+	 * start's error itself: dockerd leaves it out there. */
+	if (c->error && w->condition != 2) {
 		json_object *e = json_object_new_object();
 		jadd(e, "Message", jstr(c->error));
 		jadd(o, "Error", e);

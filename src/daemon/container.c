@@ -1,6 +1,8 @@
 /* Container records: lookup, persistence, and their API JSON. */
 #define LOG_CATEGORY "container"
+#include <ftw.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api.h"
 #include "container.h"
@@ -338,6 +340,33 @@ json_object *container_inspect_json(struct daemon *d, struct container *c, unsig
 	return o;
 }
 
+static int64_t du_total;
+
+static int du_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (flag == FTW_F && S_ISREG(st->st_mode))
+		du_total += st->st_size;
+	return 0;
+}
+
+/* SizeRw and SizeRootFs, as docker's `ps -s` and `inspect -s` show them: the
+ * bytes of the files in the container's upper layer, and those plus the image. */
+void container_add_sizes(struct daemon *d, struct container *c, json_object *o)
+{
+	_cleanup_free_ char *upper = xasprintf("%s/upper", c->dir);
+	struct image_rec *img = NULL;
+
+	du_total = 0;
+	(void)nftw(upper, du_add, 16, FTW_PHYS | FTW_MOUNT);
+	jadd(o, "SizeRw", json_object_new_int64(du_total));
+	if (c->image_id && image_lookup(d, c->image_id, &img, NULL) == 0 && img)
+		jadd(o, "SizeRootFs", json_object_new_int64(du_total + (int64_t)img->size));
+	else
+		jadd(o, "SizeRootFs", json_object_new_int64(du_total));
+}
+
 json_object *container_summary_json(struct daemon *d, struct container *c, bool size)
 {
 	json_object *o = json_object_new_object();
@@ -345,8 +374,9 @@ json_object *container_summary_json(struct daemon *d, struct container *c, bool 
 	_cleanup_free_ char *status = container_status_text(c);
 	json_object *names = json_object_new_array(), *labels = NULL, *v = NULL;
 
-	(void)size;
 	jadd(o, "Id", jstr(c->id));
+	if (size)
+		container_add_sizes(d, c, o);
 	json_object_array_add(names, jstr(name));
 	jadd(o, "Names", names);
 	jadd(o, "Image", jstr(c->image ? c->image : c->image_id));

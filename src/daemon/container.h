@@ -80,6 +80,8 @@ int container_save(struct daemon *d, struct container *c, struct berth_error **e
 /* JSON of GET /containers/{id}/json and of one entry of GET /containers/json. */
 json_object *container_inspect_json(struct daemon *d, struct container *c, unsigned api);
 json_object *container_summary_json(struct daemon *d, struct container *c, bool size);
+/* Add SizeRw and SizeRootFs (as `ps -s` and `inspect -s` ask) to o. */
+void container_add_sizes(struct daemon *d, struct container *c, json_object *o);
 
 /* Create from the API body (Config + HostConfig); name may be NULL. */
 int container_create(struct daemon *d, json_object *body, const char *name, struct container **ret,

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -149,7 +150,9 @@ static json_object *mounts_json(struct container *c, bool privileged)
 }
 
 /* Docker's capability computation: defaults (or all when privileged), then
- * drops and adds, "ALL" in either list meaning every capability. */
+ * drops and adds, "ALL" in either list meaning every capability. "All" is
+ * every capability in berthd's own bounding set (as podman does): one the
+ * daemon lacks could not be raised and would fail every privileged start. */
 static char **container_caps(json_object *hc, bool privileged)
 {
 	char **caps = NULL;
@@ -164,7 +167,8 @@ static char **container_caps(json_object *hc, bool privileged)
 				       "ALL") == 0;
 	if (privileged || add_all) {
 		for (int c = 0; c <= rt_cap_last(); c++)
-			strv_push(&caps, rt_cap_name(c));
+			if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 0)
+				strv_push(&caps, rt_cap_name(c));
 		if (privileged)
 			return caps;
 	} else if (!drop_all) {
@@ -215,7 +219,17 @@ static json_object *process_json(struct daemon *d, struct container *c, int root
 		json_object_put(user);
 		return NULL;
 	}
-	if (jbool(hc, "Init") && d->init_path) {
+	if (jbool(hc, "Init") && !d->init_path) {
+		berth_error_set(err, ENOENT, BERTH_ERR_INTERNAL,
+				"exec: \"docker-init\": executable file not found in $PATH");
+		json_object_put(p);
+		json_object_put(args);
+		json_object_put(env);
+		json_object_put(user);
+		json_object_put(extra);
+		return NULL;
+	}
+	if (jbool(hc, "Init")) {
 		json_object_array_add(args, jstr("/sbin/docker-init"));
 		json_object_array_add(args, jstr("--"));
 	}
