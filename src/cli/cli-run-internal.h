@@ -84,6 +84,7 @@ struct cli_session {
 	bool tty, stdin, stdout, stderr, sig_proxy;
 	const char *detach_keys;
 	bool is_exec; /* resize through /exec/{id}/resize */
+	bool redraw;  /* resize one larger first, so the program redraws (attach) */
 };
 /* Open the attach connection (POST .../attach, 101). */
 int cli_session_attach(struct cli_session *s, struct cli_http_response **ret,

@@ -70,7 +70,20 @@ void cli_session_resize(struct cli_session *s)
 	_cleanup_free_ char *eid = cli_path_escape(s->id), *path = NULL;
 	unsigned rows, cols;
 
-	if (cli_tty_size(STDOUT_FILENO, &rows, &cols) < 0 || rows == 0 || cols == 0)
+	if (cli_tty_size(STDOUT_FILENO, &rows, &cols) < 0)
+		return;
+	if (s->redraw) {
+		/* As docker attach: a size that differs makes the kernel send SIGWINCH,
+		 * and a shell that was left at its prompt prints it again. */
+		s->redraw = false;
+		path = xasprintf("/%s/%s/resize?h=%u&w=%u", s->is_exec ? "exec" : "containers", eid,
+				 rows + 1, cols + 1);
+		(void)cli_api_call(&s->ctx->client, "POST", path, NULL, NULL, &err);
+		free(path);
+		berth_error_free(err);
+		err = NULL;
+	}
+	if (rows == 0 || cols == 0)
 		return;
 	path = xasprintf("/%s/%s/resize?h=%u&w=%u", s->is_exec ? "exec" : "containers", eid, rows,
 			 cols);

@@ -60,6 +60,7 @@ int cmd_attach(struct cli_ctx *ctx, int argc, char **argv)
 		.stderr = true,
 		.sig_proxy = sig_proxy && !cli_json_bool(config, "Tty"),
 		.detach_keys = detach_keys,
+		.redraw = true,
 	};
 	if (s.stdin && s.tty && !isatty(STDIN_FILENO)) {
 		fprintf(stderr, "the input device is not a TTY\n");
@@ -69,8 +70,10 @@ int cmd_attach(struct cli_ctx *ctx, int argc, char **argv)
 	    cli_session_attach(&s, &attach, &err) < 0 ||
 	    cli_session_stream(&s, attach, &detached, &err) < 0)
 		return cli_fail(err, 1);
-	if (detached)
-		return 0;
+	if (detached) {
+		fprintf(stderr, "read escape sequence\n");
+		return 1;
+	}
 	if (cli_wait_end(wait, &status, &err) < 0)
 		return cli_fail(err, 1);
 	return status;

@@ -84,6 +84,7 @@ static int exec_run(struct cli_ctx *ctx, struct exec_opts *o, const char *exec_i
 	_cleanup_json_ json_object *body = json_object_new_object(), *info = NULL;
 	_cleanup_free_ char *eid = cli_path_escape(exec_id), *path = NULL;
 	struct cli_request req = CLI_REQUEST("POST", NULL);
+	bool detached = false;
 	struct cli_session s = { .ctx = ctx,
 				 .id = exec_id,
 				 .tty = o->tty,
@@ -111,8 +112,12 @@ static int exec_run(struct cli_ctx *ctx, struct exec_opts *o, const char *exec_i
 	req.body = body;
 	req.hijack = true;
 	if (cli_api_request(&ctx->client, &req, &resp, &err) < 0 ||
-	    cli_session_stream(&s, resp, NULL, &err) < 0)
+	    cli_session_stream(&s, resp, &detached, &err) < 0)
 		return cli_fail(err, 1);
+	if (detached) {
+		fprintf(stderr, "read escape sequence\n");
+		return 1;
+	}
 	free(path);
 	path = xasprintf("/exec/%s/json", eid);
 	if (cli_api_call(&ctx->client, "GET", path, NULL, &info, &err) < 0)

@@ -136,6 +136,44 @@ static int exec_process_file(struct daemon *d, struct ct_exec *x, char **ret_pat
 	return 0;
 }
 
+/* The exec cannot start (its user is unknown...): dockerd finds that out
+ * after the upgrade, so the client reads the reason on its stdout (framed
+ * unless a tty) and the exec's exit code is 126. */
+static void exec_start_failed(struct http_request *req, struct ct_exec *x, bool detach,
+			      const struct berth_error *err)
+{
+	_cleanup_free_ char *pending = NULL, *line = NULL;
+	_cleanup_error_ struct berth_error *herr = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	size_t pending_len = 0;
+
+	x->started = true;
+	x->exit_code = 126;
+	x->has_exit_code = true;
+	if (detach) {
+		api_respond_error(req, (struct berth_error *)err);
+		return;
+	}
+	if (http_hijack(req,
+			x->tty ? "application/vnd.docker.raw-stream"
+			       : "application/vnd.docker.multiplexed-stream",
+			&fd, &pending, &pending_len, &herr) < 0)
+		return;
+	line = xasprintf("%s\r\n", err->msg);
+	size_t n = strlen(line);
+	unsigned char hdr[8] = { 1,
+				 0,
+				 0,
+				 0,
+				 (unsigned char)(n >> 24),
+				 (unsigned char)(n >> 16),
+				 (unsigned char)(n >> 8),
+				 (unsigned char)n };
+	if (!x->tty)
+		(void)fd_write_all(fd, hdr, sizeof(hdr));
+	(void)fd_write_all(fd, line, n);
+}
+
 static void exec_start(struct daemon *d, struct http_request *req)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
@@ -162,11 +200,11 @@ static void exec_start(struct daemon *d, struct http_request *req)
 	json_object *size = body ? jget(body, "ConsoleSize") : NULL;
 	if (size)
 		json_object_object_add(x->config, "ConsoleSize", json_object_get(size));
+	bool detach = body && jbool(body, "Detach");
 	if (exec_process_file(d, x, &proc, &err) < 0) {
-		api_respond_error(req, err);
+		exec_start_failed(req, x, detach, err);
 		return;
 	}
-	bool detach = body && jbool(body, "Detach");
 	unsigned flags = (jbool(x->config, "AttachStdin") ? MON_ATTACH_STDIN : 0) |
 			 (jbool(x->config, "AttachStdout") ? MON_ATTACH_STDOUT : 0) |
 			 (jbool(x->config, "AttachStderr") ? MON_ATTACH_STDERR : 0) |

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -114,10 +115,35 @@ void mon_exec_sweep(struct monitor *m)
 	}
 }
 
+/* Tell the attached client why its exec did not start, as dockerd does: the
+ * message on its stdout (framed unless a tty), then the end of the stream. */
+static void exec_tell_client(struct mon_exec *x, const char *msg)
+{
+	_cleanup_free_ char *line = xasprintf("OCI runtime exec failed: %s: unknown\r\n", msg);
+	size_t n = strlen(line);
+	unsigned char hdr[8] = { MON_STREAM_STDOUT,
+				 0,
+				 0,
+				 0,
+				 (unsigned char)(n >> 24),
+				 (unsigned char)(n >> 16),
+				 (unsigned char)(n >> 8),
+				 (unsigned char)n };
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { line, n } };
+	bool tty = x->flags & MON_ATTACH_TTY;
+
+	if (x->client_fd < 0)
+		return;
+	/* A short message on a fresh socket: one write fits, and a failure only
+	 * costs the client the explanation (it still sees the exit code). */
+	(void)writev(x->client_fd, tty ? iov + 1 : iov, tty ? 1 : 2);
+}
+
 static void exec_fail(struct monitor *m, struct mon_exec *x, int code, const char *msg)
 {
 	_cleanup_free_ char *text = xasprintf("%s %s", x->id, msg);
 
+	exec_tell_client(x, msg);
 	exec_write_exit(m, x, code);
 	mon_ctl_event(m, MON_EXEC_FAILED, 0, 0, code, mon_now_ns(), text);
 	exec_end(m, x);
