@@ -81,6 +81,7 @@ static void load_body_done(struct http_request *req, int fd, struct berth_error 
 	if (!tmp ||
 	    image_load(d->blobs, d->layers, tar, tmp, load_progress, NULL, &res, &err) < 0) {
 		stream_error(req, err ? err->msg : "cannot create a scratch directory");
+		images_gc_blobs(d); /* what this load stored and nothing uses */
 		goto out;
 	}
 	for (size_t i = 0; i < res->n_items; i++) {
@@ -120,41 +121,66 @@ static void save_child_done(struct http_loop *l, pid_t pid, int status, void *da
 		log_warn("Image save (pid %d) failed with status %d", (int)pid, status);
 }
 
+/* The tags of img that name selects: "repo" (no tag) takes every tag of the
+ * repository, "repo:tag" that tag, an id or digest none. */
+static void tags_for_name(const struct image_rec *img, const char *name, char ***tags)
+{
+	_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
+
+	if (image_is_id_like(name) || image_ref_parse(name, &ref, NULL) < 0 || ref->digest)
+		return;
+	_cleanup_free_ char *full = image_ref_string(ref);
+	_cleanup_free_ char *repo = image_ref_repo(ref);
+	const char *last = strrchr(name, '/');
+	bool by_repo = !strchr(last ? last : name, ':');
+	for (size_t t = 0; img->tags && img->tags[t]; t++) {
+		_cleanup_(image_ref_freep) struct image_ref *tr = NULL;
+		bool take = strcmp(img->tags[t], full) == 0;
+		if (!take && by_repo && image_ref_parse(img->tags[t], &tr, NULL) == 0) {
+			_cleanup_free_ char *trepo = image_ref_repo(tr);
+			take = strcmp(trepo, repo) == 0;
+		}
+		_cleanup_free_ char *fam = take ? image_familiar_tag(img->tags[t]) : NULL;
+		if (fam && !strv_contains(*tags, fam))
+			strv_push(tags, fam);
+	}
+}
+
 void images_save(struct daemon *d, struct http_request *req, char **names)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	size_t n = strv_length(names);
+	size_t n = strv_length(names), n_items = 0;
 	_cleanup_free_ struct image_save_item *items = xcalloc(n + 1, sizeof(*items));
 	char ***tag_lists = xcalloc(n + 1, sizeof(char **));
+	static char *no_tags[] = { NULL };
 	int pipefd[2];
 
+	/* One item per image, with the tags of every name that selects it. */
 	for (size_t i = 0; i < n; i++) {
 		struct image_rec *img = NULL;
 		if (image_lookup(d, names[i], &img, &err) < 0) {
-			api_respond_error(req, err);
+			if (err->kind == BERTH_ERR_NOT_FOUND)
+				http_respond_error(req, 404, "No such image: %s", names[i]);
+			else
+				api_respond_error(req, err);
 			goto out;
 		}
-		_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
-		if (!image_is_id_like(names[i]) && image_ref_parse(names[i], &ref, NULL) == 0) {
-			_cleanup_free_ char *full = image_ref_string(ref);
-			bool by_repo = !strchr(names[i], ':') || strchr(names[i], '/') == NULL;
-			for (size_t t = 0; img->tags && img->tags[t]; t++) {
-				_cleanup_(image_ref_freep) struct image_ref *tr = NULL;
-				bool take = strcmp(img->tags[t], full) == 0;
-				if (!take && by_repo && !ref->digest &&
-				    image_ref_parse(img->tags[t], &tr, NULL) == 0)
-					take = strcmp(tr->domain, ref->domain) == 0 &&
-					       strcmp(tr->path, ref->path) == 0 &&
-					       !strchr(names[i], ':');
-				if (take)
-					strv_push_take(&tag_lists[i],
-						       image_familiar_tag(img->tags[t]));
-			}
+		size_t k = 0;
+		while (k < n_items && strcmp(items[k].config_digest, img->id) != 0)
+			k++;
+		if (k == n_items) {
+			items[k].config_digest = img->id;
+			items[k].layer_blobs = img->layer_blobs;
+			items[k].n_layers = img->n_layers;
+			n_items++;
 		}
-		items[i].config_digest = img->id;
-		items[i].layer_blobs = img->layer_blobs;
-		items[i].n_layers = img->n_layers;
-		items[i].repo_tags = tag_lists[i] ? tag_lists[i] : (char *[]){ NULL };
+		tags_for_name(img, names[i], &tag_lists[k]);
+	}
+	for (size_t k = 0; k < n_items; k++)
+		items[k].repo_tags = tag_lists[k] ? tag_lists[k] : no_tags;
+	if (image_save_check(d->blobs, items, n_items, &err) < 0) {
+		api_respond_error(req, err);
+		goto out;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		http_respond_error(req, 500, "pipe: %s", strerror(errno));
@@ -164,7 +190,7 @@ void images_save(struct daemon *d, struct http_request *req, char **names)
 	if (pid == 0) {
 		(void)close(pipefd[0]);
 		signal(SIGPIPE, SIG_DFL);
-		_exit(image_save(d->blobs, items, n, pipefd[1], NULL) < 0 ? 1 : 0);
+		_exit(image_save(d->blobs, items, n_items, pipefd[1], NULL) < 0 ? 1 : 0);
 	}
 	(void)close(pipefd[1]);
 	if (pid < 0) {
@@ -212,6 +238,14 @@ static void import_body_done(struct http_request *req, int fd, struct berth_erro
 		api_respond_error(req, err);
 		goto out;
 	}
+	/* docker: the message is the history entry's comment ("Imported from -"
+	 * without one, which image_import writes). */
+	if (!str_is_empty(job->message)) {
+		cfg->history = xzalloc(sizeof(*cfg->history));
+		cfg->history[0].created = xstrdup(created);
+		cfg->history[0].comment = xstrdup(job->message);
+		cfg->n_history = 1;
+	}
 	http_stream_begin(req, 200, "application/json");
 	tmp = scratch_dir(d);
 	if (job->repo_tag)
@@ -219,6 +253,8 @@ static void import_body_done(struct http_request *req, int fd, struct berth_erro
 	if (!tmp || image_import(d->blobs, d->layers, tar, tmp, cfg, &item, &err) < 0 ||
 	    image_record(d, &item, tags, &err) < 0) {
 		stream_error(req, err ? err->msg : "cannot create a scratch directory");
+		images_gc_blobs(d);
+		images_gc_layers(d);
 	} else {
 		stream_message(req, "status", item.config_digest);
 	}

@@ -15,6 +15,13 @@
 
 #define LOAD_MAX_BYTES (64ULL << 30)
 
+static void add_record(json_object *out, const char *key, const char *value)
+{
+	json_object *e = json_object_new_object();
+	jadd(e, key, jstr(value));
+	json_object_array_add(out, e);
+}
+
 static int containers_using(struct daemon *d, const struct image_rec *img)
 {
 	int n = 0;
@@ -36,6 +43,34 @@ static bool image_matches_reference(const struct image_rec *img, char *const *pa
 	return !patterns;
 }
 
+static bool image_labels_match(const struct image_rec *img, char **labels)
+{
+	_cleanup_json_ json_object *lj = json_object_new_object();
+	for (size_t i = 0; i < img->config->n_labels; i++)
+		jadd(lj, img->config->labels[i].key, jstr(img->config->labels[i].value));
+	return api_labels_match(labels, lj);
+}
+
+/* docker's GetBoolOrDefault: "true"/"1" or "false"/"0", else invalid. */
+static int filter_bool(struct api_filters *f, const char *key, int *ret, struct berth_error **err)
+{
+	char **v = api_filters_get(f, key);
+	bool yes = false, no = false;
+
+	*ret = -1;
+	if (!v)
+		return 0;
+	for (size_t i = 0; v[i]; i++) {
+		yes |= strcmp(v[i], "true") == 0 || strcmp(v[i], "1") == 0;
+		no |= strcmp(v[i], "false") == 0 || strcmp(v[i], "0") == 0;
+	}
+	if (yes == no)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid filter '%s=%s%s'", key,
+				       v[0], v[1] ? ",..." : "");
+	*ret = yes;
+	return 0;
+}
+
 static void images_list(struct daemon *d, struct http_request *req)
 {
 	static const char *const allowed[] = { "dangling", "reference", "label", "before",
@@ -47,103 +82,204 @@ static void images_list(struct daemon *d, struct http_request *req)
 		api_respond_error(req, err);
 		return;
 	}
-	char **dangling = api_filters_get(&f, "dangling");
+	int dangling = -1;
+	if (filter_bool(&f, "dangling", &dangling, &err) < 0) {
+		api_filters_free(&f);
+		api_respond_error(req, err);
+		return;
+	}
 	char **labels = api_filters_get(&f, "label");
 	_cleanup_json_ json_object *a = json_object_new_array();
 	for (size_t i = 0; i < d->n_images; i++) {
 		struct image_rec *img = d->images[i];
 		bool is_dangling = !img->tags || !img->tags[0];
-		if (dangling && strcmp(dangling[0], "true") == 0 && !is_dangling)
-			continue;
-		if (dangling && strcmp(dangling[0], "false") == 0 && is_dangling)
+		if (dangling >= 0 && dangling != is_dangling)
 			continue;
 		if (!image_matches_reference(img, api_filters_get(&f, "reference")))
 			continue;
-		json_object *summary = image_summary_json(img, containers_using(d, img));
-		json_object *lj = NULL;
-		json_object_object_get_ex(summary, "Labels", &lj);
-		if (labels && !api_labels_match(labels, lj)) {
-			json_object_put(summary);
+		if (labels && !image_labels_match(img, labels))
 			continue;
-		}
-		json_object_array_add(a, summary);
+		json_object_array_add(a, image_summary_json(img, containers_using(d, img)));
 	}
 	api_filters_free(&f);
 	http_respond_json(req, 200, a);
 }
 
+/* Remove one tag of img, in the database and in memory. */
+static int untag(struct daemon *d, struct image_rec *img, const char *full, json_object *out,
+		 struct berth_error **err)
+{
+	int r = db_tag_delete(d->db, full, err);
+
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *fam = image_familiar_tag(full);
+	add_record(out, "Untagged", fam);
+	for (size_t i = 0; img->tags && img->tags[i]; i++) {
+		if (strcmp(img->tags[i], full) != 0)
+			continue;
+		free(img->tags[i]);
+		memmove(&img->tags[i], &img->tags[i + 1],
+			(strv_length(&img->tags[i + 1]) + 1) * sizeof(char *));
+		break;
+	}
+	return 0;
+}
+
+static struct container *container_using(struct daemon *d, const struct image_rec *img,
+					 bool running)
+{
+	for (size_t i = 0; i < d->n_containers; i++) {
+		struct container *c = d->containers[i];
+		if (c->image_id && strcmp(c->image_id, img->id) == 0 && ct_is_running(c) == running)
+			return c;
+	}
+	return NULL;
+}
+
+/* docker's checkImageDeleteConflict: a running container (hard), tags
+ * (soft, unless only_hard), a stopped container (soft). */
+static char *delete_conflict(struct daemon *d, const struct image_rec *img, bool only_hard,
+			     bool check_tags, bool *ret_used)
+{
+	struct container *c = container_using(d, img, true);
+	const char *hex = img->id + strlen("sha256:");
+
+	*ret_used = c != NULL;
+	if (c)
+		return xasprintf("conflict: unable to delete %.12s (cannot be forced) - image is "
+				 "being used by running container %.12s",
+				 hex, c->id);
+	if (only_hard)
+		return NULL;
+	if (check_tags && img->tags && img->tags[0])
+		return xasprintf("conflict: unable to delete %.12s (must be forced) - image is "
+				 "referenced in multiple repositories",
+				 hex);
+	c = container_using(d, img, false);
+	*ret_used = c != NULL;
+	if (c)
+		return xasprintf("conflict: unable to delete %.12s (must be forced) - image is "
+				 "being used by stopped container %.12s",
+				 hex, c->id);
+	return NULL;
+}
+
+/* docker's imageDeleteHelper: untag what is left and delete, unless a
+ * conflict stops it (quiet: after a reference was removed, a conflict that is
+ * not worth reporting ends the removal silently). */
+static int delete_helper(struct daemon *d, struct image_rec *img, bool force, bool quiet,
+			 json_object *out, struct berth_error **err)
+{
+	bool used = false;
+	_cleanup_free_ char *conflict = delete_conflict(d, img, force, true, &used);
+	_cleanup_strv_ char **layers = NULL;
+	int r;
+
+	if (conflict) {
+		if (quiet && ((img->tags && img->tags[0]) || used))
+			return 0;
+		return berth_error_set(err, 0, BERTH_ERR_CONFLICT, "%s", conflict);
+	}
+	while (img->tags && img->tags[0]) {
+		_cleanup_free_ char *t = xstrdup(img->tags[0]);
+		if ((r = untag(d, img, t, out, err)) < 0)
+			return r;
+	}
+	add_record(out, "Deleted", img->id);
+	if ((r = image_remove(d, img, &layers, err)) < 0)
+		return r;
+	for (size_t i = 0; layers && layers[i]; i++)
+		add_record(out, "Deleted", layers[i]);
+	return 0;
+}
+
+/* A reference was named: remove it (for a digest, the tags of its
+ * repository, which is where berth's digests come from). */
+static int delete_reference(struct daemon *d, struct image_rec *img, const char *name,
+			    const struct image_ref *ref, bool force, json_object *out,
+			    struct berth_error **err)
+{
+	_cleanup_free_ char *full = image_ref_string(ref);
+	int r;
+
+	if (!force && strv_length(img->tags) <= 1) {
+		struct container *c = container_using(d, img, true);
+		if (!c)
+			c = container_using(d, img, false);
+		if (c)
+			return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
+					       "conflict: unable to remove repository reference "
+					       "\"%s\" (must force) - container %.12s is using its "
+					       "referenced image %.12s",
+					       name, c->id, img->id + strlen("sha256:"));
+	}
+	if (!ref->digest)
+		return untag(d, img, full, out, err);
+	_cleanup_free_ char *repo = image_ref_repo(ref);
+	for (size_t i = 0; img->tags && img->tags[i];) {
+		_cleanup_(image_ref_freep) struct image_ref *t = NULL;
+		if (image_ref_parse(img->tags[i], &t, NULL) == 0 && !t->digest) {
+			_cleanup_free_ char *trepo = image_ref_repo(t);
+			if (strcmp(trepo, repo) == 0) {
+				_cleanup_free_ char *tag = xstrdup(img->tags[i]);
+				_cleanup_json_ json_object *ignored = json_object_new_array();
+				if ((r = untag(d, img, tag, ignored, err)) < 0)
+					return r;
+				continue;
+			}
+		}
+		i++;
+	}
+	_cleanup_free_ char *fam = image_ref_familiar(ref);
+	add_record(out, "Untagged", fam);
+	return 0;
+}
+
+/* DELETE /images/{name}: docker's ImageDelete. */
 static void image_delete(struct daemon *d, struct http_request *req, const char *name)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
 	struct image_rec *img = NULL;
 	bool force = http_request_query_bool(req, "force", false);
+	bool by_id = image_is_id_like(name);
 	_cleanup_json_ json_object *out = json_object_new_array();
+	int r = 0;
 
 	if (image_lookup(d, name, &img, &err) < 0) {
 		api_respond_error(req, err);
 		return;
 	}
-	_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
-	_cleanup_free_ char *full = NULL;
-	if (!image_is_id_like(name) || strchr(name, ':') || strchr(name, '/'))
-		if (image_ref_parse(name, &ref, NULL) == 0)
-			full = image_ref_string(ref);
-	bool by_tag = full && strv_contains(img->tags, full);
-	/* A tag among several: only untag. */
-	if (by_tag && strv_length(img->tags) > 1) {
-		if (db_tag_delete(d->db, full, &err) < 0) {
+	/* "abc" may be a name or an id prefix: it is an id if it resolved as one. */
+	if (by_id && image_ref_parse(name, &ref, NULL) == 0) {
+		_cleanup_free_ char *full = image_ref_string(ref);
+		by_id = !strv_contains(img->tags, full) && !ref->digest;
+	}
+	if (!by_id) {
+		if (!ref && image_ref_parse(name, &ref, &err) < 0) {
 			api_respond_error(req, err);
 			return;
 		}
-		json_object *e = json_object_new_object();
-		_cleanup_free_ char *fam = image_familiar_tag(full);
-		jadd(e, "Untagged", jstr(fam));
-		json_object_array_add(out, e);
-		for (size_t i = 0; img->tags[i]; i++) {
-			if (strcmp(img->tags[i], full) == 0) {
-				free(img->tags[i]);
-				memmove(&img->tags[i], &img->tags[i + 1],
-					strv_length(&img->tags[i + 1]) * sizeof(char *) +
-						sizeof(char *));
-				break;
+		if ((r = delete_reference(d, img, name, ref, force, out, &err)) == 0 &&
+		    (!img->tags || !img->tags[0]))
+			r = delete_helper(d, img, force, true, out, &err);
+	} else {
+		if (strv_length(img->tags) == 1) {
+			bool used = false;
+			_cleanup_free_ char *conflict =
+				delete_conflict(d, img, force, false, &used);
+			if (conflict)
+				r = berth_error_set(&err, 0, BERTH_ERR_CONFLICT, "%s", conflict);
+			else {
+				_cleanup_free_ char *t = xstrdup(img->tags[0]);
+				r = untag(d, img, t, out, &err);
 			}
 		}
-		http_respond_json(req, 200, out);
-		return;
+		if (r == 0)
+			r = delete_helper(d, img, force, false, out, &err);
 	}
-	if (!by_tag && strv_length(img->tags) > 1 && !force) {
-		http_respond_error(req, 409,
-				   "conflict: unable to delete %.12s (must be forced) - image is "
-				   "referenced in multiple repositories",
-				   img->id + 7);
-		return;
-	}
-	for (size_t i = 0; i < d->n_containers; i++) {
-		struct container *c = d->containers[i];
-		if (!c->image_id || strcmp(c->image_id, img->id) != 0)
-			continue;
-		if (!force || ct_is_running(c)) {
-			http_respond_error(
-				req, 409,
-				"conflict: unable to %s %s (%s) - image is being used by "
-				"%s container %.12s",
-				by_tag ? "remove repository reference" : "delete",
-				by_tag ? name : img->id + 7,
-				force ? "cannot be forced" : "must be forced",
-				ct_is_running(c) ? "running" : "stopped", c->id);
-			return;
-		}
-	}
-	for (size_t i = 0; img->tags && img->tags[i]; i++) {
-		json_object *e = json_object_new_object();
-		_cleanup_free_ char *fam = image_familiar_tag(img->tags[i]);
-		jadd(e, "Untagged", jstr(fam));
-		json_object_array_add(out, e);
-	}
-	json_object *e = json_object_new_object();
-	jadd(e, "Deleted", jstr(img->id));
-	json_object_array_add(out, e);
-	if (image_remove(d, img, &err) < 0) {
+	if (r < 0) {
 		api_respond_error(req, err);
 		return;
 	}
@@ -165,11 +301,25 @@ static void image_tag_handler(struct daemon *d, struct http_request *req, const 
 		http_respond_error(req, 400, "repository name must have at least one component");
 		return;
 	}
-	_cleanup_free_ char *text = tag && *tag ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
+	/* As docker: parse repo, refuse a digest, then let tag replace its tag. */
 	_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
-	if (image_ref_parse(text, &ref, &err) < 0 || ref->digest) {
-		http_respond_error(req, 400, "invalid reference format");
+	if (image_ref_parse(repo, &ref, &err) < 0) {
+		api_respond_error(req, err);
 		return;
+	}
+	if (ref->digest) {
+		http_respond_error(req, 400, "refusing to create a tag with a digest reference");
+		return;
+	}
+	if (!str_is_empty(tag)) {
+		_cleanup_(image_ref_freep) struct image_ref *t = NULL;
+		_cleanup_free_ char *text = xasprintf("x:%s", tag);
+		if (image_ref_parse(text, &t, NULL) < 0 || t->digest || strchr(tag, ':')) {
+			http_respond_error(req, 400, "invalid tag format");
+			return;
+		}
+		free(ref->tag);
+		ref->tag = xstrdup(tag);
 	}
 	_cleanup_free_ char *full = image_ref_string(ref);
 	if (image_tag(d, img, full, &err) < 0) {
@@ -222,7 +372,7 @@ static void images_dispatch(struct daemon *d, struct http_request *req)
 		return;
 	}
 	_cleanup_json_ json_object *o =
-		strcmp(op, "json") == 0 ? image_inspect_json(d, img) : image_history_json(img);
+		strcmp(op, "json") == 0 ? image_inspect_json(d, img) : image_history_json(d, img);
 	http_respond_json(req, 200, o);
 }
 
@@ -246,8 +396,14 @@ static void images_prune(struct daemon *d, struct http_request *req)
 		api_respond_error(req, err);
 		return;
 	}
-	char **dangling = api_filters_get(&f, "dangling");
-	bool all = dangling && strcmp(dangling[0], "false") == 0;
+	int dangling = -1;
+	if (filter_bool(&f, "dangling", &dangling, &err) < 0) {
+		api_filters_free(&f);
+		api_respond_error(req, err);
+		return;
+	}
+	bool all = dangling == 0;
+	char **labels = api_filters_get(&f, "label");
 	_cleanup_json_ json_object *o = json_object_new_object();
 	json_object *deleted = json_object_new_array();
 	uint64_t reclaimed = 0;
@@ -255,17 +411,20 @@ static void images_prune(struct daemon *d, struct http_request *req)
 		struct image_rec *img = d->images[i - 1];
 		if ((!all && img->tags && img->tags[0]) || containers_using(d, img) > 0)
 			continue;
+		if (labels && !image_labels_match(img, labels))
+			continue;
+		_cleanup_strv_ char **layers = NULL;
 		for (size_t t = 0; img->tags && img->tags[t]; t++) {
-			json_object *e = json_object_new_object();
 			_cleanup_free_ char *fam = image_familiar_tag(img->tags[t]);
-			jadd(e, "Untagged", jstr(fam));
-			json_object_array_add(deleted, e);
+			add_record(deleted, "Untagged", fam);
 		}
-		json_object *e = json_object_new_object();
-		jadd(e, "Deleted", jstr(img->id));
-		json_object_array_add(deleted, e);
-		reclaimed += img->size;
-		(void)image_remove(d, img, NULL);
+		add_record(deleted, "Deleted", img->id);
+		uint64_t size = img->size;
+		if (image_remove(d, img, &layers, NULL) < 0)
+			continue;
+		reclaimed += size;
+		for (size_t l = 0; layers && layers[l]; l++)
+			add_record(deleted, "Deleted", layers[l]);
 	}
 	api_filters_free(&f);
 	jadd(o, "ImagesDeleted", deleted);

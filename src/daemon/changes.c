@@ -79,16 +79,18 @@ static void set_label(struct image_config *c, const char *key, const char *value
 }
 
 /* "K=V K2=\"v 2\"" pairs, or the legacy "K V" form. */
-static int key_values(const char *arg, bool legacy_ok, char ***ret, struct berth_error **err)
+static int key_values(const char *ins, const char *arg, bool legacy_ok, char ***ret,
+		      struct berth_error **err)
 {
 	char **out = NULL;
 	const char *p = arg;
 
-	if (legacy_ok && !strchr(arg, '=')) {
-		size_t k = strcspn(arg, " \t");
+	size_t first = strcspn(arg, " \t");
+	if (legacy_ok && !memchr(arg, '=', first)) {
+		size_t k = first;
 		if (!arg[k])
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "ENV must have two arguments");
+					       "%s must have two arguments", ins);
 		strv_push_take(&out, xstrndup(arg, k));
 		const char *v = arg + k;
 		while (isspace((unsigned char)*v))
@@ -142,6 +144,14 @@ static int apply_one(struct image_config *c, const char *line, struct berth_erro
 	while (isspace((unsigned char)*arg))
 		arg++;
 
+	/* The parser's own check: these take at least one argument. */
+	static const char *const need_args[] = {
+		"ENV", "LABEL", "EXPOSE", "VOLUME", "ONBUILD", NULL
+	};
+	for (size_t i = 0; need_args[i] && !*arg; i++)
+		if (strcasecmp(ins, need_args[i]) == 0)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "%s requires at least one argument", need_args[i]);
 	if (strcasecmp(ins, "CMD") == 0 || strcasecmp(ins, "ENTRYPOINT") == 0) {
 		char **v = json_form(arg);
 		if (!v)
@@ -153,7 +163,8 @@ static int apply_one(struct image_config *c, const char *line, struct berth_erro
 	}
 	if (strcasecmp(ins, "ENV") == 0 || strcasecmp(ins, "LABEL") == 0) {
 		_cleanup_strv_ char **kv = NULL;
-		int r = key_values(arg, strcasecmp(ins, "ENV") == 0, &kv, err);
+		int r = key_values(strcasecmp(ins, "ENV") == 0 ? "ENV" : "LABEL", arg, true, &kv,
+				   err);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2) {
@@ -195,14 +206,10 @@ static int apply_one(struct image_config *c, const char *line, struct berth_erro
 		strv_push(&c->onbuild, arg);
 		return 0;
 	}
-	static const char *const known[] = { "FROM",  "RUN",	     "COPY",	   "ADD", "ARG",
-					     "SHELL", "HEALTHCHECK", "MAINTAINER", NULL };
-	for (size_t i = 0; known[i]; i++)
-		if (strcasecmp(ins, known[i]) == 0)
-			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "%s is not a valid change command", ins);
-	return berth_error_set(err, 0, BERTH_ERR_INVALID,
-			       "dockerfile parse error line 1: unknown instruction: %s", ins);
+	/* docker names the instruction as its parser keeps it: lowercased. */
+	for (char *p = ins; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s is not a valid change command", ins);
 }
 
 int image_config_apply_changes(struct image_config *c, char *const *changes,

@@ -84,9 +84,14 @@ int image_record(struct daemon *d, const struct image_archive_item *item, char *
 		 struct berth_error **err);
 int image_tag(struct daemon *d, struct image_rec *img, const char *ref, struct berth_error **err);
 bool image_in_use(struct daemon *d, const struct image_rec *img);
-int image_remove(struct daemon *d, struct image_rec *img, struct berth_error **err);
-/* Layers no image uses any more: remove them (after rmi and prune). */
+/* Delete an image record, then the layers and blobs no image uses any more;
+ * *ret_layers (if given) gets the chain ids of the layers removed. */
+int image_remove(struct daemon *d, struct image_rec *img, char ***ret_layers,
+		 struct berth_error **err);
+/* Layers no image uses any more: remove them (at start). */
 void images_gc_layers(struct daemon *d);
+/* Blobs no image uses any more (after a failed load or import). */
+void images_gc_blobs(struct daemon *d);
 char *image_familiar_tag(const char *ref);
 
 /* ---- helpers ---- */

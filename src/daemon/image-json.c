@@ -166,7 +166,7 @@ json_object *image_inspect_json(struct daemon *d, const struct image_rec *img)
 	return o;
 }
 
-json_object *image_history_json(const struct image_rec *img)
+json_object *image_history_json(struct daemon *d, const struct image_rec *img)
 {
 	json_object *a = json_object_new_array();
 	const struct image_config *c = img->config;
@@ -185,10 +185,14 @@ json_object *image_history_json(const struct image_rec *img)
 		jadd(e, "Created", json_object_new_int64(t));
 		jadd(e, "CreatedBy", jstr(h->created_by ? h->created_by : ""));
 		jadd(e, "Tags", top ? familiar_tags(img) : NULL);
-		int64_t size = 0;
-		if (!h->empty_layer && layer > 0)
+		uint64_t size = 0;
+		if (!h->empty_layer && layer > 0) {
 			layer--;
-		jadd(e, "Size", json_object_new_int64(size));
+			if (layer < img->n_layers &&
+			    layer_store_size(d->layers, img->chain_ids[layer], &size) < 0)
+				size = 0;
+		}
+		jadd(e, "Size", json_object_new_int64((int64_t)size));
 		jadd(e, "Comment", jstr(h->comment ? h->comment : ""));
 		json_object_array_add(a, e);
 	}

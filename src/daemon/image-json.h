@@ -7,6 +7,6 @@
 json_object *image_config_api_json(const struct image_config *c);
 json_object *image_summary_json(const struct image_rec *img, int containers);
 json_object *image_inspect_json(struct daemon *d, const struct image_rec *img);
-json_object *image_history_json(const struct image_rec *img);
+json_object *image_history_json(struct daemon *d, const struct image_rec *img);
 
 #endif

@@ -153,10 +153,11 @@ int image_lookup(struct daemon *d, const char *name, struct image_rec **ret,
 		 struct berth_error **err)
 {
 	_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
+	_cleanup_error_ struct berth_error *parse_err = NULL;
 
 	if (str_is_empty(name))
 		return berth_error_set(err, ENOENT, BERTH_ERR_NOT_FOUND, "No such image: %s", name);
-	if (image_ref_parse(name, &ref, NULL) == 0) {
+	if (image_ref_parse(name, &ref, &parse_err) == 0) {
 		_cleanup_free_ char *full = image_ref_string(ref);
 		for (size_t i = 0; i < d->n_images; i++) {
 			struct image_rec *img = d->images[i];
@@ -181,6 +182,14 @@ int image_lookup(struct daemon *d, const char *name, struct image_rec **ret,
 			*ret = found;
 			return 0;
 		}
+	}
+	/* Like docker: a name that is neither a reference nor an id is a bad
+	 * request; a missing one is named as docker normalizes it ("x:latest"). */
+	if (!ref && !image_is_id_like(name))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s", parse_err->msg);
+	if (ref && !str_has_prefix(name, "sha256:")) {
+		_cleanup_free_ char *fam = image_ref_familiar(ref);
+		return berth_error_set(err, 0, BERTH_ERR_NOT_FOUND, "No such image: %s", fam);
 	}
 	return berth_error_set(err, 0, BERTH_ERR_NOT_FOUND, "No such image: %s", name);
 }
@@ -270,7 +279,44 @@ bool image_in_use(struct daemon *d, const struct image_rec *img)
 	return false;
 }
 
-int image_remove(struct daemon *d, struct image_rec *img, struct berth_error **err)
+/* Layers no image uses any more go; *ret (if given) gets their chain ids. */
+static void gc_layers(struct daemon *d, char ***ret)
+{
+	_cleanup_strv_ char **all = NULL;
+
+	if (layer_store_list(d->layers, &all, NULL) < 0)
+		return;
+	for (size_t i = 0; all && all[i]; i++) {
+		bool used = false;
+		for (size_t k = 0; k < d->n_images && !used; k++)
+			used = strv_contains(d->images[k]->chain_ids, all[i]);
+		if (!used && layer_store_remove(d->layers, all[i], NULL) == 0 && ret)
+			strv_push(ret, all[i]);
+	}
+}
+
+void images_gc_blobs(struct daemon *d)
+{
+	_cleanup_strv_ char **all = NULL;
+
+	if (blob_list(d->blobs, &all, NULL) < 0)
+		return;
+	for (size_t i = 0; all && all[i]; i++) {
+		bool used = false;
+		for (size_t k = 0; k < d->n_images && !used; k++) {
+			struct image_rec *img = d->images[k];
+			used = strcmp(img->id, all[i]) == 0 ||
+			       (img->manifest_digest &&
+				strcmp(img->manifest_digest, all[i]) == 0) ||
+			       strv_contains(img->layer_blobs, all[i]);
+		}
+		if (!used)
+			(void)blob_delete(d->blobs, all[i], NULL);
+	}
+}
+
+int image_remove(struct daemon *d, struct image_rec *img, char ***ret_layers,
+		 struct berth_error **err)
 {
 	int r;
 
@@ -289,21 +335,12 @@ int image_remove(struct daemon *d, struct image_rec *img, struct berth_error **e
 		break;
 	}
 	image_rec_free(img);
-	images_gc_layers(d);
+	gc_layers(d, ret_layers);
+	images_gc_blobs(d);
 	return 0;
 }
 
 void images_gc_layers(struct daemon *d)
 {
-	_cleanup_strv_ char **all = NULL;
-
-	if (layer_store_list(d->layers, &all, NULL) < 0)
-		return;
-	for (size_t i = 0; all && all[i]; i++) {
-		bool used = false;
-		for (size_t k = 0; k < d->n_images && !used; k++)
-			used = strv_contains(d->images[k]->chain_ids, all[i]);
-		if (!used)
-			(void)layer_store_remove(d->layers, all[i], NULL);
-	}
+	gc_layers(d, NULL);
 }

@@ -55,6 +55,10 @@ struct image_save_item {
  * repositories, index.json, oci-layout, blobs/sha256/...), as docker 25+ does. */
 int image_save(struct blob_store *bs, const struct image_save_item *items, size_t n, int out_fd,
 	       struct berth_error **err);
+/* The checks image_save makes before it writes anything (blobs present,
+ * configs readable, layers matching their diff ids). */
+int image_save_check(struct blob_store *bs, const struct image_save_item *items, size_t n,
+		     struct berth_error **err);
 
 /* Import a root file system tarball (any compression) as a one-layer image
  * with config (its rootfs and history are filled in here). */

@@ -239,7 +239,11 @@ int image_ref_parse(const char *s, struct image_ref **ret, struct berth_error **
 	char *colon = strchr(rest, ':');
 	for (const char *p = rest; *p && p != colon; p++)
 		if (isupper((unsigned char)*p))
-			return invalid(err, "repository name must be lowercase");
+			return berth_error_set(
+				err, 0, BERTH_ERR_INVALID,
+				"invalid reference format: repository name (%.*s) "
+				"must be lowercase",
+				(int)(colon ? colon - rest : (ptrdiff_t)strlen(rest)), rest);
 	if (colon) {
 		*colon = '\0';
 		if (!match_tag(colon + 1))
@@ -249,7 +253,9 @@ int image_ref_parse(const char *s, struct image_ref **ret, struct berth_error **
 	if (!match_domain(r->domain) || !match_path(rest, strlen(rest)))
 		return invalid(err, NULL);
 	if (strlen(rest) > NAME_MAX_LEN)
-		return invalid(err, "repository name must not be more than 255 characters");
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "repository name must not be more than %d characters",
+				       NAME_MAX_LEN);
 	r->path = TAKE_PTR(rest);
 	if (!r->tag && !r->digest)
 		r->tag = xstrdup("latest");

@@ -17,6 +17,8 @@
 #include "archive.h"
 #include "image-internal.h"
 
+#define SAVE_BUF (256 * 1024)
+
 struct save_ctx {
 	struct blob_store *bs;
 	struct tar_writer *w;
@@ -62,10 +64,52 @@ static int check_layer(struct blob_store *bs, const char *blob, const char *diff
 	if (comp == LAYER_COMPRESSION_NONE)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       "layer blob %s does not match diff id %s", blob, diff_id);
-	/* Writing it decompressed needs a tar writer entry fed from a stream of
-	 * known size, which the archive module does not offer yet. */
-	return berth_error_set(err, EOPNOTSUPP, BERTH_ERR_INTERNAL, "save compressed layer blob %s",
-			       blob);
+	return 0; /* written decompressed, see uncompressed_copy() */
+}
+
+/* A compressed layer blob decompressed into an unnamed file next to the
+ * blobs (O_TMPFILE: nothing to clean up), checked against its diff id. */
+static int uncompressed_copy(struct blob_store *bs, const char *blob, const char *diff_id,
+			     int *ret_fd, uint64_t *ret_size, struct berth_error **err)
+{
+	_cleanup_free_ char *path = blob_path(bs, blob);
+	_cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = -EBADF;
+	_cleanup_(layer_stream_freep) struct layer_stream *s = NULL;
+	_cleanup_(digester_freep) struct digester *dg = digester_new();
+	_cleanup_free_ char *buf = xmalloc(SAVE_BUF);
+	char got[DIGEST_LEN + 1];
+	uint64_t size = 0;
+	int r;
+
+	*strrchr(path, '/') = '\0';
+	if (in < 0)
+		return berth_error_set(err, errno, BERTH_ERR_NOT_FOUND, "layer blob %s", blob);
+	out = open(path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (out < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "temporary file in '%s'",
+				       path);
+	if ((r = layer_stream_open(in, &s, err)) < 0)
+		return r;
+	for (;;) {
+		ssize_t n = layer_stream_read(s, buf, SAVE_BUF, err);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		digester_update(dg, buf, (size_t)n);
+		if ((r = fd_write_all(out, buf, (size_t)n)) < 0)
+			return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "write layer %s",
+					       diff_id);
+		size += (uint64_t)n;
+	}
+	digester_final(dg, got);
+	if (strcmp(got, diff_id) != 0)
+		return berth_error_set(err, 0, BERTH_ERR_INTERNAL,
+				       "layer blob %s does not decompress to %s", blob, diff_id);
+	*ret_fd = TAKE_FD(out);
+	*ret_size = size;
+	return 0;
 }
 
 static int put_layer(struct save_ctx *ctx, const char *blob, const char *diff_id,
@@ -79,6 +123,18 @@ static int put_layer(struct save_ctx *ctx, const char *blob, const char *diff_id
 	memcpy(ret->digest, diff_id, DIGEST_LEN + 1);
 	if ((r = check_layer(ctx->bs, blob, diff_id, err)) < 0)
 		return r;
+	if (strcmp(blob, diff_id) != 0) {
+		_cleanup_close_ int fd = -EBADF;
+		if ((r = uncompressed_copy(ctx->bs, blob, diff_id, &fd, &ret->size, err)) < 0)
+			return r;
+		if (strv_contains(ctx->written, diff_id))
+			return 0;
+		_cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d", fd);
+		if ((r = tar_writer_add_file(ctx->w, name, proc, err)) < 0)
+			return r;
+		strv_push(&ctx->written, diff_id);
+		return 0;
+	}
 	if ((r = blob_size(ctx->bs, blob, &ret->size)) < 0)
 		return berth_error_set(err, -r, BERTH_ERR_NOT_FOUND, "layer blob %s", blob);
 	if (strv_contains(ctx->written, diff_id))
@@ -245,6 +301,20 @@ static int finish(struct save_ctx *ctx, struct berth_error **err)
 	return 0;
 }
 
+int image_save_check(struct blob_store *bs, const struct image_save_item *items, size_t n,
+		     struct berth_error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *text = NULL;
+		_cleanup_(image_config_freep) struct image_config *c = NULL;
+		size_t len = 0;
+		int r = read_item(bs, &items[i], &text, &len, &c, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int image_save(struct blob_store *bs, const struct image_save_item *items, size_t n, int out_fd,
 	       struct berth_error **err)
 {
@@ -253,13 +323,8 @@ int image_save(struct blob_store *bs, const struct image_save_item *items, size_
 	int r;
 
 	/* Refuse what can't be saved before writing anything. */
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *text = NULL;
-		_cleanup_(image_config_freep) struct image_config *c = NULL;
-		size_t len = 0;
-		if ((r = read_item(bs, &items[i], &text, &len, &c, err)) < 0)
-			return r;
-	}
+	if ((r = image_save_check(bs, items, n, err)) < 0)
+		return r;
 	if ((r = tar_writer_new(out_fd, &w, err)) < 0)
 		return r;
 	ctx.w = w;

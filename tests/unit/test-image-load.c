@@ -261,15 +261,14 @@ TEST(load_oci_layout_gzip_multiplatform)
 	ASSERT_STREQ(it->chain_ids[0], im.diff[0]);
 	ASSERT_TRUE(layer_store_has(e.ls, it->chain_ids[1]));
 	ASSERT_TRUE(blob_exists(e.bs, it->manifest_digest));
-	/* Saving gzip layer blobs needs them written uncompressed, which waits
-	 * for a streaming entry in the tar writer: refused, nothing written. */
+	/* Saving gzip layer blobs writes them uncompressed, named by diff id. */
 	struct image_save_item si = { .config_digest = it->config_digest,
 				      .layer_blobs = it->layer_blobs,
 				      .n_layers = it->n_layers };
 	_cleanup_free_ char *out = xasprintf("%s/saved.tar", e.root);
 	_cleanup_close_ int sfd = open(out, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	ASSERT_EQ(image_save(e.bs, &si, 1, sfd, NULL), -EOPNOTSUPP);
-	ASSERT_EQ(lseek(sfd, 0, SEEK_END), 0);
+	ASSERT_OK(image_save(e.bs, &si, 1, sfd, NULL));
+	ASSERT_TRUE(lseek(sfd, 0, SEEK_END) > 0);
 	tarb_free(&ar);
 	img_free(&im);
 	env_close(&e);
