@@ -146,35 +146,81 @@ static void tags_for_name(const struct image_rec *img, const char *name, char **
 	}
 }
 
+/* The images a name selects for save: the one it names, else, for a bare
+ * repository, every image with a tag in it. */
+static int images_of_name(struct daemon *d, const char *name, struct image_rec ***ret, size_t *n,
+			  struct berth_error **err)
+{
+	_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
+	struct image_rec *img = NULL;
+	const char *last = strrchr(name, '/');
+
+	_cleanup_error_ struct berth_error *lookup_err = NULL;
+	if (image_lookup(d, name, &img, &lookup_err) == 0) {
+		*ret = xcalloc(1, sizeof(**ret));
+		(*ret)[0] = img;
+		*n = 1;
+		return 0;
+	}
+	if (lookup_err->kind != BERTH_ERR_NOT_FOUND)
+		return berth_error_set(err, 0, lookup_err->kind, "%s", lookup_err->msg);
+	if (!image_is_id_like(name) && image_ref_parse(name, &ref, NULL) == 0 && !ref->digest &&
+	    !strchr(last ? last : name, ':')) {
+		_cleanup_free_ char *repo = image_ref_repo(ref);
+		for (size_t i = 0; i < d->n_images; i++) {
+			bool in_repo = false;
+			for (size_t t = 0; d->images[i]->tags && d->images[i]->tags[t]; t++) {
+				_cleanup_(image_ref_freep) struct image_ref *tr = NULL;
+				_cleanup_free_ char *trepo = NULL;
+				if (image_ref_parse(d->images[i]->tags[t], &tr, NULL) == 0)
+					trepo = image_ref_repo(tr);
+				in_repo |= trepo && strcmp(trepo, repo) == 0;
+			}
+			if (!in_repo)
+				continue;
+			*ret = xrealloc(*ret, (*n + 1) * sizeof(**ret));
+			(*ret)[(*n)++] = d->images[i];
+		}
+		if (*n > 0)
+			return 0;
+	}
+	return berth_error_set(err, 0, BERTH_ERR_NOT_FOUND, "No such image: %s", name);
+}
+
 void images_save(struct daemon *d, struct http_request *req, char **names)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
-	size_t n = strv_length(names), n_items = 0;
-	_cleanup_free_ struct image_save_item *items = xcalloc(n + 1, sizeof(*items));
-	char ***tag_lists = xcalloc(n + 1, sizeof(char **));
+	size_t n_items = 0;
+	_cleanup_free_ struct image_save_item *items = xcalloc(1, sizeof(*items));
+	char ***tag_lists = xcalloc(1, sizeof(char **));
 	static char *no_tags[] = { NULL };
 	int pipefd[2];
 
-	/* One item per image, with the tags of every name that selects it. */
-	for (size_t i = 0; i < n; i++) {
-		struct image_rec *img = NULL;
-		if (image_lookup(d, names[i], &img, &err) < 0) {
-			if (err->kind == BERTH_ERR_NOT_FOUND)
-				http_respond_error(req, 404, "No such image: %s", names[i]);
-			else
-				api_respond_error(req, err);
+	/* One item per image, with the tags of every name that selects it; a
+	 * repository without a tag selects each image it has a tag for. */
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_free_ struct image_rec **imgs = NULL;
+		size_t n_imgs = 0;
+		if (images_of_name(d, names[i], &imgs, &n_imgs, &err) < 0) {
+			api_respond_error(req, err);
 			goto out;
 		}
-		size_t k = 0;
-		while (k < n_items && strcmp(items[k].config_digest, img->id) != 0)
-			k++;
-		if (k == n_items) {
-			items[k].config_digest = img->id;
-			items[k].layer_blobs = img->layer_blobs;
-			items[k].n_layers = img->n_layers;
-			n_items++;
+		for (size_t m = 0; m < n_imgs; m++) {
+			size_t k = 0;
+			while (k < n_items && strcmp(items[k].config_digest, imgs[m]->id) != 0)
+				k++;
+			if (k == n_items) {
+				items = xrealloc(items, (n_items + 2) * sizeof(*items));
+				tag_lists = xrealloc(tag_lists, (n_items + 2) * sizeof(char **));
+				memset(&items[k], 0, 2 * sizeof(*items));
+				tag_lists[k] = tag_lists[k + 1] = NULL;
+				items[k].config_digest = imgs[m]->id;
+				items[k].layer_blobs = imgs[m]->layer_blobs;
+				items[k].n_layers = imgs[m]->n_layers;
+				n_items++;
+			}
+			tags_for_name(imgs[m], names[i], &tag_lists[k]);
 		}
-		tags_for_name(img, names[i], &tag_lists[k]);
 	}
 	for (size_t k = 0; k < n_items; k++)
 		items[k].repo_tags = tag_lists[k] ? tag_lists[k] : no_tags;
@@ -202,7 +248,7 @@ void images_save(struct daemon *d, struct http_request *req, char **names)
 	http_stream_begin(req, 200, "application/x-tar");
 	pump_fd_to_stream(d, req, pipefd[0], NULL, NULL);
 out:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n_items; i++)
 		strv_free(tag_lists[i]);
 	free(tag_lists);
 }
