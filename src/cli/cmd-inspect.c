@@ -59,7 +59,12 @@ static void inspect_one(struct inspect *in, const char *name)
 			json_object_array_add(in->found, o);
 			return;
 		}
-		if (err->kind != BERTH_ERR_NOT_FOUND || in->kind != KIND_ANY) {
+		/* docker's isErrSkippable: not found, a type the engine does not
+		 * support, or a name that cannot be an image reference */
+		bool skippable = err->kind == BERTH_ERR_NOT_FOUND ||
+				 strstr(err->msg, "not supported") ||
+				 strstr(err->msg, "invalid reference format");
+		if (!skippable || in->kind != KIND_ANY) {
 			in->status = 1;
 			cli_buf_printf(&in->errors, "%s\n", err->msg);
 			return;

@@ -106,6 +106,16 @@ static void ct_list(struct daemon *d, struct http_request *req)
 		api_respond_error(req, err);
 		return;
 	}
+	char **st = api_filters_get(&f, "status");
+	static const char *const states[] = { "created", "restarting", "running", "removing",
+					      "paused",	 "exited",     "dead",	  NULL };
+	for (size_t i = 0; st && st[i]; i++) {
+		if (!strv_contains((char *const *)states, st[i])) {
+			http_respond_error(req, 400, "Invalid filter 'status=%s'", st[i]);
+			api_filters_free(&f);
+			return;
+		}
+	}
 	if (http_request_query(req, "limit"))
 		(void)str_to_int(http_request_query(req, "limit"), &limit);
 	if (limit > 0)

@@ -205,6 +205,12 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 	merge_image(cfg, img->config, image, id);
 	json_object *ep = NULL, *cmd = NULL;
 	json_object_object_get_ex(cfg, "Entrypoint", &ep);
+	/* `--entrypoint ""` sends [""]: no entrypoint, not even the image's (dockerd). */
+	if (!array_empty(ep) && json_object_array_length(ep) == 1 &&
+	    !*json_object_get_string(json_object_array_get_idx(ep, 0))) {
+		jadd(cfg, "Entrypoint", NULL);
+		ep = NULL;
+	}
 	json_object_object_get_ex(cfg, "Cmd", &cmd);
 	if (array_empty(ep) && array_empty(cmd))
 		return berth_error_set(err, 0, BERTH_ERR_INVALID, "No command specified");

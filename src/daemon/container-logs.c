@@ -28,10 +28,18 @@ struct logs_job {
 /* "1700000000.5" or "1700000000" (what the CLI sends) -> ns; 0 when absent. */
 static int64_t parse_time(const char *s)
 {
+	/* "seconds[.nanoseconds]": integers, a double would lose the nanoseconds */
+	int64_t sec = 0, ns = 0, mult = 100000000;
+	const char *p = s;
+
 	if (str_is_empty(s))
 		return 0;
-	double v = strtod(s, NULL);
-	return (int64_t)(v * 1e9);
+	for (; *p >= '0' && *p <= '9' && sec < INT64_MAX / 1000000000LL / 10; p++)
+		sec = sec * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && mult > 0; p++, mult /= 10)
+			ns += (*p - '0') * mult;
+	return sec * 1000000000LL + ns;
 }
 
 static int64_t parse_rfc3339_ns(const char *s)
