@@ -22,7 +22,9 @@ static int check_strv(json_object *o, const char *parent, const char *key, struc
 
 	if (!json_object_object_get_ex(o, key, &v) || !v)
 		return 0;
-	if (json_object_is_type(v, json_type_string)) {
+	/* Env and OnBuild are []string in docker; only strslice fields take a string. */
+	if (json_object_is_type(v, json_type_string) && strcmp(key, "Env") != 0 &&
+	    strcmp(key, "OnBuild") != 0) {
 		json_object *a = json_object_new_array();
 		json_object_array_add(a, json_object_get(v));
 		jadd(o, key, a);

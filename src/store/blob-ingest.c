@@ -135,7 +135,7 @@ int blob_ingest_commit(struct blob_ingest *in, char ret[static DIGEST_LEN + 1],
 	in->failed = true; /* until it has succeeded */
 	digester_final(in->digester, actual);
 	if (in->expected[0] && strcmp(in->expected, actual) != 0)
-		return berth_error_set(err, EBADMSG, BERTH_ERR_INVALID,
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       "digest mismatch: expected '%s', got '%s'", in->expected,
 				       actual);
 	if (fsync(in->fd) < 0)
