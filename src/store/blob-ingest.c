@@ -134,10 +134,15 @@ int blob_ingest_commit(struct blob_ingest *in, char ret[static DIGEST_LEN + 1],
 		return r;
 	in->failed = true; /* until it has succeeded */
 	digester_final(in->digester, actual);
-	if (in->expected[0] && strcmp(in->expected, actual) != 0)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "digest mismatch: expected '%s', got '%s'", in->expected,
-				       actual);
+	if (in->expected[0] && strcmp(in->expected, actual) != 0) {
+		/* -EBADMSG, without strerror's "Bad message" in the text. */
+		(void)berth_error_set(err, 0, BERTH_ERR_INVALID,
+				      "digest mismatch: expected '%s', got '%s'", in->expected,
+				      actual);
+		if (err && *err)
+			(*err)->errnum = EBADMSG;
+		return -EBADMSG;
+	}
 	if (fsync(in->fd) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "fsync blob '%s'", actual);
 	if (renameat(s->tmp_fd, in->name, s->blobs_fd, digest_hex(actual)) < 0)
