@@ -116,6 +116,7 @@ static void api_info(struct daemon *d, struct http_request *req)
 	json_object_array_add(net, jstr("null"));
 	json_object_array_add(net, jstr("host"));
 	jadd(plugins, "Network", net);
+	jadd(plugins, "Authorization", NULL); /* dockerd sends null: no authz plugins */
 	json_object *logp = json_object_new_array();
 	json_object_array_add(logp, jstr("json-file"));
 	json_object_array_add(logp, jstr("none"));

@@ -269,13 +269,18 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 	(void)daemon_id(d);
 	d->monitor_path = find_helper("berth-monitor");
 	d->init_path = find_helper("berth-init");
-	_cleanup_free_ char *rt = find_helper("berth-runtime");
-	if (rt) {
+	/* berth-runtime, and runc and crun when installed (dockerd has runc
+	 * built in, so `--runtime runc` works there), unless --runtime named them. */
+	static const char *const known[][2] = { { "berth", "berth-runtime" },
+						{ "runc", "runc" },
+						{ "crun", "crun" } };
+	for (size_t k = 0; k < ARRAY_SIZE(known); k++) {
 		bool have = false;
 		for (size_t i = 0; i < d->n_runtimes; i++)
-			have |= strcmp(d->runtimes[i].name, "berth") == 0;
-		if (!have) {
-			_cleanup_free_ char *spec = xasprintf("berth=%s", rt);
+			have |= strcmp(d->runtimes[i].name, known[k][0]) == 0;
+		_cleanup_free_ char *rt = have ? NULL : find_helper(known[k][1]);
+		if (rt) {
+			_cleanup_free_ char *spec = xasprintf("%s=%s", known[k][0], rt);
 			(void)add_runtime(d, spec, NULL);
 		}
 	}
