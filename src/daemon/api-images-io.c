@@ -87,6 +87,19 @@ static void load_body_done(struct http_request *req, int fd, struct berth_error 
 	for (size_t i = 0; i < res->n_items; i++) {
 		struct image_archive_item *it = &res->items[i];
 		_cleanup_strv_ char **tags = normalized_tags(it->repo_tags);
+		for (size_t t = 0; tags && tags[t]; t++) {
+			struct image_rec *prev = NULL;
+			if (image_lookup(d, tags[t], &prev, NULL) < 0 ||
+			    strcmp(prev->id, it->config_digest) == 0 ||
+			    !strv_contains(prev->tags, tags[t]))
+				continue;
+			_cleanup_free_ char *fam = image_familiar_tag(tags[t]);
+			_cleanup_free_ char *line = xasprintf(
+				"The image %s already exists, renaming the old one with ID %s to "
+				"empty string\n",
+				fam, prev->id);
+			stream_message(req, "stream", line);
+		}
 		if (image_record(d, it, tags, &err) < 0) {
 			stream_error(req, err->msg);
 			goto out;

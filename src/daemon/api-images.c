@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -71,6 +72,107 @@ static int filter_bool(struct api_filters *f, const char *key, int *ret, struct 
 	return 0;
 }
 
+/* docker's timetypes.GetTimestamp: unix seconds, an RFC 3339 time or date,
+ * or a duration ("90m", "1h30m") before now; in unix seconds. */
+static int parse_time_filter(const char *v, int64_t *ret)
+{
+	static const char *const formats[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
+					       NULL };
+	struct tm tm;
+	char *end = NULL;
+
+	errno = 0;
+	double secs = strtod(v, &end);
+	if (*v && end && !*end && errno == 0 && strspn(v, "-0123456789.") == strlen(v)) {
+		*ret = (int64_t)secs;
+		return 0;
+	}
+	for (size_t i = 0; formats[i]; i++) {
+		memset(&tm, 0, sizeof(tm));
+		const char *rest = strptime(v, formats[i], &tm);
+		if (!rest)
+			continue;
+		if (*rest == '.')
+			rest += 1 + strspn(rest + 1, "0123456789");
+		if (*rest && strcmp(rest, "Z") != 0)
+			continue;
+		*ret = (int64_t)timegm(&tm);
+		return 0;
+	}
+	double total = 0;
+	const char *p = v;
+	while (*p) {
+		double n = strtod(p, &end);
+		if (end == p)
+			return -EINVAL;
+		double unit = str_has_prefix(end, "ms")	  ? 1e-3
+			      : str_has_prefix(end, "us") ? 1e-6
+			      : str_has_prefix(end, "ns") ? 1e-9
+			      : *end == 'h'		  ? 3600
+			      : *end == 'm'		  ? 60
+			      : *end == 's'		  ? 1
+							  : 0;
+		if (unit == 0)
+			return -EINVAL;
+		total += n * unit;
+		p = end + (unit < 1 ? 2 : 1);
+	}
+	*ret = (int64_t)time(NULL) - (int64_t)total;
+	return 0;
+}
+
+/* The filters of GET /images/json and POST /images/prune. */
+struct image_filter {
+	int dangling; /* -1: any */
+	char **labels, **references;
+	int64_t before, since, until; /* unix seconds, when has_* */
+	bool has_before, has_since, has_until;
+};
+
+static int image_filter_parse(struct daemon *d, struct api_filters *f, struct image_filter *ret,
+			      struct berth_error **err)
+{
+	struct image_filter flt = { .labels = api_filters_get(f, "label"),
+				    .references = api_filters_get(f, "reference") };
+	char **v;
+	int r;
+
+	if ((r = filter_bool(f, "dangling", &flt.dangling, err)) < 0)
+		return r;
+	const char *img_keys[] = { "before", "since" };
+	int64_t *img_times[] = { &flt.before, &flt.since };
+	bool *img_has[] = { &flt.has_before, &flt.has_since };
+	for (size_t k = 0; k < 2; k++) {
+		struct image_rec *img = NULL;
+		for (size_t i = 0; (v = api_filters_get(f, img_keys[k])) && v[i]; i++) {
+			if ((r = image_lookup(d, v[i], &img, err)) < 0)
+				return r;
+			*img_times[k] = img->created;
+			*img_has[k] = true;
+		}
+	}
+	for (size_t i = 0; (v = api_filters_get(f, "until")) && v[i]; i++) {
+		if (parse_time_filter(v[i], &flt.until) < 0)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "invalid filter 'until=%s'", v[i]);
+		flt.has_until = true;
+	}
+	*ret = flt;
+	return 0;
+}
+
+static bool image_filter_match(const struct image_filter *flt, const struct image_rec *img)
+{
+	bool is_dangling = !img->tags || !img->tags[0];
+
+	return (flt->dangling < 0 || flt->dangling == is_dangling) &&
+	       image_matches_reference(img, flt->references) &&
+	       (!flt->labels || image_labels_match(img, flt->labels)) &&
+	       (!flt->has_before || img->created < flt->before) &&
+	       (!flt->has_since || img->created > flt->since) &&
+	       (!flt->has_until || img->created < flt->until);
+}
+
 static void images_list(struct daemon *d, struct http_request *req)
 {
 	static const char *const allowed[] = { "dangling", "reference", "label", "before",
@@ -82,24 +184,17 @@ static void images_list(struct daemon *d, struct http_request *req)
 		api_respond_error(req, err);
 		return;
 	}
-	int dangling = -1;
-	if (filter_bool(&f, "dangling", &dangling, &err) < 0) {
+	struct image_filter flt;
+	if (image_filter_parse(d, &f, &flt, &err) < 0) {
 		api_filters_free(&f);
 		api_respond_error(req, err);
 		return;
 	}
-	char **labels = api_filters_get(&f, "label");
 	_cleanup_json_ json_object *a = json_object_new_array();
 	for (size_t i = 0; i < d->n_images; i++) {
 		struct image_rec *img = d->images[i];
-		bool is_dangling = !img->tags || !img->tags[0];
-		if (dangling >= 0 && dangling != is_dangling)
-			continue;
-		if (!image_matches_reference(img, api_filters_get(&f, "reference")))
-			continue;
-		if (labels && !image_labels_match(img, labels))
-			continue;
-		json_object_array_add(a, image_summary_json(img, containers_using(d, img)));
+		if (image_filter_match(&flt, img))
+			json_object_array_add(a, image_summary_json(img, containers_using(d, img)));
 	}
 	api_filters_free(&f);
 	http_respond_json(req, 200, a);
@@ -396,22 +491,21 @@ static void images_prune(struct daemon *d, struct http_request *req)
 		api_respond_error(req, err);
 		return;
 	}
-	int dangling = -1;
-	if (filter_bool(&f, "dangling", &dangling, &err) < 0) {
+	struct image_filter flt;
+	if (image_filter_parse(d, &f, &flt, &err) < 0) {
 		api_filters_free(&f);
 		api_respond_error(req, err);
 		return;
 	}
-	bool all = dangling == 0;
-	char **labels = api_filters_get(&f, "label");
+	bool all = flt.dangling == 0;
+	flt.dangling = -1;
 	_cleanup_json_ json_object *o = json_object_new_object();
 	json_object *deleted = json_object_new_array();
 	uint64_t reclaimed = 0;
 	for (size_t i = d->n_images; i > 0; i--) {
 		struct image_rec *img = d->images[i - 1];
-		if ((!all && img->tags && img->tags[0]) || containers_using(d, img) > 0)
-			continue;
-		if (labels && !image_labels_match(img, labels))
+		if ((!all && img->tags && img->tags[0]) || containers_using(d, img) > 0 ||
+		    !image_filter_match(&flt, img))
 			continue;
 		_cleanup_strv_ char **layers = NULL;
 		for (size_t t = 0; img->tags && img->tags[t]; t++) {

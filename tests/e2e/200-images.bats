@@ -64,6 +64,15 @@ image_ids() {
 	[ "$(dk image inspect -f '{{index .RootFS.Layers 1}}' ld/oci:1)" = "$diff_id" ]
 	n=$(grep -rl --include=hello.txt -e hi "$DROOT/layers" | wc -l)
 	[ "$n" -eq 1 ]
+	# Loading another image under a tag that exists moves the tag, as docker says.
+	old=$(b image inspect -f '{{.Id}}' ld/docker:1)
+	image docker2.tar ld/docker:1 --layer "$W/hello.tar" --env NEW=1
+	run dk load -i "$W/docker2.tar"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "The image ld/docker:1 already exists, renaming the old one with ID $old to empty string" ]
+	[ "${lines[1]}" = "Loaded image: ld/docker:1" ]
+	[ "$(b image inspect -f '{{.Id}}' ld/docker:1)" != "$old" ]
+	[ "$(b image inspect -f '{{json .RepoTags}}' "$old")" = '["ld/oci:1","ld/legacy:1"]' ]
 }
 
 @test "load: a layer shared by two images is unpacked once" {
@@ -284,6 +293,21 @@ image_ids() {
 	run b images -a --no-trunc --format '{{.ID}}'
 	[[ "$output" == *"$id1"* ]]
 	b rmi "$id1" >/dev/null
+	# Times: busybox is from 1970, these archives from 2020, imports from now.
+	bb=$(b images -q busybox)
+	run b images -q --filter since=busybox
+	[[ "$output" == *"${id1:7:12}"* || "$output" == *"$(b images -q lab/two)"* ]]
+	[[ "$output" != *"$bb"* ]]
+	run dk images -q --filter before=lab/two:1
+	[[ "$output" == *"$bb"* && "$output" != *"$(b images -q lab/two)"* ]]
+	run b images -q --filter until=2021-01-01T00:00:00Z
+	[[ "$output" == *"$bb"* && "$output" == *"$(b images -q lab/two)"* && "$output" != *"$(b images -q imp:1)"* ]]
+	run dk images -q --filter until=1h
+	[[ "$output" == *"$bb"* && "$output" != *"$(b images -q imp:1)"* ]]
+	run b images --filter until=yesterday
+	[ "$status" -eq 1 ] && [ "$output" = "Error response from daemon: invalid filter 'until=yesterday'" ]
+	run b images --filter before=nosuch
+	[ "$status" -eq 1 ] && [ "$output" = "Error response from daemon: No such image: nosuch:latest" ]
 }
 
 @test "tag: names, ids and digests; bad references refused" {
