@@ -43,7 +43,7 @@ static const struct cmd_entry container_cmds[] = {
 	{ "start", cmd_start, NULL, "Start one or more stopped containers" },
 	{ "stats", NULL, NULL, "Display a live stream of container(s) resource usage statistics" },
 	{ "stop", cmd_stop, NULL, "Stop one or more running containers" },
-	{ "top", NULL, NULL, "Display the running processes of a container" },
+	{ "top", cmd_top, NULL, "Display the running processes of a container" },
 	{ "unpause", cmd_unpause, NULL, "Unpause all processes within one or more containers" },
 	{ "update", NULL, NULL, "Update configuration of one or more containers" },
 	{ "wait", cmd_wait, NULL,
@@ -110,6 +110,7 @@ static const struct cmd_entry top_cmds[] = {
 	{ "start", cmd_start, NULL, "Start one or more stopped containers" },
 	{ "stop", cmd_stop, NULL, "Stop one or more running containers" },
 	{ "tag", cmd_tag, NULL, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+	{ "top", cmd_top, NULL, "Display the running processes of a container" },
 	{ "unpause", cmd_unpause, NULL, "Unpause all processes within one or more containers" },
 	{ "wait", cmd_wait, NULL,
 	  "Block until one or more containers stop, then print their exit codes" },
@@ -121,7 +122,7 @@ static const char *const unsupported[] = {
 	"build", "builder", "buildx", "checkpoint", "commit", "compose", "config",   "context",
 	"cp",	 "diff",    "events", "export",	    "login",  "logout",	 "manifest", "network",
 	"node",	 "plugin",  "port",   "pull",	    "push",   "search",	 "secret",   "service",
-	"stack", "stats",   "swarm",  "top",	    "trust",  "update",	 "volume",   NULL,
+	"stack", "stats",   "swarm",  "trust",	    "update", "volume",	 NULL,
 };
 
 static const char *arg_config, *arg_context, *arg_log_level;

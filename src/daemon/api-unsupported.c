@@ -31,7 +31,6 @@ static const struct unsupported table[] = {
 	{ "/containers/", "/archive", "cp" },
 	{ "/containers/", "/export", "export" },
 	{ "/containers/", "/changes", "diff" },
-	{ "/containers/", "/top", "top" },
 	{ "/containers/", "/stats", "stats" },
 	{ "/containers/", "/update", "update" },
 	{ "/containers/", "/checkpoints", "checkpoint" },

@@ -73,6 +73,9 @@ struct image_rec {
 	char **layer_blobs;
 	size_t n_layers;
 	char **tags; /* normalized refs pointing here */
+	/* Deleted while containers still use it (docker keeps their layers):
+	 * invisible but to its full id, dropped once no container uses it. */
+	bool removed;
 };
 
 int images_load_all(struct daemon *d, struct berth_error **err);
@@ -111,6 +114,7 @@ void api_system_register(struct daemon *d, struct http_router *r);
 void api_images_register(struct daemon *d, struct http_router *r);
 void api_containers_register(struct daemon *d, struct http_router *r);
 void api_exec_register(struct daemon *d, struct http_router *r);
+void api_top_register(struct http_router *r);
 /* Last: known Docker API paths berth has not built answer "not supported yet". */
 void api_unsupported_register(struct http_router *r);
 
