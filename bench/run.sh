@@ -1,6 +1,8 @@
 #!/bin/bash
 # Benchmarks, side by side in one run, with ratios:
 #   bench/run.sh BUILD
+# The runtime against crun and runc (below), then the engines, berthd against
+# dockerd and podman (bench/engines.sh).
 # - 100 sequential `run` of a busybox `true` container, and 100
 #   create+start+delete (a /bin/sh script running the three commands, the
 #   same script for each runtime), for berth-runtime, crun and runc;
@@ -76,3 +78,7 @@ rb=$(cat "$work/rss-berth.txt") rc=$(cat "$work/rss-crun.txt") rr=$(cat "$work/r
 printf '| peak RSS of one run, KiB | %s | %s | %s | %.2fx | %.2fx |\n' "$rb" "$rc" "$rr" "$(ratio "$rb" "$rc")" "$(ratio "$rb" "$rr")"
 printf '\nberth-runtime on the host hybrid layout: run %.2f ms, create+start+delete %.2f ms (medians), peak RSS %s KiB\n' \
 	"$(median "$work/run-berth-hybrid.json")" "$(median "$work/csd-berth-hybrid.json")" "$(cat "$work/rss-berth-hybrid.txt")"
+
+echo
+cleanup
+"$here/engines.sh" "$build"

@@ -9,12 +9,16 @@
 # The daemons run in a mount namespace of their own with an empty tmpfs on
 # /run, keep their roots, state and sockets in DIR, make no network interface,
 # touch no host setting and put their cgroups under /berth-test-cli-*. The image
-# berth.test/busybox:latest is made with tests/helpers/mkimage.sh and loaded.
-# Environment: BERTH_BUILD (build directory, for berth-runtime and berthd).
+# berth.test/busybox:latest is made with tests/helpers/mkimage.sh and loaded
+# (a DIR/busybox.tar put there beforehand is loaded instead).
+# Environment: BERTH_BUILD (build directory, for berth-runtime and berthd),
+# CLI_TEST_IMAGE (the image's name), CLI_ENGINE_CGROUP_PARENT (the containers'
+# cgroup parent, default /berth-test-cli-PID; bench/engines.sh sets it).
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IMAGE=${CLI_TEST_IMAGE:-berth.test/busybox:latest}
+cgroup_parent() { echo "${CLI_ENGINE_CGROUP_PARENT:-/berth-test-cli-$$}"; }
 
 pid_alive() {
 	local st
@@ -96,10 +100,10 @@ start_dockerd() {
 		--pidfile "$d/dockerd.pid" --host "unix://$dir/engine.sock" \
 		--containerd "$dir/containerd/containerd.sock" \
 		--bridge=none --iptables=false --ip6tables=false --ip-masq=false --ip-forward=false \
-		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/berth-test-cli-$$" \
+		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "$(cgroup_parent)" \
 		</dev/null >"$d/log" 2>&1) &
 	echo $! >"$dir/engine.pid"
-	echo "/berth-test-cli-$$" >"$dir/cgroup-parent"
+	cgroup_parent >"$dir/cgroup-parent"
 	for i in $(seq 300); do
 		pid_alive "$(cat "$dir/engine.pid")" || break
 		[ -S "$dir/engine.sock" ] &&
@@ -111,13 +115,17 @@ start_dockerd() {
 }
 
 start_berthd() {
-	local dir=$1 build=${BERTH_BUILD:-$here/../../build} i
+	local dir=$1 build=${BERTH_BUILD:-$here/../../build} i berthd
+	berthd=$build/src/daemon/berthd
+	[ -x "$berthd" ] || berthd=$build/berthd
 	mkdir -p "$dir/berthd"
 	(detached unshare --mount --propagation private sh -c \
 		'mount -t tmpfs -o mode=0755,size=16m berth-cli-engine /run && exec "$@"' sh \
-		"$build/berthd" --data-root "$dir/berthd/data" --exec-root "$dir/berthd/exec" \
-		--host "unix://$dir/engine.sock" </dev/null >"$dir/berthd/log" 2>&1) &
+		"$berthd" --data-root "$dir/berthd/data" --exec-root "$dir/berthd/exec" \
+		--host "unix://$dir/engine.sock" --cgroup-parent "$(cgroup_parent)" \
+		</dev/null >"$dir/berthd/log" 2>&1) &
 	echo $! >"$dir/engine.pid"
+	cgroup_parent >"$dir/cgroup-parent"
 	for i in $(seq 100); do
 		pid_alive "$(cat "$dir/engine.pid")" || break
 		[ -S "$dir/engine.sock" ] && readlink "/proc/$(cat "$dir/engine.pid")/ns/mnt" >"$dir/mntns" &&
