@@ -31,17 +31,48 @@ static int containers_using(struct daemon *d, const struct image_rec *img)
 	return n;
 }
 
+/* A familiar reference ("busybox:latest", "a/b@sha256:...") against the
+ * patterns of a reference filter: the whole of it or its repository. */
+static bool ref_matches(const char *familiar, char *const *patterns)
+{
+	_cleanup_free_ char *repo = xstrndup(familiar, strcspn(familiar, "@"));
+	char *colon = strrchr(repo, ':');
+	if (colon && !strchr(colon, '/'))
+		*colon = '\0';
+	for (size_t p = 0; patterns && patterns[p]; p++)
+		if (fnmatch(patterns[p], familiar, 0) == 0 || fnmatch(patterns[p], repo, 0) == 0)
+			return true;
+	return false;
+}
+
 static bool image_matches_reference(const struct image_rec *img, char *const *patterns)
 {
-	for (size_t p = 0; patterns && patterns[p]; p++) {
-		for (size_t i = 0; img->tags && img->tags[i]; i++) {
-			_cleanup_free_ char *f = image_familiar_tag(img->tags[i]);
-			_cleanup_free_ char *repo = xstrndup(f, strcspn(f, ":@"));
-			if (fnmatch(patterns[p], f, 0) == 0 || fnmatch(patterns[p], repo, 0) == 0)
-				return true;
-		}
+	for (size_t i = 0; patterns && img->tags && img->tags[i]; i++) {
+		_cleanup_free_ char *f = image_familiar_tag(img->tags[i]);
+		if (ref_matches(f, patterns))
+			return true;
 	}
 	return !patterns;
+}
+
+/* As dockerd: with a reference filter, an image lists only the names that
+ * match it. */
+static void keep_matching_refs(json_object *summary, const char *key, char *const *patterns)
+{
+	json_object *a = NULL, *kept = json_object_new_array();
+
+	if (!json_object_object_get_ex(summary, key, &a) ||
+	    !json_object_is_type(a, json_type_array)) {
+		json_object_put(kept);
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *v = json_object_array_get_idx(a, i);
+		_cleanup_free_ char *f = image_familiar_tag(json_object_get_string(v));
+		if (ref_matches(f, patterns))
+			json_object_array_add(kept, json_object_get(v));
+	}
+	jadd(summary, key, kept);
 }
 
 static bool image_labels_match(const struct image_rec *img, char **labels)
@@ -193,8 +224,14 @@ static void images_list(struct daemon *d, struct http_request *req)
 	_cleanup_json_ json_object *a = json_object_new_array();
 	for (size_t i = 0; i < d->n_images; i++) {
 		struct image_rec *img = d->images[i];
-		if (image_filter_match(&flt, img))
-			json_object_array_add(a, image_summary_json(img, containers_using(d, img)));
+		if (img->removed || !image_filter_match(&flt, img))
+			continue;
+		json_object *sum = image_summary_json(img, containers_using(d, img));
+		if (flt.references) {
+			keep_matching_refs(sum, "RepoTags", flt.references);
+			keep_matching_refs(sum, "RepoDigests", flt.references);
+		}
+		json_object_array_add(a, sum);
 	}
 	api_filters_free(&f);
 	http_respond_json(req, 200, a);
@@ -499,13 +536,15 @@ static void images_prune(struct daemon *d, struct http_request *req)
 	}
 	bool all = flt.dangling == 0;
 	flt.dangling = -1;
+	images_gc_layers(d); /* images deleted while in use, now unused */
+	images_gc_blobs(d);
 	_cleanup_json_ json_object *o = json_object_new_object();
 	json_object *deleted = json_object_new_array();
 	uint64_t reclaimed = 0;
 	for (size_t i = d->n_images; i > 0; i--) {
 		struct image_rec *img = d->images[i - 1];
-		if ((!all && img->tags && img->tags[0]) || containers_using(d, img) > 0 ||
-		    !image_filter_match(&flt, img))
+		if (img->removed || (!all && img->tags && img->tags[0]) ||
+		    containers_using(d, img) > 0 || !image_filter_match(&flt, img))
 			continue;
 		_cleanup_strv_ char **layers = NULL;
 		for (size_t t = 0; img->tags && img->tags[t]; t++) {
