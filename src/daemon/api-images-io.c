@@ -182,6 +182,8 @@ static int images_of_name(struct daemon *d, const char *name, struct image_rec *
 		_cleanup_free_ char *repo = image_ref_repo(ref);
 		for (size_t i = 0; i < d->n_images; i++) {
 			bool in_repo = false;
+			if (d->images[i]->removed)
+				continue;
 			for (size_t t = 0; d->images[i]->tags && d->images[i]->tags[t]; t++) {
 				_cleanup_(image_ref_freep) struct image_ref *tr = NULL;
 				_cleanup_free_ char *trepo = NULL;

@@ -37,6 +37,8 @@ static char *image_doc(const struct image_rec *img)
 		json_object_array_add(layers, l);
 	}
 	jadd(o, "Layers", layers);
+	if (img->removed)
+		jadd(o, "Removed", json_object_new_boolean(1));
 	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 }
 
@@ -67,6 +69,9 @@ static int image_from_doc(struct daemon *d, const char *id, const char *doc, str
 	    (r = json_get_uint64(o, "image", "Size", false, &img->size, err)) < 0)
 		goto fail;
 	img->manifest_digest = s && *s ? xstrdup(s) : NULL;
+	json_object *removed = NULL;
+	img->removed = json_object_object_get_ex(o, "Removed", &removed) &&
+		       json_object_get_boolean(removed);
 	img->n_layers = json_object_array_length(layers);
 	img->chain_ids = xcalloc(img->n_layers + 1, sizeof(char *));
 	img->layer_blobs = xcalloc(img->n_layers + 1, sizeof(char *));
@@ -161,6 +166,8 @@ int image_lookup(struct daemon *d, const char *name, struct image_rec **ret,
 		_cleanup_free_ char *full = image_ref_string(ref);
 		for (size_t i = 0; i < d->n_images; i++) {
 			struct image_rec *img = d->images[i];
+			if (img->removed)
+				continue;
 			if (strv_contains(img->tags, full) ||
 			    (ref->digest && img->manifest_digest &&
 			     strcmp(ref->digest, img->manifest_digest) == 0)) {
@@ -172,8 +179,10 @@ int image_lookup(struct daemon *d, const char *name, struct image_rec **ret,
 	if (image_is_id_like(name)) {
 		struct image_rec *found = NULL;
 		size_t hits = 0;
+		bool full_id = strlen(name) == DIGEST_LEN && str_has_prefix(name, "sha256:");
 		for (size_t i = 0; i < d->n_images; i++) {
-			if (id_matches(d->images[i]->id, name)) {
+			if ((!d->images[i]->removed || full_id) &&
+			    id_matches(d->images[i]->id, name)) {
 				found = d->images[i];
 				hits++;
 			}
@@ -233,6 +242,8 @@ int image_record(struct daemon *d, const struct image_archive_item *item, char *
 		}
 		img->created = created_seconds(img->config->created);
 	}
+	bool was_removed = img->removed;
+	img->removed = false; /* loaded again: visible again */
 	_cleanup_free_ char *doc = image_doc(img);
 	if ((r = state_db_begin(d->db, err)) < 0)
 		goto fail;
@@ -257,6 +268,8 @@ rollback:
 fail:
 	if (fresh)
 		image_rec_free(img);
+	else
+		img->removed = was_removed;
 	return r;
 }
 
@@ -277,6 +290,20 @@ bool image_in_use(struct daemon *d, const struct image_rec *img)
 		if (d->containers[i]->image_id && strcmp(d->containers[i]->image_id, img->id) == 0)
 			return true;
 	return false;
+}
+
+/* Hidden images no container uses any more go for good. */
+static void gc_removed(struct daemon *d)
+{
+	for (size_t i = d->n_images; i > 0; i--) {
+		struct image_rec *img = d->images[i - 1];
+		if (!img->removed || image_in_use(d, img) ||
+		    db_image_delete(d->db, img->id, NULL) < 0)
+			continue;
+		memmove(&d->images[i - 1], &d->images[i], (d->n_images - i) * sizeof(img));
+		d->n_images--;
+		image_rec_free(img);
+	}
 }
 
 /* Layers no image uses any more go; *ret (if given) gets their chain ids. */
@@ -320,6 +347,16 @@ int image_remove(struct daemon *d, struct image_rec *img, char ***ret_layers,
 {
 	int r;
 
+	if (image_in_use(d, img)) {
+		/* Containers keep using its layers, as docker's do: hide it. */
+		img->removed = true;
+		_cleanup_free_ char *doc = image_doc(img);
+		if ((r = db_image_put(d->db, img->id, doc, err)) < 0) {
+			img->removed = false;
+			return r;
+		}
+		return 0;
+	}
 	if ((r = state_db_begin(d->db, err)) < 0)
 		return r;
 	if ((r = db_image_delete(d->db, img->id, err)) < 0 ||
@@ -335,6 +372,7 @@ int image_remove(struct daemon *d, struct image_rec *img, char ***ret_layers,
 		break;
 	}
 	image_rec_free(img);
+	gc_removed(d);
 	gc_layers(d, ret_layers);
 	images_gc_blobs(d);
 	return 0;
@@ -342,5 +380,6 @@ int image_remove(struct daemon *d, struct image_rec *img, char ***ret_layers,
 
 void images_gc_layers(struct daemon *d)
 {
+	gc_removed(d);
 	gc_layers(d, NULL);
 }

@@ -379,6 +379,27 @@ image_ids() {
 	[ "$status" -eq 1 ] && [ "$output" = "Error response from daemon: No such image: nosuch:latest" ]
 }
 
+@test "rmi -f: a stopped container keeps its deleted image's layers and still starts" {
+	printf 'file kept.txt kept\n' | layer kept
+	image kept.tar kept:1 --layer "$W/kept.tar:gzip"
+	b load -i "$W/kept.tar"
+	id=$(b image inspect -f '{{.Id}}' kept:1)
+	cid=$(b create kept:1 cat /kept.txt)
+	run dk rmi -f kept:1
+	[ "$status" -eq 0 ] && [ "$output" = "$(printf 'Untagged: kept:1\nDeleted: %s' "$id")" ]
+	[ -z "$(b images -aq --no-trunc | grep "$id")" ]
+	run b image inspect kept:1
+	[ "$status" -eq 1 ]
+	run b start -a "$cid"
+	[ "$status" -eq 0 ] && [ "$output" = kept ]
+	[ "$(find "$DROOT/layers" -name kept.txt | wc -l)" -eq 1 ]
+	# Once the container is gone, so are the layers (at the next prune).
+	b rm "$cid" >/dev/null
+	b image prune -f >/dev/null
+	[ "$(find "$DROOT/layers" -name kept.txt | wc -l)" -eq 0 ]
+	[ ! -e "$DROOT/blobs/sha256/${id#sha256:}" ]
+}
+
 @test "image inspect and history" {
 	run b image inspect -f '{{.Id}} {{.Os}}/{{.Architecture}} {{.Created}} {{json .RepoTags}} {{len .RootFS.Layers}} {{.GraphDriver.Name}}' meta:1
 	[[ "$output" == "sha256:"*" linux/amd64 2020-01-02T03:04:05Z [\"meta:1\"] 2 overlay2" ]]
