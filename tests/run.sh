@@ -66,6 +66,9 @@ if [ "$mode" != unit ]; then
 		echo "# end-to-end tests"
 		export BERTH_BUILD="$build"
 		tally e2e < <(bats --tap "$here"/e2e/*.bats 2>&1)
+		# The berth CLI against the docker CLI once more, both on berthd.
+		echo "# the berth and docker CLIs on berthd"
+		tally e2e-berthd < <(BERTH_CLI_ENGINE=berthd bats --tap "$here"/e2e/110-cli-vs-dockerd.bats 2>&1)
 	fi
 fi
 

@@ -143,6 +143,25 @@ void container_on_started(struct daemon *d, struct container *c, pid_t pid, int6
 	}
 }
 
+static void respond_wait(struct container *c, struct ct_waiter *w);
+
+static void wake_not_running_waiters(struct container *c)
+{
+	struct ct_waiter **pp = &c->waiters;
+
+	while (*pp) {
+		struct ct_waiter *w = *pp;
+		if (w->condition != 0) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		respond_wait(c, w);
+		http_request_unref(w->req);
+		free(w);
+	}
+}
+
 void container_on_start_failed(struct daemon *d, struct container *c, int code, const char *msg)
 {
 	c->starting = false;
@@ -162,7 +181,9 @@ void container_on_start_failed(struct daemon *d, struct container *c, int code, 
 				   msg);
 		c->start_req = http_request_unref(c->start_req);
 	}
-	container_wake_waiters(d, c, false);
+	/* Only "not-running" waiters: the container never ran, so there was no
+	 * exit for "next-exit" ones (dockerd leaves them waiting too). */
+	wake_not_running_waiters(c);
 	if (is_auto_remove(c))
 		auto_remove(d, c);
 }

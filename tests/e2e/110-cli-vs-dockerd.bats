@@ -258,8 +258,11 @@ info_server() {
 	need_engine
 	echo '[]' >"$BATS_TEST_TMPDIR/seccomp.json"
 	printf 'A=1\n# comment\nB=2\n' >"$BATS_TEST_TMPDIR/env"
+	# berthd has no volumes yet, anonymous ones included
+	local anon=(-v /anon)
+	[ "${BERTH_CLI_ENGINE:-dockerd}" = dockerd ] || anon=()
 	twins --network none -e X=1 --env-file "$BATS_TEST_TMPDIR/env" -w /tmp -u 1000:1000 -t -i \
-		-l k=v --hostname hh -v /tmp:/mnt:ro -v /anon --tmpfs /run:size=1m --read-only \
+		-l k=v --hostname hh -v /tmp:/mnt:ro "${anon[@]}" --tmpfs /run:size=1m --read-only \
 		-m 64m --cpus 1.5 -c 512 --pids-limit 100 --cap-add NET_ADMIN --cap-drop chown \
 		--security-opt no-new-privileges --security-opt "seccomp=$BATS_TEST_TMPDIR/seccomp.json" \
 		--ulimit nofile=1024:2048 --sysctl net.ipv4.ip_forward=1 --shm-size 32m --init \
