@@ -89,12 +89,15 @@ normalize() {
 	sed -E 's/(^|[^/a-z.])docker/\1berth/g; s/Docker/berth/g'
 }
 
-# same ARGS...: docker and berth print the same and exit the same.
-same() {
-	local dout bout ds bs
+# compare FILTER ARGS...: docker and berth print the same, after docker's
+# output went through normalize and both through FILTER, and exit the same.
+compare() {
+	local filter=$1 dout bout ds bs
+	shift
 	dout=$(d "$@" 2>&1) && ds=0 || ds=$?
 	bout=$(b "$@" 2>&1) && bs=0 || bs=$?
-	dout=$(printf '%s' "$dout" | normalize)
+	dout=$(printf '%s\n' "$dout" | normalize | $filter)
+	bout=$(printf '%s\n' "$bout" | $filter)
 	status=$bs output=$bout
 	if [ "$dout" != "$bout" ] || [ "$ds" != "$bs" ]; then
 		printf 'command: %s\n--- docker (%s)\n%s\n--- berth (%s)\n%s\n' "$*" "$ds" "$dout" \
@@ -104,22 +107,18 @@ same() {
 	fi
 }
 
+sorted() { LC_ALL=C sort; }
+
+# same ARGS...: docker and berth print the same and exit the same.
+same() {
+	compare cat "$@"
+}
+
 # same_sorted ARGS...: like same, with the lines compared in sorted order. The
 # docker CLI prints the repositories of one image in Go map order, which is
 # random, so two names of one image come in either order.
 same_sorted() {
-	local dout bout ds bs
-	dout=$(d "$@" 2>&1) && ds=0 || ds=$?
-	bout=$(b "$@" 2>&1) && bs=0 || bs=$?
-	dout=$(printf '%s\n' "$dout" | normalize | LC_ALL=C sort)
-	bout=$(printf '%s\n' "$bout" | LC_ALL=C sort)
-	status=$bs output=$bout
-	if [ "$dout" != "$bout" ] || [ "$ds" != "$bs" ]; then
-		printf 'command: %s\n--- docker (%s)\n%s\n--- berth (%s)\n%s\n' "$*" "$ds" "$dout" \
-			"$bs" "$bout" >&2
-		diff <(echo "$dout") <(echo "$bout") >&2
-		return 1
-	fi
+	compare sorted "$@"
 }
 
 # same_raw ARGS...: like same, without renaming docker (JSON documents).
