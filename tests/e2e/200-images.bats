@@ -105,6 +105,8 @@ image_ids() {
 		file gone G
 		dir gonedir
 		file gonedir/f F
+		dir d3
+		file d3/keep K
 	EOF
 	layer wl2 <<-'EOF'
 		file d1/.wh.a x
@@ -113,12 +115,14 @@ image_ids() {
 		file d2/z Z
 		file .wh.gone x
 		file .wh.gonedir x
+		dir d3 xattr=trusted.overlay.opaque=y
 	EOF
 	image wh.tar wh:1 --layer "$W/wl1.tar:gzip" --layer "$W/wl2.tar:zstd"
 	dk load -i "$W/wh.tar"
-	run b run --rm wh:1 sh -c 'ls /d1; echo -; ls /d2; echo -; ls / | grep -c gone; cat /d2/z'
+	run b run --rm wh:1 sh -c 'ls /d1; echo -; ls /d2; echo -; ls / | grep -c gone; cat /d2/z /d3/keep'
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'b\n-\nz\n-\n0\nZ')" ]
+	# (an overlay xattr carried by the tar itself is not honoured: d3 stays merged)
+	[ "$output" = "$(printf 'b\n-\nz\n-\n0\nZK')" ]
 	# On disk: overlay's forms, no ".wh." names left.
 	[ -z "$(find "$DROOT/layers" -name '.wh.*')" ]
 	chain=$(find "$DROOT/layers" -maxdepth 2 -name gonedir -type c | head -1)
@@ -132,6 +136,7 @@ image_ids() {
 	layer meta <<-'EOF'
 		file owned o uid=1234 gid=5678 mode=0640 mtime=1234567890
 		file suid s mode=4755
+		file suid2 s mode=6750 uid=1000 gid=1001
 		file sgid g mode=2711
 		dir sticky mode=1777
 		hardlink owned2 owned
@@ -144,7 +149,7 @@ image_ids() {
 	EOF
 	image meta.tar meta:1 --layer "$W/meta.tar:gzip"
 	b load -i "$W/meta.tar"
-	run b run --rm meta:1 stat -c '%n %u %g %a %Y %h %F %t,%T' /owned /owned2 /suid /sgid /sticky /cdev /bdev /pipe
+	run b run --rm meta:1 stat -c '%n %u %g %a %Y %h %F %t,%T' /owned /owned2 /suid /sgid /sticky /cdev /bdev /pipe /suid2
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "/owned 1234 5678 640 1234567890 2 regular file 0,0" ]
 	[ "${lines[1]}" = "/owned2 1234 5678 640 1234567890 2 regular file 0,0" ]
@@ -154,6 +159,7 @@ image_ids() {
 	[ "${lines[5]}" = "/cdev 0 0 644 1000000000 1 character special file 1,3" ]
 	[ "${lines[6]}" = "/bdev 0 0 644 1000000000 1 block special file 7,0" ]
 	[ "${lines[7]}" = "/pipe 0 0 644 1000000000 1 fifo 0,0" ]
+	[ "${lines[8]}" = "/suid2 1000 1001 6750 1000000000 1 regular file 0,0" ]
 	run b run --rm meta:1 sh -c 'readlink /link; readlink /abs; cat /link'
 	[ "$output" = "$(printf 'owned\n/etc/passwd\no')" ]
 	f=$(find "$DROOT/layers" -name attr | head -1)
@@ -407,7 +413,7 @@ image_ids() {
 	[ "$output" = '["sh"] PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' ]
 	run dk history --format '{{.CreatedBy}}|{{.Size}}' meta:1
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "layer 1|4B" ]
+	[ "${lines[0]}" = "layer 1|5B" ]
 	[ "${lines[1]}" = "layer 0|2.76MB" ]
 	run b history -q meta:1
 	[ "${lines[0]}" = "$(b image inspect -f '{{.Id}}' meta:1 | cut -c8-19)" ]
