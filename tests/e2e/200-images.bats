@@ -448,3 +448,42 @@ image_ids() {
 	[ "$(b image inspect -f '{{.Id}}' pr/three:1)" = "$id3" ]
 	b rm "$cid"
 }
+
+@test "interchange with dockerd: its save loads here, our save loads there (whiteouts, compressed layers)" {
+	command -v dockerd >/dev/null || skip "dockerd (Debian package docker.io) is not installed"
+	local e=$BATS_FILE_TMPDIR/dockerd
+	run env BERTH_BUILD="$BUILD" "$HELPERS/cli-engine.sh" start "$e" dockerd
+	[ "$status" -eq 0 ] || { echo "$output"; "$HELPERS/cli-engine.sh" stop "$e"; false; }
+	local rd="env DOCKER_HOST=unix://$e/engine.sock $DOCKER"
+	layer xw1 <<-'EOF'
+		dir d
+		file d/a A
+		file d/b B
+		dir o
+		file o/old O
+	EOF
+	layer xw2 <<-'EOF'
+		file d/.wh.a x
+		dir o
+		file o/.wh..wh..opq x
+		file o/new N
+	EOF
+	image xw.tar xw:1 --layer "$W/xw1.tar:gzip" --layer "$W/xw2.tar:zstd"
+	b load -i "$W/xw.tar"
+	b save -o "$W/xw-saved.tar" xw:1
+	run $rd load -i "$W/xw-saved.tar"
+	local load_out=$output load_st=$status
+	run $rd run --rm --network none xw:1 sh -c 'ls /d /o'
+	local run_out=$output run_st=$status
+	$rd save -o "$W/from-dockerd.tar" berth.test/busybox:latest
+	local did
+	did=$($rd image inspect -f '{{.Id}}' berth.test/busybox:latest)
+	"$HELPERS/cli-engine.sh" stop "$e" >/dev/null 2>&1
+	[ "$load_st" -eq 0 ] && [ "$load_out" = "Loaded image: xw:1" ]
+	[ "$run_st" -eq 0 ] && [ "$run_out" = "$(printf '/d:\nb\n\n/o:\nnew')" ]
+	run b load -i "$W/from-dockerd.tar"
+	[ "$status" -eq 0 ] && [ "$output" = "Loaded image: berth.test/busybox:latest" ]
+	[ "$(b image inspect -f '{{.Id}}' berth.test/busybox:latest)" = "$did" ]
+	run b run --rm berth.test/busybox:latest echo from-dockerd
+	[ "$status" -eq 0 ] && [ "$output" = from-dockerd ]
+}
