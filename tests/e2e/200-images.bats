@@ -64,6 +64,11 @@ image_ids() {
 	[ "$(dk image inspect -f '{{index .RootFS.Layers 1}}' ld/oci:1)" = "$diff_id" ]
 	n=$(grep -rl --include=hello.txt -e hi "$DROOT/layers" | wc -l)
 	[ "$n" -eq 1 ]
+	# A multi-platform index: linux/amd64 is taken.
+	image multi.tar ld/multi:1 --layer "$W/hello.tar:gzip" --format oci --multi-platform
+	run b load -i "$W/multi.tar"
+	[ "$status" -eq 0 ] && [ "$output" = "Loaded image: ld/multi:1" ]
+	[ "$(b image inspect -f '{{.Id}}' ld/multi:1)" = "$(b image inspect -f '{{.Id}}' ld/oci:1)" ]
 	# Loading another image under a tag that exists moves the tag, as docker says.
 	old=$(b image inspect -f '{{.Id}}' ld/docker:1)
 	image docker2.tar ld/docker:1 --layer "$W/hello.tar" --env NEW=1
@@ -72,7 +77,7 @@ image_ids() {
 	[ "${lines[0]}" = "The image ld/docker:1 already exists, renaming the old one with ID $old to empty string" ]
 	[ "${lines[1]}" = "Loaded image: ld/docker:1" ]
 	[ "$(b image inspect -f '{{.Id}}' ld/docker:1)" != "$old" ]
-	[ "$(b image inspect -f '{{json .RepoTags}}' "$old")" = '["ld/oci:1","ld/legacy:1"]' ]
+	[ "$(b image inspect -f '{{json .RepoTags}}' "$old")" = '["ld/oci:1","ld/legacy:1","ld/multi:1"]' ]
 }
 
 @test "load: a layer shared by two images is unpacked once" {

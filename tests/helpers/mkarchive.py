@@ -12,12 +12,13 @@
   mkarchive.py image OUT.tar --tag NAME:TAG [--format docker|oci|legacy]
                [--layer FILE[:gzip|:zstd]]... [--cmd WORD]... [--env K=V]...
                [--label K=V]... [--bad-diffid N] [--bad-layer-digest N]
-               [--missing-blob N] [--extra-entry NAME]
+               [--missing-blob N] [--extra-entry NAME] [--multi-platform]
       An image archive: "docker" is the docker 25+ layout (manifest.json over
       blobs/sha256), "oci" an OCI layout alone (index.json, no manifest.json),
       "legacy" docker's pre-25 layout (<id>/layer.tar, <hex>.json). Faults
       for the bad-input tests: a wrong diff id or layer digest for layer N,
-      or the blob of layer N left out.
+      or the blob of layer N left out. --multi-platform (oci) puts the image
+      in an index with a linux/arm64 manifest whose blobs are not there.
 """
 import argparse
 import gzip
@@ -165,11 +166,22 @@ def make_image(a):
                     add(tar, "blobs/sha256/" + d, l["blob"])
             add(tar, "blobs/sha256/" + sha(man), man)
             add(tar, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
-            index = {"schemaVersion": 2, "manifests": [{
-                "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "digest": "sha256:" + sha(man), "size": len(man),
-                "annotations": {"io.containerd.image.name": a.tag,
-                                "org.opencontainers.image.ref.name": tag}}]}
+            top = {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                   "digest": "sha256:" + sha(man), "size": len(man)}
+            if a.multi_platform:
+                # An index of two platforms; only linux/amd64's blobs are in the archive.
+                other = {"mediaType": top["mediaType"], "digest": "sha256:" + "2" * 64,
+                         "size": 100, "platform": {"architecture": "arm64", "os": "linux"}}
+                mine = dict(top, platform={"architecture": "amd64", "os": "linux"})
+                sub = json.dumps({"schemaVersion": 2,
+                                  "mediaType": "application/vnd.oci.image.index.v1+json",
+                                  "manifests": [other, mine]}).encode()
+                add(tar, "blobs/sha256/" + sha(sub), sub)
+                top = {"mediaType": "application/vnd.oci.image.index.v1+json",
+                       "digest": "sha256:" + sha(sub), "size": len(sub)}
+            top["annotations"] = {"io.containerd.image.name": a.tag,
+                                  "org.opencontainers.image.ref.name": tag}
+            index = {"schemaVersion": 2, "manifests": [top]}
             add(tar, "index.json", json.dumps(index).encode())
             if a.format == "docker":
                 ls = ["blobs/sha256/" + (a.bad_layer_digest == i and "1" * 64 or l["digest"])
@@ -198,6 +210,7 @@ def main():
     p.add_argument("--bad-layer-digest", type=int)
     p.add_argument("--missing-blob", type=int)
     p.add_argument("--extra-entry", action="append", default=[])
+    p.add_argument("--multi-platform", action="store_true")
     make_image(p.parse_args())
 
 
