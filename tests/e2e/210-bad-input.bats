@@ -231,3 +231,26 @@ still_serving() {
 	[ ! -e "$DROOT/up" ] && [ ! -e "$DROOT/layers/up" ]
 	still_serving
 }
+
+@test "uploads cut off mid-body (load, import) leave nothing behind" {
+	before=$(store_state)
+	python3 - "$SOCK" "$W/f.tar" <<-'PY'
+		import socket, sys
+		def cut(head, body):
+		    s = socket.socket(socket.AF_UNIX)
+		    s.connect(sys.argv[1])
+		    s.sendall(head + body)
+		    s.close()
+		data = open(sys.argv[2], "rb").read()
+		cut(b"POST /images/load HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\n"
+		    b"Content-Length: 1000000\r\n\r\n", data[:700])
+		cut(b"POST /images/create?fromSrc=-&repo=cut HTTP/1.1\r\nHost: x\r\n"
+		    b"Transfer-Encoding: chunked\r\n\r\n1000\r\n", data[:100])
+	PY
+	sleep 0.3
+	still_serving
+	[ "$(store_state)" = "$before" ]
+	pid=$(cat "$BATS_FILE_TMPDIR/berthd.pid")
+	[ -z "$(ls -l "/proc/$pid/fd" | grep "$DROOT/tmp")" ]
+	[ -z "$(b images -q cut)" ]
+}
