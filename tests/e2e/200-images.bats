@@ -446,6 +446,12 @@ image_ids() {
 	[[ "$output" == *"deleted: $id1"* ]]
 	[[ "$output" != *"$id2"* && "$output" != *"$id3"* ]]
 	[ ! -e "$DROOT/blobs/sha256/${id1#sha256:}" ]
+	# Filters narrow it: older than 2019, or with a label none has.
+	run dk image prune -a -f --filter until=2019-01-01T00:00:00Z
+	[ "$status" -eq 0 ] && [[ "$output" != *"$id2"* ]]
+	run b image prune -a -f --filter label=nosuch
+	[ "$status" -eq 0 ] && [[ "$output" != *"$id2"* ]]
+	[ "$(b image inspect -f '{{.Id}}' pr/two:1)" = "$id2" ]
 	run dk image prune -a -f
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"untagged: pr/two:1"* && "$output" == *"deleted: $id2"* ]]
