@@ -8,17 +8,22 @@
 
 #include "image-internal.h"
 
-static void add_tags(struct load_image *li, char *const *tags)
+/* As docker's load, a RepoTags entry that is not a name with a tag fails it. */
+static int add_tags(struct load_image *li, char *const *tags, struct berth_error **err)
 {
 	for (size_t i = 0; tags && tags[i]; i++) {
+		_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
+		int r = image_ref_parse(tags[i], &ref, err);
+		if (r < 0)
+			return r;
 		_cleanup_free_ char *f = image_tag_familiar(tags[i]);
-		if (!f) {
-			log_debug("Ignoring invalid tag '%s' in the archive", tags[i]);
-			continue;
-		}
+		if (!f || ref->digest)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid tag \"%s\"",
+					       tags[i]);
 		if (!strv_contains(li->repo_tags, f))
 			strv_push(&li->repo_tags, f);
 	}
+	return 0;
 }
 
 static struct load_image *find_config(struct load_plan *plan, const char *config_path)
@@ -51,10 +56,8 @@ static int parse_entry(json_object *e, const char *path, struct load_plan *plan,
 		return berth_error_set(err, E2BIG, BERTH_ERR_INVALID, "%s.RepoTags: more than %d",
 				       path, IMAGE_MAX_TAGS);
 	struct load_image *li = find_config(plan, config);
-	if (li) {
-		add_tags(li, tags);
-		return 0;
-	}
+	if (li)
+		return add_tags(li, tags, err);
 	li = load_plan_add(plan);
 	li->config_path = xstrdup(config);
 	load_digest_from_path(config, li->config_digest);
@@ -67,8 +70,7 @@ static int parse_entry(json_object *e, const char *path, struct load_plan *plan,
 			li->layers[i].digest[0] = '\0';
 		li->n_layers++;
 	}
-	add_tags(li, tags);
-	return 0;
+	return add_tags(li, tags, err);
 }
 
 int load_plan_docker(int rootfd, struct load_plan *plan, struct berth_error **err)

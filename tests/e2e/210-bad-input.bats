@@ -179,6 +179,7 @@ still_serving() {
 	# A layer that is gzip garbage inside a well-formed archive.
 	{ printf '\037\213\010\000'; head -c 5000 /dev/urandom; } >"$W/badlayer.gz"
 	$M "$W/badlayer.tar" --tag bad:8 --layer "$base" --layer "$W/badlayer.gz"
+	$M "$W/badtag.tar" --tag Bad:9 --layer "$base" --layer "$W/f.tar"
 
 	before=$(store_state)
 	while IFS='|' read -r file msg; do
@@ -207,6 +208,7 @@ still_serving() {
 		json.txt|not a tar stream
 		empty.tar|invalid image archive: neither manifest.json nor index.json found
 		badlayer.tar|apply layer
+		badtag.tar|invalid reference format: repository name (library/Bad) must be lowercase
 	EOF
 	[ -z "$(b images -q 'bad')" ]
 }
