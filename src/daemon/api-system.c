@@ -1,5 +1,8 @@
-/* System endpoints: /_ping, /version, /info, /system/df. */
+/* System endpoints: /_ping, /version, /info, /system/df, and the prune
+ * endpoints of the kinds of objects berth has none of (networks, build
+ * cache), which `docker system prune` calls. */
 #define LOG_CATEGORY "api"
+#include <ftw.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
@@ -7,6 +10,7 @@
 
 #include "api.h"
 #include "container.h"
+#include "image-json.h"
 
 static void api_ping(struct daemon *d, struct http_request *req)
 {
@@ -190,6 +194,123 @@ static void api_info(struct daemon *d, struct http_request *req)
 	http_respond_json(req, 200, o);
 }
 
+/* Bytes of the regular files under a layer directory (du, as docker reports). */
+static int64_t dir_bytes_total;
+
+static int dir_bytes_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (flag == FTW_F && S_ISREG(st->st_mode))
+		dir_bytes_total += st->st_size;
+	return 0;
+}
+
+static int64_t layer_bytes(struct daemon *d, const char *chain_id)
+{
+	_cleanup_free_ char *path = layer_store_path(d->layers, chain_id);
+
+	dir_bytes_total = 0;
+	if (path)
+		(void)nftw(path, dir_bytes_add, 16, FTW_PHYS | FTW_MOUNT);
+	return dir_bytes_total;
+}
+
+/* How many images use the layer chain_id. */
+static int layer_users(struct daemon *d, const char *chain_id)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < d->n_images; i++)
+		n += strv_contains(d->images[i]->chain_ids, chain_id);
+	return n;
+}
+
+static json_object *df_images(struct daemon *d, int64_t *ret_layers_size)
+{
+	json_object *a = json_object_new_array();
+	_cleanup_strv_ char **seen = NULL;
+	int64_t total = 0;
+
+	for (size_t i = 0; i < d->n_images; i++) {
+		struct image_rec *img = d->images[i];
+		int users = 0;
+		int64_t shared = 0;
+		for (size_t k = 0; k < d->n_containers; k++)
+			users += d->containers[k]->image_id &&
+				 strcmp(d->containers[k]->image_id, img->id) == 0;
+		for (size_t l = 0; l < img->n_layers; l++) {
+			int64_t bytes = layer_bytes(d, img->chain_ids[l]);
+			if (layer_users(d, img->chain_ids[l]) > 1)
+				shared += bytes;
+			if (!strv_contains(seen, img->chain_ids[l])) {
+				strv_push(&seen, img->chain_ids[l]);
+				total += bytes;
+			}
+		}
+		json_object *o = image_summary_json(img, users);
+		jadd(o, "SharedSize", json_object_new_int64(shared));
+		json_object_array_add(a, o);
+	}
+	*ret_layers_size = total;
+	return a;
+}
+
+/* GET /system/df: what `docker system df` sums up; ?type= (API 1.42) picks
+ * container, image, volume or build-cache. */
+static void api_system_df(struct daemon *d, struct http_request *req)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	_cleanup_strv_ char **types = http_request_query_all(req, "type");
+	static const char *const known[] = { "container", "image", "volume", "build-cache", NULL };
+	int64_t layers = 0;
+
+	for (size_t i = 0; types && types[i]; i++)
+		if (!strv_contains((char *const *)known, types[i])) {
+			http_respond_error(req, 400, "unknown object type: %s", types[i]);
+			return;
+		}
+#define WANT(t) (!types || !types[0] || strv_contains(types, t))
+	if (WANT("image")) {
+		jadd(o, "Images", df_images(d, &layers));
+		jadd(o, "LayersSize", json_object_new_int64(layers));
+	}
+	if (WANT("container")) {
+		json_object *cs = json_object_new_array();
+		for (size_t i = 0; i < d->n_containers; i++)
+			json_object_array_add(cs,
+					      container_summary_json(d, d->containers[i], true));
+		jadd(o, "Containers", cs);
+	}
+	if (WANT("volume"))
+		jadd(o, "Volumes", json_object_new_array());
+	if (WANT("build-cache"))
+		jadd(o, "BuildCache", json_object_new_array());
+#undef WANT
+	http_respond_json(req, 200, o);
+}
+
+/* berth has no user-defined networks and no build cache yet: there is never
+ * anything to prune, and `docker system prune` asks for both. */
+static void api_networks_prune(struct daemon *d, struct http_request *req)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	(void)d;
+	jadd(o, "NetworksDeleted", NULL);
+	http_respond_json(req, 200, o);
+}
+
+static void api_build_prune(struct daemon *d, struct http_request *req)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	(void)d;
+	jadd(o, "CachesDeleted", NULL);
+	jadd(o, "SpaceReclaimed", json_object_new_int64(0));
+	http_respond_json(req, 200, o);
+}
+
 void api_system_register(struct daemon *d, struct http_router *r)
 {
 	(void)d;
@@ -197,4 +318,7 @@ void api_system_register(struct daemon *d, struct http_router *r)
 	api_add(r, "HEAD", "/_ping", 0, api_ping);
 	api_add(r, "GET", "/version", 0, api_version);
 	api_add(r, "GET", "/info", 0, api_info);
+	api_add(r, "GET", "/system/df", 0, api_system_df);
+	api_add(r, "POST", "/networks/prune", 0, api_networks_prune);
+	api_add(r, "POST", "/build/prune", 0, api_build_prune);
 }

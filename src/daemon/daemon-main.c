@@ -287,6 +287,13 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 	}
 	if (!d->default_runtime)
 		d->default_runtime = xstrdup("berth");
+	bool have_default = false;
+	for (size_t i = 0; i < d->n_runtimes; i++)
+		have_default |= strcmp(d->runtimes[i].name, d->default_runtime) == 0;
+	if (!have_default && strcmp(d->default_runtime, "berth") != 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "specified default runtime '%s' does not exist",
+				       d->default_runtime);
 	if (!d->cgroup_parent)
 		d->cgroup_parent = xstrdup("/berth");
 	if (!d->monitor_path)
