@@ -107,7 +107,7 @@ static void api_info(struct daemon *d, struct http_request *req)
 	jadd(o, "ContainersRunning", json_object_new_int(running));
 	jadd(o, "ContainersPaused", json_object_new_int(paused));
 	jadd(o, "ContainersStopped", json_object_new_int(stopped));
-	jadd(o, "Images", json_object_new_int((int)d->n_images));
+	jadd(o, "Images", json_object_new_int((int)images_visible(d)));
 	jadd(o, "Driver", jstr("overlay2"));
 	json_object *ds = json_object_new_array(), *pair = json_object_new_array();
 	json_object_array_add(pair, jstr("Backing Filesystem"));
@@ -236,6 +236,8 @@ static json_object *df_images(struct daemon *d, int64_t *ret_layers_size)
 		struct image_rec *img = d->images[i];
 		int users = 0;
 		int64_t shared = 0;
+		if (img->removed)
+			continue; /* deleted, kept for the containers using it */
 		for (size_t k = 0; k < d->n_containers; k++)
 			users += d->containers[k]->image_id &&
 				 strcmp(d->containers[k]->image_id, img->id) == 0;

@@ -95,6 +95,8 @@ int image_remove(struct daemon *d, struct image_rec *img, char ***ret_layers,
 void images_gc_layers(struct daemon *d);
 /* Blobs no image uses any more (after a failed load or import). */
 void images_gc_blobs(struct daemon *d);
+/* How many images exist for the API (not the ones kept only for containers). */
+size_t images_visible(struct daemon *d);
 char *image_familiar_tag(const char *ref);
 
 /* ---- helpers ---- */

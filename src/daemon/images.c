@@ -383,3 +383,12 @@ void images_gc_layers(struct daemon *d)
 	gc_removed(d);
 	gc_layers(d, NULL);
 }
+
+size_t images_visible(struct daemon *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_images; i++)
+		n += !d->images[i]->removed;
+	return n;
+}

@@ -396,9 +396,11 @@ image_ids() {
 	b load -i "$W/kept.tar"
 	id=$(b image inspect -f '{{.Id}}' kept:1)
 	cid=$(b create kept:1 cat /kept.txt)
+	n=$(dk info --format '{{.Images}}')
 	run dk rmi -f kept:1
 	[ "$status" -eq 0 ] && [ "$output" = "$(printf 'Untagged: kept:1\nDeleted: %s' "$id")" ]
 	[ -z "$(b images -aq --no-trunc | grep "$id")" ]
+	[ "$(dk info --format '{{.Images}}')" -eq $((n - 1)) ]
 	run b image inspect kept:1
 	[ "$status" -eq 1 ]
 	run b start -a "$cid"
