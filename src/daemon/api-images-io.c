@@ -307,24 +307,29 @@ static void import_body_done(struct http_request *req, int fd, struct berth_erro
 		cfg->history[0].comment = xstrdup(job->message);
 		cfg->n_history = 1;
 	}
-	http_stream_begin(req, 200, "application/json");
 	tmp = scratch_dir(d);
 	if (job->repo_tag)
 		strv_push(&tags, job->repo_tag);
+	/* Nothing is streamed before the import is done: a bad tarball gets an
+	 * error status (docker's, since it has flushed nothing either). */
 	if (!tmp || image_import(d->blobs, d->layers, tar, tmp, cfg, &item, &err) < 0 ||
 	    image_record(d, &item, tags, &err) < 0) {
-		stream_error(req, err ? err->msg : "cannot create a scratch directory");
+		if (!err)
+			(void)berth_error_set(&err, errno, BERTH_ERR_INTERNAL,
+					      "create a scratch directory");
+		api_respond_error(req, err);
 		images_gc_blobs(d);
 		images_gc_layers(d);
 	} else {
+		http_stream_begin(req, 200, "application/json");
 		stream_message(req, "status", item.config_digest);
+		http_stream_end(req);
 	}
 	strv_free(item.repo_tags);
 	strv_free(item.chain_ids);
 	strv_free(item.layer_blobs);
 	if (tmp)
 		(void)rm_rf(tmp);
-	http_stream_end(req);
 out:
 	free(job->repo_tag);
 	strv_free(job->changes);
@@ -357,9 +362,11 @@ void images_create(struct daemon *d, struct http_request *req)
 		_cleanup_free_ char *text =
 			tag && *tag ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
 		_cleanup_(image_ref_freep) struct image_ref *ref = NULL;
-		if (image_ref_parse(text, &ref, NULL) < 0 || ref->digest) {
+		_cleanup_error_ struct berth_error *err = NULL;
+		if (image_ref_parse(text, &ref, &err) < 0 || ref->digest) {
 			free(job);
-			http_respond_error(req, 400, "invalid reference format");
+			http_respond_error(req, 400, "%s",
+					   err ? err->msg : "cannot import digest reference");
 			return;
 		}
 		job->repo_tag = image_ref_string(ref);
