@@ -112,9 +112,11 @@ int container_write_etc_files(struct daemon *d, struct container *c, struct bert
 	const char *const texts[] = { hosts, resolv, hostline };
 
 	(void)d;
+	/* Replaced whole but not fsynced, as dockerd does: three fsyncs cost 1 to
+	 * 3 ms on every create, more than the state database's own commit. */
 	for (size_t i = 0; i < 3; i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", c->dir, names[i]);
-		int r = file_write_atomic(p, texts[i], strlen(texts[i]), 0644);
+		int r = file_write_replace(p, texts[i], strlen(texts[i]), 0644);
 		if (r < 0)
 			return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "write '%s'", p);
 	}
@@ -133,8 +135,14 @@ int container_prepare_bundle(struct daemon *d, struct container *c, struct berth
 	if ((r = image_lookup(d, c->image_id, &img, err)) < 0)
 		return berth_error_wrap(err, "image of container %.12s", c->id);
 	if (!c->mounted) {
-		if ((r = layer_mount_overlay(d->layers, img->chain_ids, img->n_layers, c->dir,
-					     rootfs, err)) < 0)
+		/* --rm: the upper directory is thrown away, never worth a sync. */
+		json_object *ar = jget(c->host_config, "AutoRemove");
+		r = ar && json_object_get_boolean(ar)
+			    ? layer_mount_overlay_volatile(d->layers, img->chain_ids, img->n_layers,
+							   c->dir, rootfs, err)
+			    : layer_mount_overlay(d->layers, img->chain_ids, img->n_layers, c->dir,
+						  rootfs, err);
+		if (r < 0)
 			return r;
 		c->mounted = true;
 	}

@@ -122,6 +122,13 @@ int layer_store_size(struct layer_store *ls, const char *chain_id, uint64_t *ret
  * target. An image with no layers gets an empty lower directory. */
 int layer_mount_overlay(struct layer_store *ls, char *const *chain_ids, size_t n,
 			const char *container_dir, const char *target, struct berth_error **err);
+/* The same for a container that is removed when it stops: a volatile overlay
+ * (kernel 6.8 or later, else a durable one) never syncs the upper directory,
+ * so that its unmount does not flush the whole file system underneath (1 to
+ * 10 ms); after a crash the upper directory may be incomplete. */
+int layer_mount_overlay_volatile(struct layer_store *ls, char *const *chain_ids, size_t n,
+				 const char *container_dir, const char *target,
+				 struct berth_error **err);
 int layer_unmount(const char *target, struct berth_error **err);
 
 #include "image-archive.h"

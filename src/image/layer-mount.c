@@ -43,7 +43,7 @@ static void fs_context_log(int fd, char *buf, size_t size)
 }
 
 /* -EOPNOTSUPP when this kernel lacks the new API or "lowerdir+". */
-static int mount_fsconfig(const struct overlay_dirs *d, const char *target,
+static int mount_fsconfig(const struct overlay_dirs *d, const char *target, bool is_volatile,
 			  struct berth_error **err)
 {
 	_cleanup_close_ int fd = fsopen("overlay", FSOPEN_CLOEXEC);
@@ -68,6 +68,7 @@ static int mount_fsconfig(const struct overlay_dirs *d, const char *target,
 	if (fsconfig(fd, FSCONFIG_SET_STRING, "upperdir", d->upper, 0) < 0 ||
 	    fsconfig(fd, FSCONFIG_SET_STRING, "workdir", d->work, 0) < 0 ||
 	    fsconfig(fd, FSCONFIG_SET_STRING, "index", "off", 0) < 0 ||
+	    (is_volatile && fsconfig(fd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0) ||
 	    fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		int e = errno;
 		fs_context_log(fd, log, sizeof(log));
@@ -171,9 +172,26 @@ static int make_dir(const char *path, mode_t mode, struct berth_error **err)
 	return 0;
 }
 
-int layer_mount_overlay_with(struct layer_store *ls, char *const *chain_ids, size_t n,
-			     const char *container_dir, const char *target, bool legacy,
-			     struct berth_error **err)
+/* A volatile overlay leaves work/work/incompat/volatile/dirty behind, and
+ * overlayfs refuses to mount an upper directory with that mark again: after a
+ * crash its contents may be incomplete. Only volatile mounts are asked for on
+ * such directories (containers removed when they stop, whose upper directory
+ * is thrown away), so a remount, after a restart, clears the mark. */
+static void clear_volatile_mark(const char *work)
+{
+	static const char *const mark[] = { "work/incompat/volatile/dirty",
+					    "work/incompat/volatile", "work/incompat" };
+
+	for (size_t i = 0; i < sizeof(mark) / sizeof(mark[0]); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", work, mark[i]);
+		if (rmdir(p) < 0 && errno == ENOTDIR)
+			(void)unlink(p);
+	}
+}
+
+static int mount_overlay(struct layer_store *ls, char *const *chain_ids, size_t n,
+			 const char *container_dir, const char *target, bool legacy,
+			 bool is_volatile, struct berth_error **err)
 {
 	struct overlay_dirs d = { 0 };
 	int r;
@@ -195,7 +213,10 @@ int layer_mount_overlay_with(struct layer_store *ls, char *const *chain_ids, siz
 	if ((n == 0 && (r = make_dir(d.lower[0], 0755, err)) < 0) ||
 	    (r = make_dir(d.upper, 0755, err)) < 0 || (r = make_dir(d.work, 0700, err)) < 0)
 		goto out;
-	r = legacy ? -EOPNOTSUPP : mount_fsconfig(&d, target, err);
+	if (is_volatile)
+		clear_volatile_mark(d.work);
+	/* Kernels without "lowerdir+" (before 6.8) get a durable overlay. */
+	r = legacy ? -EOPNOTSUPP : mount_fsconfig(&d, target, is_volatile, err);
 	if (r == -EOPNOTSUPP)
 		r = mount_legacy(ls, chain_ids, n, &d, target, err);
 out:
@@ -203,10 +224,24 @@ out:
 	return r;
 }
 
+int layer_mount_overlay_with(struct layer_store *ls, char *const *chain_ids, size_t n,
+			     const char *container_dir, const char *target, bool legacy,
+			     struct berth_error **err)
+{
+	return mount_overlay(ls, chain_ids, n, container_dir, target, legacy, false, err);
+}
+
 int layer_mount_overlay(struct layer_store *ls, char *const *chain_ids, size_t n,
 			const char *container_dir, const char *target, struct berth_error **err)
 {
-	return layer_mount_overlay_with(ls, chain_ids, n, container_dir, target, false, err);
+	return mount_overlay(ls, chain_ids, n, container_dir, target, false, false, err);
+}
+
+int layer_mount_overlay_volatile(struct layer_store *ls, char *const *chain_ids, size_t n,
+				 const char *container_dir, const char *target,
+				 struct berth_error **err)
+{
+	return mount_overlay(ls, chain_ids, n, container_dir, target, false, true, err);
 }
 
 int layer_unmount(const char *target, struct berth_error **err)

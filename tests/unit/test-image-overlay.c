@@ -95,6 +95,35 @@ TEST(no_layers_is_an_empty_root)
 	ASSERT_OK(rm_rf(root));
 }
 
+/* A volatile overlay (containers run with --rm) works like the others and can
+ * be mounted again after its unmount, although overlayfs leaves a mark that
+ * makes it refuse such an upper directory otherwise. */
+TEST(volatile_overlay_mounts_again)
+{
+	_cleanup_free_ char *root = scratch_dir();
+	_cleanup_free_ char *cdir = xasprintf("%s/c", root);
+	_cleanup_free_ char *target = xasprintf("%s/rootfs", cdir);
+	_cleanup_free_ char *f = xasprintf("%s/hello", target);
+	_cleanup_(layer_store_freep) struct layer_store *ls = NULL;
+	struct tarb lo = { 0 };
+	char c1[CHAIN_ID_LEN + 1];
+
+	ASSERT_OK(layer_store_open(root, &ls, NULL));
+	tarb_file(&lo, "a", "lower a");
+	tarb_end(&lo);
+	apply_tar(ls, NULL, &lo, c1);
+	char *chain[] = { c1, NULL };
+	ASSERT_OK(mkdir_p(target, 0755));
+	ASSERT_OK(layer_mount_overlay_volatile(ls, chain, 1, cdir, target, NULL));
+	ASSERT_TRUE(path_exists(target, "a"));
+	ASSERT_OK(file_write_replace(f, "x", 1, 0644));
+	ASSERT_OK(layer_unmount(target, NULL));
+	ASSERT_OK(layer_mount_overlay_volatile(ls, chain, 1, cdir, target, NULL));
+	ASSERT_TRUE(path_exists(target, "hello"));
+	ASSERT_OK(layer_unmount(target, NULL));
+	ASSERT_OK(rm_rf(root));
+}
+
 TEST(missing_layer_is_not_found)
 {
 	_cleanup_free_ char *root = scratch_dir();
