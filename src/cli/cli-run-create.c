@@ -44,7 +44,9 @@ int cli_ref_parse(const char *s, struct cli_ref *ret, struct berth_error **err)
 		name = full;
 	} else {
 		_cleanup_free_ char *first = xstrndup(name, (size_t)(slash - name));
-		if (!strchr(first, '.') && !strchr(first, ':') && strcmp(first, "localhost") != 0) {
+		/* As docker's reference package: an uppercase first component is a domain. */
+		if (!strchr(first, '.') && !strchr(first, ':') && strcmp(first, "localhost") != 0 &&
+		    !strpbrk(first, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) {
 			char *full = xasprintf("docker.io/%s", name);
 			free(name);
 			name = full;

@@ -305,6 +305,8 @@ image_ids() {
 	[[ "$output" == *"$id1"* ]]
 	b rmi "$id1" >/dev/null
 	# Times: busybox is from 1970, these archives from 2020, imports from now.
+	printf 'file now x\n' | layer nowl
+	b import "$W/nowl.tar" now:1 >/dev/null
 	bb=$(b images -q busybox)
 	run b images -q --filter since=busybox
 	[[ "$output" == *"${id1:7:12}"* || "$output" == *"$(b images -q lab/two)"* ]]
@@ -312,9 +314,9 @@ image_ids() {
 	run dk images -q --filter before=lab/two:1
 	[[ "$output" == *"$bb"* && "$output" != *"$(b images -q lab/two)"* ]]
 	run b images -q --filter until=2021-01-01T00:00:00Z
-	[[ "$output" == *"$bb"* && "$output" == *"$(b images -q lab/two)"* && "$output" != *"$(b images -q imp:1)"* ]]
+	[[ "$output" == *"$bb"* && "$output" == *"$(b images -q lab/two)"* && "$output" != *"$(b images -q now:1)"* ]]
 	run dk images -q --filter until=1h
-	[[ "$output" == *"$bb"* && "$output" != *"$(b images -q imp:1)"* ]]
+	[[ "$output" == *"$bb"* && "$output" != *"$(b images -q now:1)"* ]]
 	run b images --filter until=yesterday
 	[ "$status" -eq 1 ] && [ "$output" = "Error response from daemon: invalid filter 'until=yesterday'" ]
 	run b images --filter before=nosuch
@@ -331,16 +333,26 @@ image_ids() {
 	[[ "$output" == *"t/one:latest"* && "$output" == *"localhost:5000/t/two:v1"* && "$output" == *"t/three:x"* ]]
 	[ "$(b image inspect -f '{{.Id}}' localhost:5000/t/two:v1)" = "$id" ]
 	# Moving a tag leaves the old image untagged there.
-	b tag meta:1 t/one
-	[ "$(b image inspect -f '{{.Id}}' t/one)" != "$id" ]
+	image tg.tar tg:1 --env T=1
+	b load -i "$W/tg.tar"
+	b tag tg:1 t/one
+	[ "$(b image inspect -f '{{.Id}}' t/one)" = "$(b image inspect -f '{{.Id}}' tg:1)" ]
 	run b tag busybox 'Bad:Ref'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"invalid reference format: repository name (library/Bad) must be lowercase"* ]]
+	# An uppercase first component is a registry host, for docker's CLI and ours.
+	b tag busybox UPPER/one
+	dk tag busybox UPPER/two
+	[ "$(b images --format '{{.Repository}}' 'UPPER/*' | sort | tr '\n' ' ')" = "UPPER/one UPPER/two " ]
+	b rmi UPPER/one UPPER/two >/dev/null
+	run b tag busybox x/UPPER
+	[ "$status" -eq 1 ]
+	[ "$output" = 'Error parsing reference: "x/UPPER" is not a valid repository/tag: invalid reference format: repository name (x/UPPER) must be lowercase' ]
 	run dk tag busybox 'x:-bad'
 	[ "$status" -eq 1 ] && [[ "$output" == *"invalid reference format"* ]]
 	run dk tag nosuch t/four
 	[ "$status" -eq 1 ] && [ "$output" = "Error response from daemon: No such image: nosuch:latest" ]
-	b rmi t/one t/three:x localhost:5000/t/two:v1 >/dev/null
+	b rmi t/one tg:1 t/three:x localhost:5000/t/two:v1 >/dev/null
 }
 
 @test "rmi: by name, id prefix and digest; -f; conflicts with containers as docker words them" {
@@ -414,16 +426,19 @@ image_ids() {
 }
 
 @test "image inspect and history" {
-	run b image inspect -f '{{.Id}} {{.Os}}/{{.Architecture}} {{.Created}} {{json .RepoTags}} {{len .RootFS.Layers}} {{.GraphDriver.Name}}' meta:1
-	[[ "$output" == "sha256:"*" linux/amd64 2020-01-02T03:04:05Z [\"meta:1\"] 2 overlay2" ]]
-	run dk image inspect -f '{{json .Config.Cmd}} {{index .Config.Env 0}}' meta:1
+	printf 'file a ab\nfile b cde\n' | layer histl
+	image hist.tar hist:1 --layer "$W/histl.tar:gzip"
+	b load -i "$W/hist.tar"
+	run b image inspect -f '{{.Id}} {{.Os}}/{{.Architecture}} {{.Created}} {{json .RepoTags}} {{len .RootFS.Layers}} {{.GraphDriver.Name}}' hist:1
+	[[ "$output" == "sha256:"*" linux/amd64 2020-01-02T03:04:05Z [\"hist:1\"] 2 overlay2" ]]
+	run dk image inspect -f '{{json .Config.Cmd}} {{index .Config.Env 0}}' hist:1
 	[ "$output" = '["sh"] PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' ]
-	run dk history --format '{{.CreatedBy}}|{{.Size}}' meta:1
+	run dk history --format '{{.CreatedBy}}|{{.Size}}' hist:1
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "layer 1|5B" ]
 	[ "${lines[1]}" = "layer 0|2.76MB" ]
-	run b history -q meta:1
-	[ "${lines[0]}" = "$(b image inspect -f '{{.Id}}' meta:1 | cut -c8-19)" ]
+	run b history -q hist:1
+	[ "${lines[0]}" = "$(b image inspect -f '{{.Id}}' hist:1 | cut -c8-19)" ]
 	[ "${lines[1]}" = "<missing>" ]
 	run b image inspect nosuch
 	[ "$status" -eq 1 ] && [[ "$output" == *"No such image: nosuch"* ]]
