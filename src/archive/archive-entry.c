@@ -290,6 +290,7 @@ static int entry_symlink(struct apply_ctx *c, struct archive_entry *e, const cha
 			return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "symlink '%s'",
 					       path);
 	}
+	c->size += strlen(target); /* docker counts a symlink's size too */
 	return entry_meta_at(e, pfd, base, path, false, err);
 }
 

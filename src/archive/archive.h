@@ -24,7 +24,7 @@ struct archive_limits {
 struct layer_apply_result {
 	char diff_id[72];  /* "sha256:<hex>" of the uncompressed tar stream */
 	uint64_t tar_size; /* bytes of the uncompressed tar */
-	uint64_t size;	   /* bytes of regular files written */
+	uint64_t size;	   /* bytes of regular files and symlinks written (docker's size) */
 };
 
 /* Unpack one image layer from in_fd (a tar, gzip or zstd stream, read to the

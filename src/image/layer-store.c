@@ -270,8 +270,8 @@ static void free_node(void *p)
 	free(p);
 }
 
-/* Apparent size of the regular files, hard links counted once (as docker's
- * overlay2 driver computes a layer's size). */
+/* Apparent size of everything but directories (regular files and symlinks),
+ * hard links counted once: docker's directory.Size for overlay2 layers. */
 int layer_store_size(struct layer_store *ls, const char *chain_id, uint64_t *ret)
 {
 	_cleanup_free_ char *path = NULL;
@@ -289,7 +289,7 @@ int layer_store_size(struct layer_store *ls, const char *chain_id, uint64_t *ret
 		return -errno;
 	errno = 0;
 	for (FTSENT *e; (e = fts_read(fts)); errno = 0) {
-		if (e->fts_info != FTS_F)
+		if (e->fts_info != FTS_F && e->fts_info != FTS_SL && e->fts_info != FTS_SLNONE)
 			continue;
 		if (e->fts_statp->st_nlink > 1) {
 			struct stat *key = xmalloc(sizeof(*key));

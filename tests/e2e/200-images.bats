@@ -504,14 +504,17 @@ image_ids() {
 	run $rd run --rm --network none xw:1 sh -c 'ls /d /o'
 	local run_out=$output run_st=$status
 	$rd save -o "$W/from-dockerd.tar" berth.test/busybox:latest
-	local did
+	local did dsize
 	did=$($rd image inspect -f '{{.Id}}' berth.test/busybox:latest)
+	dsize=$($rd image inspect -f '{{.Size}}' berth.test/busybox:latest)
 	"$HELPERS/cli-engine.sh" stop "$e" >/dev/null 2>&1
 	[ "$load_st" -eq 0 ] && [ "$load_out" = "Loaded image: xw:1" ]
 	[ "$run_st" -eq 0 ] && [ "$run_out" = "$(printf '/d:\nb\n\n/o:\nnew')" ]
 	run b load -i "$W/from-dockerd.tar"
 	[ "$status" -eq 0 ] && [ "$output" = "Loaded image: berth.test/busybox:latest" ]
 	[ "$(b image inspect -f '{{.Id}}' berth.test/busybox:latest)" = "$did" ]
+	# Sizes are counted as docker counts them (files and symlinks, hard links once).
+	[ "$(b image inspect -f '{{.Size}}' berth.test/busybox:latest)" = "$dsize" ]
 	run b run --rm berth.test/busybox:latest echo from-dockerd
 	[ "$status" -eq 0 ] && [ "$output" = from-dockerd ]
 }
