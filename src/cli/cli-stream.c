@@ -154,10 +154,15 @@ static int pump_input(struct cli_pump *p, struct detach *d, char *buf, struct be
 		else
 			d->matched = buf[i] == d->keys[0] ? 1 : 0;
 		if (d->matched == d->len) {
+			/* As docker's escape proxy: the keys are not sent, the
+			 * session ends here (the container keeps running). */
 			p->detached = true;
-			d->matched = 0;
+			n = i + 1 >= (ssize_t)d->len ? i + 1 - (ssize_t)d->len : 0;
+			break;
 		}
 	}
+	if (p->detached && n == 0)
+		return 0;
 	r = cli_http_send(p->conn, buf, (size_t)n, err);
 	if (r < 0) {
 		/* the daemon closed its side: the output tells the rest */
@@ -223,6 +228,8 @@ int cli_pump_run(struct cli_pump *p, struct berth_error **err)
 		}
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
 			in_open = pump_input(p, &d, buf, err) > 0;
+		if (p->detached)
+			break;
 		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
 			r = pump_output(p, &sc, buf, err);
 	}

@@ -216,9 +216,10 @@ static void client_input_eof(struct monitor *m, struct mon_client *c)
 		mon_sink_write(m, s, c->keys, c->matched);
 		c->matched = 0;
 	}
-	/* docker: stdin-once closes the container's stdin; otherwise the end of
-	 * a client's stdin ends its attachment. */
-	if (c->fan->stdin_once) {
+	/* docker: stdin-once closes the container's stdin, unless it is a
+	 * terminal (a client that detached or hung up must not type ctrl-d into
+	 * a shell); otherwise the end of a client's stdin ends its attachment. */
+	if (c->fan->stdin_once && !s->tty) {
 		mon_sink_eof(m, s);
 		mon_client_update(m, c);
 	} else {

@@ -36,8 +36,12 @@ __attribute__((noreturn)) static void spawn_child(char **argv, const int fds[3])
 	sigset_t none;
 	int moved[3];
 
-	/* The runtime and the container must not inherit our signal setup. */
-	(void)signal(SIGPIPE, SIG_DFL);
+	/* The runtime and the container must not inherit our signal setup, nor
+	 * what berthd was started with: a shell's `berthd &` ignores SIGINT and
+	 * SIGQUIT, and a container's shell cannot trap a signal ignored at entry. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Move the sources above 2 first, so that dup2 cannot clobber one. */
