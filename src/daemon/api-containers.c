@@ -78,6 +78,42 @@ static bool matches(struct daemon *d, struct container *c, const struct api_filt
 		if (!ok)
 			return false;
 	}
+	static const char *const order[] = { "before", "since" };
+	for (size_t k = 0; k < 2; k++) {
+		struct container *ref = NULL;
+		if (!(v = api_filters_get(f, order[k])))
+			continue;
+		for (size_t i = 0; v[i]; i++) {
+			if (container_lookup(d, v[i], &ref, NULL) < 0 || ref == c)
+				return false;
+			if (k == 0 ? c->created_ns >= ref->created_ns
+				   : c->created_ns <= ref->created_ns)
+				return false;
+		}
+	}
+	if ((v = api_filters_get(f, "network"))) {
+		json_object *mode = NULL;
+		const char *m = "bridge";
+		if (json_object_object_get_ex(c->host_config, "NetworkMode", &mode) && mode &&
+		    strcmp(json_object_get_string(mode), "default") != 0)
+			m = json_object_get_string(mode);
+		if (!strv_contains(v, m))
+			return false;
+	}
+	if ((v = api_filters_get(f, "volume"))) {
+		_cleanup_json_ json_object *mounts = container_mounts_json(c);
+		bool ok = false;
+		for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+			json_object *m = json_object_array_get_idx(mounts, i), *src = NULL,
+				    *dst = NULL;
+			json_object_object_get_ex(m, "Source", &src);
+			json_object_object_get_ex(m, "Destination", &dst);
+			ok |= (src && strv_contains(v, json_object_get_string(src))) ||
+			      (dst && strv_contains(v, json_object_get_string(dst)));
+		}
+		if (!ok)
+			return false;
+	}
 	if ((v = api_filters_get(f, "exited"))) {
 		bool ok = false;
 		for (size_t i = 0; v[i]; i++) {

@@ -34,12 +34,35 @@ char *container_command_line(const struct container *c)
 	return out;
 }
 
+json_object *container_networks_json(const struct container *c)
+{
+	json_object *nets = json_object_new_object(), *ep = json_object_new_object(), *v = NULL;
+	const char *mode = "bridge";
+
+	if (json_object_object_get_ex(c->host_config, "NetworkMode", &v) && v &&
+	    *json_object_get_string(v) && strcmp(json_object_get_string(v), "default") != 0)
+		mode = json_object_get_string(v);
+	/* One endpoint, without addresses: bridge is loopback-only for now. */
+	static const char *const nulls[] = { "IPAMConfig", "Links",    "Aliases",
+					     "DriverOpts", "DNSNames", NULL };
+	static const char *const empty[] = { "MacAddress",	  "NetworkID", "EndpointID",
+					     "Gateway",		  "IPAddress", "IPv6Gateway",
+					     "GlobalIPv6Address", NULL };
+	for (size_t i = 0; nulls[i]; i++)
+		jadd(ep, nulls[i], NULL);
+	for (size_t i = 0; empty[i]; i++)
+		jadd(ep, empty[i], jstr(""));
+	jadd(ep, "IPPrefixLen", json_object_new_int(0));
+	jadd(ep, "GlobalIPv6PrefixLen", json_object_new_int(0));
+	jadd(nets, mode, ep);
+	return nets;
+}
+
 json_object *container_network_json(struct daemon *d, const struct container *c)
 {
 	json_object *o = json_object_new_object();
 
 	(void)d;
-	(void)c;
 	jadd(o, "Bridge", jstr(""));
 	jadd(o, "SandboxID", jstr(""));
 	jadd(o, "HairpinMode", json_object_new_boolean(0));
@@ -57,7 +80,7 @@ json_object *container_network_json(struct daemon *d, const struct container *c)
 	jadd(o, "IPPrefixLen", json_object_new_int(0));
 	jadd(o, "IPv6Gateway", jstr(""));
 	jadd(o, "MacAddress", jstr(""));
-	jadd(o, "Networks", json_object_new_object());
+	jadd(o, "Networks", container_networks_json(c));
 	return o;
 }
 
@@ -231,59 +254,4 @@ void container_attach(struct daemon *d, struct container *c, struct http_request
 	/* Not started yet (docker run attaches before start): keep it for the monitor. */
 	c->pending = xrealloc(c->pending, (c->n_pending + 1) * sizeof(*c->pending));
 	c->pending[c->n_pending++] = (struct ct_attach){ .fd = fd, .flags = flags };
-}
-
-/* At start-up: find each container's monitor again, or settle what happened
- * while we were away. */
-void containers_restore(struct daemon *d)
-{
-	for (size_t i = 0; i < d->n_containers; i++) {
-		struct container *c = d->containers[i];
-		if (c->status == CT_REMOVING) {
-			/* A removal interrupted by a crash: finish it. */
-			(void)container_remove(d, c, true, false, NULL);
-			i--;
-			continue;
-		}
-		if (ct_is_running(c) || c->status == CT_RESTARTING) {
-			if (mon_reconnect(d, c, NULL) == 0)
-				continue;
-			int code = 255;
-			long long ns = 0;
-			_cleanup_free_ char *p = xasprintf("%s/%s", c->run_dir, MON_EXIT_FILE);
-			_cleanup_free_ char *text = NULL;
-			if (file_read_all(p, 4096, &text, NULL) == 0)
-				(void)sscanf(text, "%d %lld", &code, &ns);
-			c->mounted = true;
-			container_on_exited(d, c, code, false, ns ? ns : now_unix_ns());
-			if (i < d->n_containers && d->containers[i] != c)
-				i--;
-			continue;
-		}
-		/* Stopped containers keep no mount. */
-		container_release_rootfs(d, c);
-	}
-	/* Restart policies across a daemon restart. */
-	for (size_t i = 0; i < d->n_containers; i++) {
-		struct container *c = d->containers[i];
-		json_object *rp = jget(c->host_config, "RestartPolicy");
-		const char *name =
-			rp && jget(rp, "Name") ? json_object_get_string(jget(rp, "Name")) : "no";
-		bool policy = strcmp(name, "always") == 0 ||
-			      (strcmp(name, "unless-stopped") == 0 && !c->manual_stop);
-		if (policy && c->status == CT_EXITED && c->has_started && !c->manual_stop)
-			container_start(d, c, NULL);
-	}
-	/* Directories without a record are left-overs of an interrupted create. */
-	_cleanup_free_ char *dir = xasprintf("%s/containers", d->data_root);
-	_cleanup_closedir_ DIR *dh = opendir(dir);
-	for (struct dirent *de; dh && (de = readdir(dh));) {
-		struct container *c = NULL;
-		if (de->d_name[0] == '.' || container_lookup(d, de->d_name, &c, NULL) == 0)
-			continue;
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
-		_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", p);
-		(void)layer_unmount(rootfs, NULL);
-		(void)rm_rf(p);
-	}
 }

@@ -1,6 +1,7 @@
 /* Container records: lookup, persistence, and their API JSON. */
 #define LOG_CATEGORY "container"
 #include <ftw.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -398,8 +399,120 @@ json_object *container_summary_json(struct daemon *d, struct container *c, bool 
 	jadd(hc, "NetworkMode", jstr(mode));
 	jadd(o, "HostConfig", hc);
 	json_object *ns = json_object_new_object();
-	jadd(ns, "Networks", json_object_new_object());
+	jadd(ns, "Networks", container_networks_json(c));
 	jadd(o, "NetworkSettings", ns);
 	jadd(o, "Mounts", container_mounts_json(c));
 	return o;
+}
+
+static json_object *jget(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+	return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+/* A running container whose monitor is gone (killed with the daemon, or
+ * while it was down): take the exit status it left, or kill what remains of
+ * the container (its processes are in no one's care any more) and record
+ * that we lost it; the exit handling then unmounts and applies the policy. */
+static void settle_lost(struct daemon *d, struct container *c)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", c->run_dir, MON_EXIT_FILE);
+	_cleanup_free_ char *text = NULL;
+	int code = 255, oom = 0;
+	long long ns = 0;
+
+	if (file_read_all(p, 4096, &text, NULL) == 0 &&
+	    sscanf(text, "%d %lld %d", &code, &ns, &oom) >= 1) {
+		log_info("Container %.12s exited with %d while berthd was away", c->id, code);
+	} else {
+		log_warn("Container %.12s lost its monitor: killing what remains of it", c->id);
+		(void)container_runtime_delete(d, c);
+		code = 255;
+		ns = 0;
+	}
+	c->mounted = true;
+	container_on_exited(d, c, code, oom != 0, ns ? ns : now_unix_ns());
+}
+
+/* docker's restore: on daemon start, `always` comes back even after a user's
+ * stop, `unless-stopped` unless the user stopped it, `on-failure` after a
+ * failure within its retry count. Only containers that ran before. */
+static bool restart_on_daemon_start(const struct container *c)
+{
+	json_object *rp = jget(c->host_config, "RestartPolicy");
+	const char *name = rp && jget(rp, "Name") ? json_object_get_string(jget(rp, "Name")) : "no";
+	int64_t max = rp && jget(rp, "MaximumRetryCount")
+			      ? json_object_get_int64(jget(rp, "MaximumRetryCount"))
+			      : 0;
+
+	if (c->status != CT_EXITED || !c->has_started)
+		return false;
+	if (strcmp(name, "always") == 0)
+		return true;
+	if (strcmp(name, "unless-stopped") == 0)
+		return !c->manual_stop;
+	if (strcmp(name, "on-failure") == 0)
+		return c->exit_code != 0 && (max <= 0 || c->restart_count < max);
+	return false;
+}
+
+static bool is_auto_remove(const struct container *c)
+{
+	json_object *ar = jget(c->host_config, "AutoRemove");
+	return ar && json_object_get_boolean(ar);
+}
+
+/* Directories without a record are left-overs of an interrupted create (or
+ * of a removal): unmount and remove them. */
+static void remove_orphan_dirs(struct daemon *d, const char *root)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/containers", root);
+	_cleanup_closedir_ DIR *dh = opendir(dir);
+
+	for (struct dirent *de; dh && (de = readdir(dh));) {
+		struct container *c = NULL;
+		if (de->d_name[0] == '.' || container_lookup(d, de->d_name, &c, NULL) == 0)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+		_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", p);
+		log_info("Removing '%s', left over by an interrupted create or removal", p);
+		(void)layer_unmount(rootfs, NULL);
+		(void)rm_rf(p);
+	}
+}
+
+void containers_restore(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_containers; i++) {
+		struct container *c = d->containers[i];
+		if (c->status == CT_REMOVING) {
+			/* A removal interrupted by a crash: finish it. */
+			(void)container_remove(d, c, true, false, NULL);
+			i--;
+			continue;
+		}
+		if (ct_is_running(c) || c->status == CT_RESTARTING) {
+			if (mon_reconnect(d, c, NULL) == 0)
+				continue;
+			settle_lost(d, c);
+			if (i >= d->n_containers || d->containers[i] != c)
+				i--; /* auto-removed */
+			continue;
+		}
+		/* Stopped containers keep no mount. */
+		container_release_rootfs(d, c);
+	}
+	for (size_t i = 0; i < d->n_containers; i++) {
+		struct container *c = d->containers[i];
+		if (restart_on_daemon_start(c)) {
+			container_start(d, c, NULL);
+		} else if (c->status == CT_EXITED && c->has_started && is_auto_remove(c) &&
+			   !c->starting) {
+			(void)container_remove(d, c, true, false, NULL);
+			i--;
+		}
+	}
+	remove_orphan_dirs(d, d->data_root);
+	remove_orphan_dirs(d, d->exec_root);
 }

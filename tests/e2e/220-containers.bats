@@ -149,6 +149,12 @@ capeff_has() {
 	for cli in b dk; do
 		run -0 $cli run --rm --network none busybox ls /sys/class/net
 		[ "$output" = lo ]
+		run -0 $cli create --name "nn-$cli" --network none busybox true
+		run -0 $cli create --name "nb-$cli" busybox true
+		run -0 $cli ps -a --filter "name=n[nb]-$cli" --format '{{.Names}} {{.Networks}}'
+		[ "$(echo "$output" | sort | tr '\n' ' ')" = "nb-$cli bridge nn-$cli none " ]
+		run -0 $cli inspect -f '{{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "nb-$cli"
+		[ "$output" = "bridge bridge" ]
 		run -0 $cli run --rm busybox ls /sys/class/net
 		[ "$output" = lo ]
 		run -0 $cli run --rm --network host busybox sh -c 'ls /sys/class/net | wc -l; hostname'
@@ -415,7 +421,7 @@ capeff_has() {
 	b run -d --name f1 -l app=x busybox sleep 60 >/dev/null
 	b create --name f2 -l app=y busybox true >/dev/null
 	b run --name f3 busybox sh -c 'exit 3' || true
-	b run --name f4 busybox true
+	b run --name f4 --network none -v "$BATS_TEST_TMPDIR:/vol" busybox true
 	id1=$(b inspect -f '{{.Id}}' f1)
 	for cli in b dk; do
 		names() { $cli ps -a "$@" --format '{{.Names}}' | sort | tr '\n' ' '; }
@@ -433,6 +439,12 @@ capeff_has() {
 		[ "$(names --filter exited=0)" = "f4 " ]
 		[ "$(names --filter status=exited --filter exited=0)" = "f4 " ]
 		[ "$(names --filter label=app=x --filter label=app=y)" = "" ]
+		[ "$(names --filter before=f3)" = "f1 f2 " ]
+		[ "$(names --filter since=f2)" = "f3 f4 " ]
+		[ "$(names --filter network=none)" = "f4 " ]
+		[ "$(names --filter network=bridge)" = "f1 f2 f3 " ]
+		[ "$(names --filter volume=/vol)" = "f4 " ]
+		[ "$(names --filter "volume=$BATS_TEST_TMPDIR")" = "f4 " ]
 		run -1 --separate-stderr $cli ps --filter bogus=1
 		[[ "$stderr" == *"invalid filter 'bogus'"* ]]
 		run -1 --separate-stderr $cli ps --filter status=bogus
