@@ -4,9 +4,12 @@
 #define LOG_CATEGORY "spec"
 #include <ctype.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -388,6 +391,41 @@ static json_object *namespaces_json(struct container *c)
 	return a;
 }
 
+static json_object *host_devices;
+
+static int add_host_device(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	static const char *const skip[] = { "/dev/pts", "/dev/shm", "/dev/mqueue", NULL };
+
+	(void)ftw;
+	if (flag == FTW_D && strv_contains((char *const *)skip, path))
+		return FTW_SKIP_SUBTREE;
+	if (flag != FTW_F || (!S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode)) ||
+	    strcmp(path, "/dev/console") == 0)
+		return FTW_CONTINUE;
+	json_object *d = json_object_new_object();
+	jadd(d, "path", jstr(path));
+	jadd(d, "type", jstr(S_ISBLK(st->st_mode) ? "b" : "c"));
+	jadd(d, "major", json_object_new_int64(major(st->st_rdev)));
+	jadd(d, "minor", json_object_new_int64(minor(st->st_rdev)));
+	jadd(d, "fileMode", json_object_new_int64(st->st_mode & 07777));
+	jadd(d, "uid", json_object_new_int64(st->st_uid));
+	jadd(d, "gid", json_object_new_int64(st->st_gid));
+	json_object_array_add(host_devices, d);
+	return FTW_CONTINUE;
+}
+
+/* --privileged: the host's devices, as docker gives them (not its terminals'
+ * pts, shm or mqueue, which the container has its own of). */
+static json_object *privileged_devices_json(void)
+{
+	host_devices = json_object_new_array();
+	(void)nftw("/dev", add_host_device, 16, FTW_PHYS | FTW_MOUNT | FTW_ACTIONRETVAL);
+	json_object *a = host_devices;
+	host_devices = NULL;
+	return a;
+}
+
 static int linux_json(struct container *c, char *const *caps, bool privileged, json_object **ret,
 		      struct berth_error **err)
 {
@@ -402,6 +440,8 @@ static int linux_json(struct container *c, char *const *caps, bool privileged, j
 	if (!privileged) {
 		jadd(l, "maskedPaths", jstrv((char *const *)masked_paths));
 		jadd(l, "readonlyPaths", jstrv((char *const *)readonly_paths));
+	} else {
+		jadd(l, "devices", privileged_devices_json());
 	}
 	json_object *sysctl = jget(hc, "Sysctls");
 	if (sysctl)

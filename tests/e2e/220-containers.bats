@@ -211,6 +211,11 @@ capeff_has() {
 		[ "${lines[0]}" = "$(grep CapEff /proc/self/status)" ]
 		[ "${lines[1]}" = "Seccomp:	0" ]
 		[[ "${lines[2]}" == *" rw,"* ]]
+		# and the host's devices
+		run -0 $cli run --rm --privileged busybox sh -c 'find /dev -maxdepth 1 -type b | sort'
+		[ "$output" = "$(find /dev -maxdepth 1 -type b | sort)" ]
+		run -0 $cli run --rm busybox sh -c 'find /dev -maxdepth 1 -type b | sort'
+		[ -z "$output" ]
 		run -125 --separate-stderr $cli run --rm --cap-add NOT_A_CAP busybox true
 	done
 }
