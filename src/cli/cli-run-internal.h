@@ -48,6 +48,7 @@ int cli_parse_mount(const char *arg, void *target, char **ret_msg);
 int cli_parse_publish(const char *arg, void *target, char **ret_msg);
 int cli_parse_expose(const char *arg, void *target, char **ret_msg);
 int cli_parse_ulimit(const char *arg, void *target, char **ret_msg);
+int cli_parse_sysctl(const char *arg, void *target, char **ret_msg);
 int cli_parse_device(const char *arg, void *target, char **ret_msg);
 int cli_parse_cpus(const char *arg, void *target, char **ret_msg);
 /* Go durations ("1m30s") in nanoseconds. */

@@ -294,6 +294,31 @@ int cli_parse_expose(const char *arg, void *target, char **ret_msg)
 	return 0;
 }
 
+/* docker's opts.ValidateSysctl: the namespaced sysctls a container may set. */
+int cli_parse_sysctl(const char *arg, void *target, char **ret_msg)
+{
+	static const char *const names[] = { "kernel.msgmax", "kernel.msgmnb",
+					     "kernel.msgmni", "kernel.sem",
+					     "kernel.shmall", "kernel.shmmax",
+					     "kernel.shmmni", "kernel.shm_rmid_forced" };
+	static const char *const prefixes[] = { "fs.mqueue.", "net." };
+	char ***list = target;
+	const char *eq = strchr(arg, '=');
+	_cleanup_free_ char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
+	bool ok = false;
+
+	for (size_t i = 0; name && i < ARRAY_SIZE(names); i++)
+		ok = ok || strcmp(names[i], name) == 0;
+	for (size_t i = 0; name && i < ARRAY_SIZE(prefixes); i++)
+		ok = ok || str_has_prefix(name, prefixes[i]);
+	if (!ok) {
+		*ret_msg = xasprintf("sysctl '%s' is not allowed", arg);
+		return -EINVAL;
+	}
+	strv_push(list, arg);
+	return 0;
+}
+
 int cli_parse_ulimit(const char *arg, void *target, char **ret_msg)
 {
 	static const char *const names[] = {
@@ -321,7 +346,8 @@ int cli_parse_ulimit(const char *arg, void *target, char **ret_msg)
 	colon = strchr(eq + 1, ':');
 	soft = colon ? xstrndup(eq + 1, (size_t)(colon - eq - 1)) : xstrdup(eq + 1);
 	if (str_to_int64(soft, &s) < 0 || (colon && str_to_int64(colon + 1, &h) < 0)) {
-		*ret_msg = xasprintf("invalid ulimit argument: %s", arg);
+		*ret_msg = xasprintf("strconv.ParseInt: parsing \"%s\": invalid syntax",
+				     str_to_int64(soft, &s) < 0 ? soft : colon + 1);
 		return -EINVAL;
 	}
 	if (!colon)

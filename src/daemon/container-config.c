@@ -285,6 +285,10 @@ int container_check_config(struct daemon *d, json_object *body, json_object **re
 				"berth: anonymous volumes are not supported yet ('%s')", path);
 		}
 	}
+	const char *stop = get_str(cfg, "StopSignal");
+	int sig;
+	if (!str_is_empty(stop) && rt_signal_parse(stop, &sig) < 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "Invalid signal: %s", stop);
 	const char *wd = get_str(cfg, "WorkingDir");
 	if (wd && *wd && wd[0] != '/')
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,

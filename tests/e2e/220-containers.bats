@@ -249,6 +249,10 @@ capeff_has() {
 		[ "${lines[0]}" = 1 ]
 		[ "${lines[1]}" = 12345 ]
 		run -125 $cli run --rm --network host --sysctl net.ipv4.ip_forward=1 busybox true
+		run -125 --separate-stderr $cli run --rm --sysctl kernel.foo=1 busybox true
+		[[ "$stderr" == 'invalid argument "kernel.foo=1" for "--sysctl" flag: sysctl '"'kernel.foo=1'"' is not allowed'* ]]
+		run -125 --separate-stderr $cli run --rm --ulimit nofile=abc busybox true
+		[[ "$stderr" == 'invalid argument "nofile=abc" for "--ulimit" flag: strconv.ParseInt: parsing "abc": invalid syntax'* ]]
 		run -0 $cli run --rm --shm-size 8m busybox grep " /dev/shm " /proc/mounts
 		[[ "$output" == *"size=8192k"* ]]
 		run -0 $cli run --rm busybox grep " /dev/shm " /proc/mounts
@@ -271,6 +275,8 @@ capeff_has() {
 		run -0 $cli create --name "cfg-$cli" --restart on-failure:3 --runtime berth --stop-signal SIGUSR1 --stop-timeout 7 busybox true
 		run -0 $cli inspect -f '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.Runtime}} {{.Config.StopSignal}} {{.Config.StopTimeout}}' "cfg-$cli"
 		[ "$output" = "on-failure:3 berth SIGUSR1 7" ]
+		run -125 --separate-stderr $cli run --rm --stop-signal FOO busybox true
+		[[ "$stderr" == *"Error response from daemon: Invalid signal: FOO"* ]]
 		run -0 $cli run --rm --runtime berth busybox echo via-berth-runtime
 		[ "$output" = via-berth-runtime ]
 	done
