@@ -88,7 +88,9 @@ int spec_resolve_user(int rootfd, const char *user, json_object *group_add, uint
 		*ret_gid = (uint32_t)(str_to_uint64(have_group ? gf[2] : g, &v) == 0 ? v : 0);
 	}
 	json_object *extra = json_object_new_array();
-	/* Supplementary groups: every group that lists the user as a member. */
+	/* Supplementary groups, as docker sets them: the primary group, then
+	 * every group that lists the user as a member. */
+	json_object_array_add(extra, json_object_new_int64((int64_t)*ret_gid));
 	if (have_user && !g && group) {
 		_cleanup_free_ char *copy = xstrdup(group);
 		char *save = NULL;

@@ -85,6 +85,11 @@ capeff_has() {
 		[ "$output" = empty-entrypoint ]
 		run -0 $cli run --rm -u nobody busybox id -un
 		[ "$output" = nobody ]
+		# supplementary groups as docker sets them: the primary group first
+		run -0 $cli run --rm -u 1234:5678 --group-add 44 busybox grep Groups: /proc/self/status
+		[ "$(echo $output)" = "Groups: 44 5678" ]
+		run -0 $cli run --rm busybox id
+		[ "$output" = "uid=0(root) gid=0(root) groups=0(root)" ]
 		run -125 --separate-stderr $cli run --rm -w relative busybox true
 		[[ "$stderr" == *"the working directory 'relative' is invalid"* ]]
 	done
