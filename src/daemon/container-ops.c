@@ -167,9 +167,10 @@ int container_rename(struct daemon *d, struct container *c, const char *name,
 			"Renaming a container with the same name as its current name");
 	if (container_lookup(d, name, &other, NULL) == 0 && strcmp(other->name, name) == 0)
 		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
-				       "Conflict. The container name \"/%s\" is already in use by "
-				       "container \"%s\". You have to remove (or rename) that "
-				       "container to be able to reuse that name.",
+				       "Error when allocating new name: Conflict. The container "
+				       "name \"/%s\" is already in use by container \"%s\". You "
+				       "have to remove (or rename) that container to be able to "
+				       "reuse that name.",
 				       name, other->id);
 	char *old = c->name;
 	c->name = xstrdup(name);

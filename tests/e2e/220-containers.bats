@@ -367,6 +367,10 @@ capeff_has() {
 		pid=$($cli inspect -f '{{.State.Pid}}' "r-$cli")
 		run -1 --separate-stderr $cli rm "r-$cli"
 		[[ "$stderr" == *"container is running: stop the container before removing or force remove"* ]]
+		run -0 $cli create --name "taken-$cli" busybox true
+		run -1 --separate-stderr $cli rename "r-$cli" "taken-$cli"
+		[ "${stderr_lines[0]}" = "Error response from daemon: Error when allocating new name: Conflict. The container name \"/taken-$cli\" is already in use by container \"$($cli inspect -f '{{.Id}}' "taken-$cli")\". You have to remove (or rename) that container to be able to reuse that name." ]
+		[ "${stderr_lines[1]}" = "Error: failed to rename container named r-$cli" ]
 		run -0 $cli rename "r-$cli" "r2-$cli"
 		run -0 $cli inspect -f '{{.Name}}' "r2-$cli"
 		[ "$output" = "/r2-$cli" ]
