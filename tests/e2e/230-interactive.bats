@@ -257,6 +257,10 @@ when_running() {
 		[ "$status" -eq 6 ]
 		[ "${lines[0]}" = "30 100" ]
 		[[ "${lines[1]}" == /dev/pts/* ]]
+		in_pty "sleep 8" "(sleep 2; stty rows 40 cols 120 </dev/tty) & $(cli_cmd $cli) exec -it et sh -c 'stty size; sleep 3; stty size'"
+		[ "$status" -eq 0 ]
+		[ "${lines[0]}" = "30 100" ]
+		[ "${lines[1]}" = "40 120" ]
 		in_pty "sleep 1.5; printf 'echo typed-\$((1+1))\\r'; sleep 0.5; printf 'exit 4\\r'; sleep 3" \
 			"$(cli_cmd $cli) exec -it et sh"
 		[ "$status" -eq 4 ]
