@@ -71,18 +71,21 @@ static bool array_empty(json_object *a)
 	return !a || !json_object_is_type(a, json_type_array) || json_object_array_length(a) == 0;
 }
 
-/* Image env first, unless the container sets the same key. */
+/* The container's env, then the image's for keys it does not set (dockerd's order). */
 static void merge_env(json_object *cfg, char *const *image_env)
 {
 	json_object *env = NULL, *out = json_object_new_array();
+	size_t n = 0;
 
 	json_object_object_get_ex(cfg, "Env", &env);
+	if (env && json_object_is_type(env, json_type_array))
+		n = json_object_array_length(env);
+	for (size_t k = 0; k < n; k++)
+		json_object_array_add(out, json_object_get(json_object_array_get_idx(env, k)));
 	for (size_t i = 0; image_env && image_env[i]; i++) {
 		size_t klen = strcspn(image_env[i], "=");
 		bool overridden = false;
-		for (size_t k = 0; env && json_object_is_type(env, json_type_array) &&
-				   k < json_object_array_length(env);
-		     k++) {
+		for (size_t k = 0; k < n; k++) {
 			const char *e = json_object_get_string(json_object_array_get_idx(env, k));
 			overridden |= strncmp(e, image_env[i], klen) == 0 &&
 				      (e[klen] == '=' || e[klen] == '\0');
@@ -90,10 +93,6 @@ static void merge_env(json_object *cfg, char *const *image_env)
 		if (!overridden)
 			json_object_array_add(out, jstr(image_env[i]));
 	}
-	for (size_t k = 0;
-	     env && json_object_is_type(env, json_type_array) && k < json_object_array_length(env);
-	     k++)
-		json_object_array_add(out, json_object_get(json_object_array_get_idx(env, k)));
 	jadd(cfg, "Env", out);
 }
 
@@ -147,6 +146,9 @@ static void merge_image(json_object *cfg, const struct image_config *ic, const c
 		if (!json_object_object_get_ex(vols, ic->volumes[i], NULL))
 			jadd(vols, ic->volumes[i], json_object_new_object());
 	}
+	if (vols && json_object_is_type(vols, json_type_object) &&
+	    json_object_object_length(vols) == 0)
+		jadd(cfg, "Volumes", NULL); /* dockerd shows none as null, not {} */
 	v = NULL;
 	if (!json_object_object_get_ex(cfg, "Hostname", &v) || !v || !*json_object_get_string(v))
 		jadd(cfg, "Hostname", json_object_new_string_len(id, 12));

@@ -102,21 +102,12 @@ static int exec_process_file(struct daemon *d, struct ct_exec *x, char **ret_pat
 		spec_console_size(proc, jget(x->config, "ConsoleSize"));
 	if ((v = jget(x->config, "WorkingDir")) && *json_object_get_string(v))
 		jadd(proc, "cwd", json_object_get(v));
-	json_object *env = jget(proc, "env"), *extra = jget(x->config, "Env");
-	for (size_t i = 0; extra && i < json_object_array_length(extra); i++)
-		json_object_array_add(env, json_object_get(json_object_array_get_idx(extra, i)));
-	if (x->tty) {
-		bool has_term = false;
-		for (size_t i = 0; i < json_object_array_length(env); i++)
-			has_term |= str_has_prefix(
-				json_object_get_string(json_object_array_get_idx(env, i)), "TERM=");
-		if (!has_term)
-			json_object_array_add(env, jstr("TERM=xterm"));
-	}
+	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
+	_cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	json_object *puser = jget(proc, "user");
+	uint32_t uid = (uint32_t)json_object_get_int64(jget(puser, "uid"));
 	if ((v = jget(x->config, "User")) && *json_object_get_string(v)) {
-		_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
-		_cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		uint32_t uid = 0, gid = 0;
+		uint32_t gid = 0;
 		json_object *extra_gids = NULL, *user = json_object_new_object();
 		if ((r = spec_resolve_user(rootfd, json_object_get_string(v), NULL, &uid, &gid,
 					   &extra_gids, err)) < 0) {
@@ -128,6 +119,8 @@ static int exec_process_file(struct daemon *d, struct ct_exec *x, char **ret_pat
 		jadd(user, "additionalGids", extra_gids);
 		jadd(proc, "user", user);
 	}
+	/* dockerd: the container's env for the exec's tty, then the exec's */
+	jadd(proc, "env", spec_env_json(c->config, x->tty, jget(x->config, "Env"), rootfd, uid));
 	_cleanup_free_ char *path = xasprintf("%s/exec-%s.json", c->run_dir, x->id);
 	const char *text = json_object_to_json_string_ext(proc, JSON_C_TO_STRING_PLAIN);
 	if ((r = file_write_replace(path, text, strlen(text), 0600)) < 0)

@@ -131,3 +131,25 @@ int spec_resolve_user(int rootfd, const char *user, json_object *group_add, uint
 	*ret_additional = extra;
 	return 0;
 }
+
+char *spec_user_home(int rootfd, uint32_t uid)
+{
+	_cleanup_free_ char *passwd = read_etc(rootfd, "/etc/passwd");
+	char *save = NULL;
+
+	for (char *line = passwd ? strtok_r(passwd, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[7] = { 0 };
+		char *p = line;
+		uint64_t v;
+		for (int i = 0; i < 7 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ':');
+			if (p)
+				*p++ = '\0';
+		}
+		if (f[2] && f[5] && *f[5] && str_to_uint64(f[2], &v) == 0 && v == uid)
+			return xstrdup(f[5]);
+	}
+	return xstrdup("/");
+}

@@ -205,6 +205,53 @@ static char **container_caps(json_object *hc, bool privileged)
 	return caps;
 }
 
+static void env_set(char ***vars, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+
+	if (!kv[klen])
+		return;
+	for (size_t k = 0; *vars && (*vars)[k]; k++) {
+		if (strncmp((*vars)[k], kv, klen + 1) == 0) {
+			free((*vars)[k]);
+			(*vars)[k] = xstrdup(kv);
+			return;
+		}
+	}
+	strv_push(vars, kv);
+}
+
+json_object *spec_env_json(json_object *cfg, bool tty, json_object *extra, int rootfd, uint32_t uid)
+{
+	json_object *lists[] = { jget(cfg, "Env"), extra }, *env = json_object_new_array();
+	_cleanup_strv_ char **vars = NULL;
+	bool have_home = false;
+
+	strv_push_take(&vars, xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+				      "/sbin:/bin"));
+	strv_push_take(&vars, xasprintf("HOSTNAME=%s", jstring(cfg, "Hostname")));
+	if (tty)
+		strv_push_take(&vars, xstrdup("TERM=xterm"));
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+		for (size_t i = 0; lists[l] && json_object_is_type(lists[l], json_type_array) &&
+				   i < json_object_array_length(lists[l]);
+		     i++) {
+			const char *kv =
+				json_object_get_string(json_object_array_get_idx(lists[l], i));
+			have_home |= str_has_prefix(kv, "HOME=");
+			env_set(&vars, kv);
+		}
+	}
+	if (!have_home) {
+		_cleanup_free_ char *home = spec_user_home(rootfd, uid);
+		_cleanup_free_ char *kv = xasprintf("HOME=%s", home);
+		env_set(&vars, kv);
+	}
+	for (size_t k = 0; vars[k]; k++)
+		json_object_array_add(env, jstr(vars[k]));
+	return env;
+}
+
 static json_object *process_json(struct daemon *d, struct container *c, int rootfd,
 				 char *const *caps, struct berth_error **err)
 {
@@ -212,7 +259,7 @@ static json_object *process_json(struct daemon *d, struct container *c, int root
 	json_object *env = json_object_new_array(), *user = json_object_new_object();
 	json_object *cfg = c->config, *hc = c->host_config, *extra = NULL;
 	uint32_t uid = 0, gid = 0;
-	bool tty = jbool(cfg, "Tty"), have_path = false, have_term = false;
+	bool tty = jbool(cfg, "Tty");
 
 	if (spec_resolve_user(rootfd, jstring(cfg, "User"), jget(hc, "GroupAdd"), &uid, &gid,
 			      &extra, err) < 0) {
@@ -245,22 +292,8 @@ static json_object *process_json(struct daemon *d, struct container *c, int root
 			json_object_array_add(args,
 					      json_object_get(json_object_array_get_idx(a, i)));
 	}
-	json_object *e = jget(cfg, "Env");
-	_cleanup_free_ char *hostname = xasprintf("HOSTNAME=%s", jstring(cfg, "Hostname"));
-	json_object_array_add(env, jstr(hostname));
-	for (size_t i = 0; e && i < json_object_array_length(e); i++) {
-		const char *kv = json_object_get_string(json_object_array_get_idx(e, i));
-		have_path |= str_has_prefix(kv, "PATH=");
-		have_term |= str_has_prefix(kv, "TERM=");
-		if (strchr(kv, '='))
-			json_object_array_add(env, jstr(kv));
-	}
-	if (!have_path)
-		json_object_array_add(
-			env,
-			jstr("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
-	if (tty && !have_term)
-		json_object_array_add(env, jstr("TERM=xterm"));
+	json_object_put(env);
+	env = spec_env_json(cfg, tty, NULL, rootfd, uid);
 	jadd(p, "terminal", json_object_new_boolean(tty));
 	if (tty)
 		spec_console_size(p, jget(hc, "ConsoleSize"));

@@ -79,6 +79,11 @@ capeff_has() {
 		[ "${lines[5]}" = hh ]
 		run -0 $cli inspect -f '{{.Name}} {{index .Config.Labels "app"}} {{.Config.User}} {{.Config.WorkingDir}}' "n1-$cli"
 		[ "$output" = "/n1-$cli web 1000:1001 /tmp" ]
+		# the environment in dockerd's order, HOME from the user's passwd entry
+		run -0 $cli run --rm --hostname eh -e A=1 -e PATH=/bin:/usr/bin busybox env
+		[ "$(echo $output)" = "PATH=/bin:/usr/bin HOSTNAME=eh A=1 HOME=/root" ]
+		run -0 $cli run --rm -t --hostname eh -u nobody busybox env
+		[ "$(echo ${output//$'\r'/})" = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOSTNAME=eh TERM=xterm HOME=/nonexistent" ]
 		run -0 $cli run --rm --entrypoint /bin/echo busybox hello world
 		[ "$output" = "hello world" ]
 		run -0 $cli run --rm --entrypoint "" busybox echo empty-entrypoint
@@ -511,7 +516,7 @@ capeff_has() {
 		run -0 $cli inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}} {{.State.FinishedAt}}' in2
 		[[ "$output" =~ ^exited\ 4\ 0\ 20[0-9-]{8}T ]]
 		run -0 $cli inspect -f '{{json .Config.Env}} {{json .Config.Labels}} {{json .Config.Cmd}}' in1
-		[[ "$output" == *'"K=V"]'*' {"l":"v"} ["sleep","60"]' ]]
+		[[ "$output" == '["K=V","PATH='*'"] {"l":"v"} ["sleep","60"]' ]]
 		run -0 $cli inspect --type container -f '{{.Name}}' "${id:0:10}"
 		[ "$output" = /in1 ]
 		run -0 $cli container inspect -s -f '{{.SizeRw}} {{.SizeRootFs}}' in1

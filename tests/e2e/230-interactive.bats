@@ -213,13 +213,17 @@ when_running() {
 }
 
 @test "exec: -i, -t, -d, -u, -e, -w and exit codes" {
-	b run -d --name ex busybox sleep 60 >/dev/null
+	b run -d --name ex --hostname exh -e A=1 busybox sleep 60 >/dev/null
 	for cli in b dk; do
 		run -0 $cli exec -u 1000:1000 -e FOO=bar -w /tmp ex sh -c 'id -u; echo $FOO; pwd; echo $HOSTNAME'
 		[ "${lines[0]}" = 1000 ]
 		[ "${lines[1]}" = bar ]
 		[ "${lines[2]}" = /tmp ]
 		[ "${lines[3]}" = "$(b inspect -f '{{.Config.Hostname}}' ex)" ]
+		run -0 $cli exec -e B=2 -e A=3 ex env
+		[ "$(echo $output)" = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOSTNAME=exh A=3 B=2 HOME=/root" ]
+		run -0 $cli exec -t -u nobody ex env
+		[ "$(echo ${output//$'\r'/})" = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOSTNAME=exh TERM=xterm A=1 HOME=/nonexistent" ]
 		run -0 --separate-stderr $cli exec ex sh -c 'echo out; echo err >&2'
 		[ "$output" = out ]
 		[ "$stderr" = err ]
