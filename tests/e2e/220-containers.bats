@@ -133,6 +133,15 @@ capeff_has() {
 		run -0 $cli run --rm --read-only --tmpfs /scratch busybox sh -c 'grep " / " /proc/mounts; touch /scratch/a && echo ok'
 		[[ "${lines[0]}" == *" / "*" ro,"* ]]
 		[ "${lines[1]}" = ok ]
+		run -125 --separate-stderr $cli run --rm --mount "type=bind,source=$d/nonexist,target=/x" busybox true
+		[[ "$stderr" == *"invalid mount config for type \"bind\": bind source path does not exist: $d/nonexist"* ]]
+		# -v makes a missing host directory, as docker does
+		run -0 $cli run --rm -v "$d/made-$cli:/x" busybox touch /x/f
+		[ -f "$d/made-$cli/f" ]
+		run -1 $cli run --rm --mount "type=bind,source=$d,target=/x,readonly" busybox touch /x/f
+		run -0 $cli run --rm --mount type=tmpfs,destination=/m,tmpfs-size=1m,tmpfs-mode=1777 busybox sh -c 'grep " /m " /proc/mounts; stat -c %a /m'
+		[[ "${lines[0]}" == *"size=1024k"* ]]
+		[ "${lines[1]}" = 1777 ]
 		run -125 --separate-stderr $cli run --rm -v "$d:relative" busybox true
 		[[ "$stderr" == *"must be absolute"* ]]
 	done
