@@ -281,6 +281,14 @@ capeff_has() {
 		[ "${lines[1]}" != 1 ]
 		run -0 $cli run --rm busybox sh -c 'echo $$'
 		[ "$output" = 1 ]
+		# the init passes the stop signal on: sleep ends at once
+		run -0 $cli run -d --init --name "init-$cli" busybox sleep 100
+		sleep 0.3
+		SECONDS=0
+		run -0 $cli stop "init-$cli"
+		[ "$SECONDS" -le 2 ]
+		run -0 $cli inspect -f '{{.State.ExitCode}}' "init-$cli"
+		[ "$output" = 143 ]
 	done
 }
 
