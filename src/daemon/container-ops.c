@@ -140,8 +140,10 @@ int container_remove(struct daemon *d, struct container *c, bool force, bool vol
 	(void)rm_rf(c->dir);
 	(void)rm_rf(c->run_dir);
 	container_wake_waiters(d, c, true);
-	for (size_t i = 0; i < c->n_pending; i++)
+	for (size_t i = 0; i < c->n_pending; i++) {
 		(void)close(c->pending[i].fd);
+		free(c->pending[i].detach_keys);
+	}
 	if (c->start_req) {
 		http_respond_error(c->start_req, 409, "container removed while starting");
 		c->start_req = http_request_unref(c->start_req);
@@ -254,5 +256,7 @@ void container_attach(struct daemon *d, struct container *c, struct http_request
 	}
 	/* Not started yet (docker run attaches before start): keep it for the monitor. */
 	c->pending = xrealloc(c->pending, (c->n_pending + 1) * sizeof(*c->pending));
-	c->pending[c->n_pending++] = (struct ct_attach){ .fd = fd, .flags = flags };
+	c->pending[c->n_pending++] = (struct ct_attach){
+		.fd = fd, .flags = flags, .detach_keys = str_is_empty(keys) ? NULL : xstrdup(keys)
+	};
 }

@@ -258,7 +258,11 @@ int mon_spawn(struct daemon *d, struct container *c, struct berth_error **err)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "socketpair");
 	for (size_t i = 0; i < c->n_pending; i++)
-		strv_push_take(&attach, xasprintf("%d:%u", c->pending[i].fd, c->pending[i].flags));
+		strv_push_take(
+			&attach,
+			xasprintf("%d:%u%s%s", c->pending[i].fd, c->pending[i].flags,
+				  c->pending[i].detach_keys ? ":" : "",
+				  c->pending[i].detach_keys ? c->pending[i].detach_keys : ""));
 	_cleanup_strv_ char **argv = monitor_argv(d, c, sp[1], &attach);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -277,8 +281,10 @@ int mon_spawn(struct daemon *d, struct container *c, struct berth_error **err)
 		_exit(127);
 	}
 	(void)close(sp[1]);
-	for (size_t i = 0; i < c->n_pending; i++)
+	for (size_t i = 0; i < c->n_pending; i++) {
 		(void)close(c->pending[i].fd);
+		free(c->pending[i].detach_keys);
+	}
 	c->n_pending = 0;
 	struct mon_conn *m = xzalloc(sizeof(*m));
 	m->fd = sp[0];

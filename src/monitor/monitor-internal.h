@@ -28,6 +28,7 @@ struct mon_args {
 	int control_fd;
 	int *attach_fds;
 	unsigned *attach_flags;
+	char **attach_keys; /* detach keys of each, or NULL: the default */
 	size_t n_attach;
 };
 

@@ -52,16 +52,22 @@ static const struct option options[] = {
 
 static int parse_attach(struct mon_args *a, const char *s, struct berth_error **err)
 {
+	/* FD:FLAGS[:DETACH-KEYS] */
 	_cleanup_free_ char *fd_text = xstrndup(s, strcspn(s, ":"));
 	const char *colon = strchr(s, ':');
+	_cleanup_free_ char *flags_text =
+		colon ? xstrndup(colon + 1, strcspn(colon + 1, ":")) : NULL;
+	const char *keys = colon ? strchr(colon + 1, ':') : NULL;
 	int fd, flags;
 
-	if (!colon || str_to_int(fd_text, &fd) < 0 || fd < 3 || str_to_int(colon + 1, &flags) < 0)
+	if (!colon || str_to_int(fd_text, &fd) < 0 || fd < 3 || str_to_int(flags_text, &flags) < 0)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID, "bad --attach '%s'", s);
 	a->attach_fds = xrealloc(a->attach_fds, (a->n_attach + 1) * sizeof(int));
 	a->attach_flags = xrealloc(a->attach_flags, (a->n_attach + 1) * sizeof(unsigned));
+	a->attach_keys = xrealloc(a->attach_keys, (a->n_attach + 1) * sizeof(char *));
 	a->attach_fds[a->n_attach] = fd;
 	a->attach_flags[a->n_attach] = (unsigned)flags;
+	a->attach_keys[a->n_attach] = keys && keys[1] ? xstrdup(keys + 1) : NULL;
 	a->n_attach++;
 	return 0;
 }
@@ -239,7 +245,8 @@ int main(int argc, char **argv)
 				 strerror(-r));
 	}
 	for (size_t i = 0; i < m.a.n_attach; i++)
-		mon_client_add(&m, &m.fan, m.a.attach_fds[i], m.a.attach_flags[i], NULL);
+		mon_client_add(&m, &m.fan, m.a.attach_fds[i], m.a.attach_flags[i],
+			       m.a.attach_keys[i]);
 	(void)mon_container_start(&m);
 	r = mon_loop_run(&m);
 	if (r < 0)

@@ -287,3 +287,46 @@ when_running() {
 		[[ "$output" == *"got yes"* ]]
 	done
 }
+
+@test "attach through the API before start keeps its detachKeys (SDK clients)" {
+	cat >"$BATS_TEST_TMPDIR/attach.py" <<-'EOF'
+	import socket, sys, time
+	path, cid = sys.argv[1], sys.argv[2]
+	def req(method, url, hijack=False):
+	    s = socket.socket(socket.AF_UNIX)
+	    s.connect(path)
+	    h = "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n" % (method, url)
+	    if hijack:
+	        h += "Connection: Upgrade\r\nUpgrade: tcp\r\n"
+	    s.sendall(h.encode() + b"\r\n")
+	    data = b""
+	    while b"\r\n\r\n" not in data:
+	        data += s.recv(4096)
+	    return s, data.split(b"\r\n")[0].decode()
+	def drain(s, secs):
+	    s.settimeout(secs)
+	    try:
+	        while s.recv(4096):
+	            pass
+	        return "eof"
+	    except socket.timeout:
+	        return "open"
+	a, st = req("POST", "/containers/%s/attach?detachKeys=ctrl-x&stdin=1&stdout=1&stream=1" % cid, True)
+	print(st)
+	s, st = req("POST", "/containers/%s/start" % cid)
+	print(st)
+	time.sleep(0.5)
+	a.sendall(b"\x10\x11")
+	print("after ctrl-p ctrl-q:", drain(a, 1))
+	a.sendall(b"\x18")
+	print("after ctrl-x:", drain(a, 5))
+	EOF
+	id=$(b create -it busybox sh)
+	run -0 timeout 20 python3 "$BATS_TEST_TMPDIR/attach.py" "$SOCK" "$id"
+	[ "${lines[0]}" = "HTTP/1.1 101 UPGRADED" ]
+	[[ "${lines[1]}" == "HTTP/1.1 204 "* ]]
+	[ "${lines[2]}" = "after ctrl-p ctrl-q: open" ]
+	[ "${lines[3]}" = "after ctrl-x: eof" ]
+	run -0 b inspect -f '{{.State.Running}}' "$id"
+	[ "$output" = true ]
+}
