@@ -152,8 +152,12 @@ char *mon_runtime_error(const char *log_file, int status, int *ret_code)
 	}
 	if (!msg)
 		msg = xasprintf("the OCI runtime failed (exit status %d)", mon_status_code(status));
-	if (contains_nocase(msg, "executable file not found") ||
-	    contains_nocase(msg, "no such file or directory"))
+	/* a working directory that cannot be entered: the command is not run
+	 * for want of its place, which docker reports as 126 */
+	if (contains_nocase(msg, "process.cwd"))
+		*ret_code = 126;
+	else if (contains_nocase(msg, "executable file not found") ||
+		 contains_nocase(msg, "no such file or directory"))
 		*ret_code = 127;
 	else if (contains_nocase(msg, "permission denied"))
 		*ret_code = 126;

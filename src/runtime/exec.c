@@ -111,7 +111,8 @@ __attribute__((noreturn)) static void exec_child(struct exec_job *x, int sync_fd
 		goto fail;
 	}
 	closep(&x->console_fd);
-	if (process_apply_early(x->proc, &err) < 0 || process_find_exe(x->proc, &exe, &err) < 0)
+	if (process_apply_early(x->proc, false, &err) < 0 ||
+	    process_find_exe(x->proc, &exe, &err) < 0)
 		goto fail;
 	process_close_fds(x->preserve_fds, sync_fd);
 	if (process_apply_identity(x->proc, false, x->seccomp, &err) < 0)

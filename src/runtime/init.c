@@ -292,7 +292,7 @@ static void init_setup(struct init_args *a, pid_t *ret_host_pid, char **ret_exe)
 	if (rootfs_pivot(spec, a->no_pivot, &err) < 0 || init_console(a, &err) < 0)
 		init_fail(a, err);
 	log_debug("init: pivot at %llu us", (unsigned long long)(now_usec_monotonic() - t0));
-	if (rootfs_finish(spec, &err) < 0 || process_apply_early(spec->process, &err) < 0 ||
+	if (rootfs_finish(spec, &err) < 0 || process_apply_early(spec->process, true, &err) < 0 ||
 	    process_find_exe(spec->process, ret_exe, &err) < 0)
 		init_fail(a, err);
 	log_debug("init: ready at %llu us", (unsigned long long)(now_usec_monotonic() - t0));

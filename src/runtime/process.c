@@ -103,12 +103,14 @@ static int apply_scheduling(const struct rt_process *p, struct berth_error **err
 	return 0;
 }
 
-static int enter_cwd(const struct rt_process *p, struct berth_error **err)
+/* The container's first process gets its working directory made when it is
+ * missing, as runc does; an exec'd one does not (runc and docker fail it). */
+static int enter_cwd(const struct rt_process *p, bool create, struct berth_error **err)
 {
 	char buf[PATH_MAX];
 
 	if (chdir(p->cwd) < 0) {
-		if (errno != ENOENT || mkdir_p(p->cwd, 0755) < 0 || chdir(p->cwd) < 0)
+		if (errno != ENOENT || !create || mkdir_p(p->cwd, 0755) < 0 || chdir(p->cwd) < 0)
 			return berth_error_set(err, errno, BERTH_ERR_INVALID,
 					       "process.cwd: enter '%s'", p->cwd);
 	}
@@ -120,7 +122,7 @@ static int enter_cwd(const struct rt_process *p, struct berth_error **err)
 	return 0;
 }
 
-int process_apply_early(const struct rt_process *p, struct berth_error **err)
+int process_apply_early(const struct rt_process *p, bool create_cwd, struct berth_error **err)
 {
 	int r;
 
@@ -139,7 +141,7 @@ int process_apply_early(const struct rt_process *p, struct berth_error **err)
 			return berth_error_set(err, -r, BERTH_ERR_INVALID,
 					       "process.oomScoreAdj: write %d", p->oom_score_adj);
 	}
-	return enter_cwd(p, err);
+	return enter_cwd(p, create_cwd, err);
 }
 
 int process_apply_identity(const struct rt_process *p, bool joined_userns,

@@ -109,7 +109,9 @@ int console_connect(const char *path, int *ret_fd, struct berth_error **err);
 int console_set_size(int fd, unsigned height, unsigned width);
 
 /* Process setup shared by the container init and exec (process.c). */
-int process_apply_early(const struct rt_process *p, struct berth_error **err);
+/* rlimits, scheduling, oomScoreAdj, then the working directory (made when
+ * missing and create_cwd). */
+int process_apply_early(const struct rt_process *p, bool create_cwd, struct berth_error **err);
 int process_apply_identity(const struct rt_process *p, bool joined_userns,
 			   struct rt_seccomp_filter *seccomp, struct berth_error **err);
 /* Find args[0] along PATH from env; the result is what execve receives. */

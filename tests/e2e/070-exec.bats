@@ -109,6 +109,16 @@ JSON
 	rt delete -f "$ID"
 }
 
+@test "exec into a missing working directory fails and does not make it" {
+	start_sleeper true
+	run rt exec --cwd /no/such/dir "$ID" true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"process.cwd: enter '/no/such/dir'"* ]]
+	run rt exec "$ID" test -e /no/such/dir
+	[ "$status" -eq 1 ]
+	rt delete -f "$ID"
+}
+
 @test "exec into a stopped container, or a missing command, is an error" {
 	start_sleeper true
 	run rt exec "$ID" nosuchcmd
