@@ -4,6 +4,7 @@
 
 load helpers
 load daemon
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	start_berthd
