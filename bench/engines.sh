@@ -256,8 +256,8 @@ fmt() { if [ -n "$1" ]; then printf "${2:-%.1f}" "$1"; else printf 'n/a'; fi; }
 # ratio A B: A/B as "0.12x", or "n/a".
 ratio() { if [ -n "$1" ] && [ -n "$2" ]; then printf '%.3fx' "$(echo "$1 / $2" | bc -l)"; else printf 'n/a'; fi; }
 
-# shellcheck disable=SC2034 # read through row()'s nameref
 declare -A run ps tp mem marg
+# shellcheck disable=SC2034 # read through row()'s nameref
 for k in berth docker-berthd docker podman; do
 	run[$k]=$(median_ms "$work/run-$k.json")
 	ps[$k]=$(median_ms "$work/ps-$k.json")
