@@ -79,6 +79,12 @@ static int runtime_cmd(struct daemon *d, struct container *c, char *const *args,
 	return 0;
 }
 
+int container_runtime_delete(struct daemon *d, struct container *c)
+{
+	return runtime_cmd(d, c, (char *[]){ (char *)"delete", (char *)"--force", c->id, NULL },
+			   NULL);
+}
+
 static void auto_remove(struct daemon *d, struct container *c)
 {
 	_cleanup_error_ struct berth_error *err = NULL;

@@ -1,0 +1,344 @@
+#!/usr/bin/env bats
+# berthd killed and started again: live restore (containers keep running
+# and stay manageable), crash safety (no half images or containers, no temp
+# directories, no mounts left) and restart policies across daemon restarts.
+
+load daemon
+
+setup_file() {
+	start_berthd
+	load_busybox
+}
+
+# Each test starts from no container (and a daemon that answers).
+teardown() {
+	[ "$(curl -s --unix-socket "$SOCK" http://localhost/_ping)" = OK ] || {
+		stop_berthd KILL
+		start_berthd
+		wait_ping
+	}
+	local id
+	for id in $(b ps -aq); do b rm -f "$id" >/dev/null 2>&1 || true; done
+}
+
+teardown_file() {
+	cleanup_berthd
+	kill_leftovers
+}
+
+# Monitors and container inits of our exec root still alive (a test that
+# failed while the daemon was down): kill them by their recorded pids.
+kill_leftovers() {
+	local f pid
+	for f in "$XROOT"/containers/*/init.pid "$XROOT"/containers/*/monitor.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	done
+	local m
+	for m in $(awk -v r="$BATS_FILE_TMPDIR" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+}
+
+# restart_berthd [SIGNAL]: stop the daemon (KILL by default) and start it
+# again; returns once it answers /_ping.
+restart_berthd() {
+	stop_berthd "${1:-KILL}"
+	start_berthd
+	wait_ping
+}
+
+wait_ping() {
+	local i
+	for i in $(seq 100); do
+		[ "$(curl -s --unix-socket "$SOCK" http://localhost/_ping)" = OK ] && return 0
+		sleep 0.05
+	done
+	echo "berthd does not answer" >&2
+	tail -20 "$BATS_FILE_TMPDIR/berthd.log" >&2
+	return 1
+}
+
+# wait_for CMD...: retry for up to 10 s.
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+state_is() {
+	[ "$(b inspect -f '{{.State.Status}}' "$1")" = "$2" ]
+}
+
+mounts_under() {
+	awk -v r="$1" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo
+}
+
+@test "SIGKILL of berthd: running containers keep their pid and stay manageable" {
+	b run -d --name lr-log busybox sh -c 'i=0; while true; do echo line$i; i=$((i+1)); sleep 0.1; done'
+	b run -d --name lr-stop busybox sleep 300
+	b run -d --name lr-kill busybox sleep 300
+	b run -d -i --name lr-cat busybox cat
+	b run -d --name lr-exit busybox sh -c 'sleep 1.5; exit 3'
+	b run -d --name lr-rm busybox sleep 300
+	local name
+	declare -A pid
+	for name in lr-log lr-stop lr-kill lr-cat lr-rm; do
+		pid[$name]=$(b inspect -f '{{.State.Pid}}' $name)
+		[ "${pid[$name]}" -gt 0 ]
+	done
+	local started_exit
+	started_exit=$(b inspect -f '{{.State.StartedAt}}' lr-exit)
+
+	stop_berthd KILL
+	sleep 2 # lr-exit ends while the daemon is down
+	local before
+	before=$(date +%s)
+	start_berthd
+	wait_ping
+
+	for name in lr-log lr-stop lr-kill lr-cat lr-rm; do
+		[ "$(b inspect -f '{{.State.Status}} {{.State.Pid}}' $name)" = "running ${pid[$name]}" ]
+		kill -0 "${pid[$name]}"
+	done
+	run b ps --format '{{.Names}} {{.Status}}'
+	[[ "$output" == *"lr-stop Up "* ]]
+	[[ "$output" != *"lr-exit"* ]]
+	run dk ps -a --filter name=lr-exit --format '{{.Status}}'
+	[[ "$output" == "Exited (3) "* ]]
+	[ "$(b inspect -f '{{.State.ExitCode}} {{.State.Running}}' lr-exit)" = "3 false" ]
+	local fin
+	fin=$(b inspect -f '{{.State.FinishedAt}}' lr-exit)
+	[[ "$fin" != 0001-* ]]
+	# finished about 1.5 s after its start, before the daemon came back
+	[ "$(date -d "$fin" +%s)" -le "$before" ]
+	[ "$(date -d "$fin" +%s)" -ge "$(date -d "$started_exit" +%s)" ]
+
+	# logs, and logs -f keeps flowing lines written after the restart
+	run b logs lr-log
+	[[ "$output" == *line0* ]]
+	local last
+	last=$(b logs lr-log | tail -1)
+	last=${last#line}
+	run timeout 1.5 "$BERTH" -H "unix://$SOCK" logs -f lr-log
+	local newest=${lines[-1]#line}
+	[ "$newest" -gt "$((last + 3))" ]
+	DOCKER_HOST="unix://$SOCK" run timeout 1.5 "$DOCKER" logs -f --tail 1 lr-log
+	[ "${#lines[@]}" -ge 5 ]
+
+	# exec through both CLIs
+	run b exec lr-stop echo exec-ok
+	[ "$output" = exec-ok ]
+	run dk exec lr-stop sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+
+	# attach: stdin reaches cat, its output comes back
+	run bash -c "{ echo hello-attach; sleep 1; } | timeout 3 '$BERTH' -H 'unix://$SOCK' attach lr-cat"
+	[[ "$output" == *hello-attach* ]]
+	DOCKER_HOST="unix://$SOCK" run timeout -s KILL 1 "$DOCKER" attach --sig-proxy=false --no-stdin lr-log
+	[[ "$output" == *line* ]]
+
+	# stop, wait, kill, rm -f
+	b stop -t 1 lr-stop
+	[ "$(b inspect -f '{{.State.Status}}' lr-stop)" = exited ]
+	! kill -0 "${pid[lr-stop]}" 2>/dev/null
+	b wait lr-kill >"$BATS_TEST_TMPDIR/wait.out" &
+	local wpid=$!
+	sleep 0.3
+	dk kill lr-kill
+	wait "$wpid"
+	[ "$(cat "$BATS_TEST_TMPDIR/wait.out")" = 137 ]
+	local rmid
+	rmid=$(b inspect -f '{{.Id}}' lr-rm)
+	dk rm -f lr-rm
+	run b inspect lr-rm
+	[ "$status" -ne 0 ]
+	! kill -0 "${pid[lr-rm]}" 2>/dev/null
+	[ -z "$(mounts_under "$DROOT/containers/$rmid")" ]
+	[ ! -e "$XROOT/containers/$rmid" ]
+	b rm -f lr-log lr-stop lr-kill lr-cat lr-exit
+}
+
+@test "nothing in the store is lost across SIGKILL: images, tags, containers, names" {
+	b tag busybox:latest keep/me:v1
+	b create --name st-created --label k=v busybox echo hi
+	run b run --name st-exited busybox sh -c 'exit 4'
+	[ "$status" -eq 4 ]
+	b run -d --name st-running busybox sleep 300
+	b rename st-running st-renamed
+	local images containers
+	images=$(b images --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)
+	containers=$(b ps -a --format '{{.ID}} {{.Names}} {{.Image}} {{.Command}}' | sort)
+	restart_berthd KILL
+	[ "$(b images --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)" = "$images" ]
+	[ "$(b ps -a --format '{{.ID}} {{.Names}} {{.Image}} {{.Command}}' | sort)" = "$containers" ]
+	[ "$(b inspect -f '{{.State.Status}} {{index .Config.Labels "k"}}' st-created)" = "created v" ]
+	[ "$(b inspect -f '{{.State.Status}} {{.State.ExitCode}}' st-exited)" = "exited 4" ]
+	[ "$(b inspect -f '{{.State.Status}}' st-renamed)" = running ]
+	run b start -a st-created
+	[ "$output" = hi ]
+	# and a clean stop (SIGTERM) too
+	restart_berthd TERM
+	[ "$(b images --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)" = "$images" ]
+	[ "$(b inspect -f '{{.State.Status}}' st-renamed)" = running ]
+	b rm -f st-created st-exited st-renamed
+	b rmi keep/me:v1
+}
+
+@test "killed during a load: no half image, no temp files, no mounts" {
+	local work=$BATS_TEST_TMPDIR/big
+	mkdir -p "$work/root"
+	# a layer of 48 MB of random data, streamed slowly enough to be cut
+	head -c 50331648 /dev/urandom >"$work/root/blob"
+	"$HELPERS/mkimage.sh" "$work/root" "$work/big.tar" big/image:1 /blob >/dev/null
+	local images
+	images=$(b images -q | sort)
+	# stream through a pipe that stalls halfway, then kill the daemon
+	{ head -c 25000000 "$work/big.tar"; sleep 5; } | b load >/dev/null 2>&1 &
+	local lpid=$!
+	local i
+	for i in $(seq 100); do
+		[ -n "$(find "$DROOT" -newer "$work/big.tar" -type f -size +1M 2>/dev/null | head -1)" ] && break
+		sleep 0.05
+	done
+	stop_berthd KILL
+	wait "$lpid" || true
+	start_berthd
+	wait_ping
+	[ "$(b images -q | sort)" = "$images" ]
+	run b image inspect big/image:1
+	[ "$status" -ne 0 ]
+	# no blob or layer of the half image, no temp file
+	[ -z "$(find "$DROOT" -type f -size +10M)" ]
+	[ -z "$(find "$DROOT/tmp" -mindepth 1 2>/dev/null)" ]
+	[ -z "$(find "$DROOT" -name '*.tmp' -o -name 'tmp.*' -o -name '*.partial' -o -name '.tmp*')" ]
+	[ -z "$(mounts_under "$DROOT" | grep -v "^$DROOT/containers/")" ]
+	# the whole archive loads afterwards
+	b load -i "$work/big.tar"
+	b image inspect big/image:1 >/dev/null
+	b rmi big/image:1
+}
+
+@test "killed during creates: every container is whole or absent, no directory left over" {
+	local i
+	for i in $(seq 20); do
+		b create --name cr-$i busybox true >/dev/null 2>&1 || true
+	done &
+	local cpid=$!
+	sleep 0.4
+	stop_berthd KILL
+	wait "$cpid" || true
+	start_berthd
+	wait_ping
+	local id dir
+	# each directory under containers/ belongs to a container, and back
+	for dir in "$DROOT"/containers/*/; do
+		[ -d "$dir" ] || continue
+		id=$(basename "$dir")
+		b inspect "$id" >/dev/null
+	done
+	for id in $(b ps -aq --no-trunc); do
+		[ -d "$DROOT/containers/$id" ]
+		# and each starts
+		run b start -a "$id"
+		echo "start $id: $output"
+		[ "$status" -eq 0 ]
+	done
+	[ -z "$(mounts_under "$DROOT")" ]
+	for id in $(b ps -aq); do b rm -f "$id"; done
+	[ -z "$(ls -A "$DROOT/containers")" ]
+}
+
+@test "berthd and a monitor killed together: stale mount and container settled at start" {
+	b run -d --name mk-a busybox sleep 300
+	local id cpid mpid
+	id=$(b inspect -f '{{.Id}}' mk-a)
+	cpid=$(b inspect -f '{{.State.Pid}}' mk-a)
+	mpid=$(cat "$XROOT/containers/$id/monitor.pid")
+	[ -n "$(mounts_under "$DROOT/containers/$id")" ]
+	stop_berthd KILL
+	kill -9 "$mpid"
+	start_berthd
+	wait_ping
+	wait_for state_is mk-a exited
+	# the container's process is gone with its monitor, and its mount
+	wait_for bash -c "! kill -0 $cpid 2>/dev/null"
+	[ -z "$(mounts_under "$DROOT/containers/$id")" ]
+	# the container can start again
+	b start mk-a
+	[ "$(b inspect -f '{{.State.Status}}' mk-a)" = running ]
+	b rm -f mk-a
+	[ -z "$(mounts_under "$DROOT/containers/$id")" ]
+}
+
+@test "restart policy no and on-failure:N (exact RestartCount)" {
+	b run -d --name rp-no busybox sh -c 'exit 1'
+	b run -d --name rp-fail --restart on-failure:2 busybox sh -c 'exit 5'
+	b run -d --name rp-ok --restart on-failure busybox true
+	wait_for state_is rp-fail exited
+	sleep 1
+	[ "$(b inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' rp-no)" = "exited 0 1" ]
+	[ "$(b inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' rp-fail)" = "exited 2 5" ]
+	[ "$(dk inspect -f '{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' rp-fail)" = "2 on-failure 2" ]
+	[ "$(b inspect -f '{{.State.Status}} {{.RestartCount}}' rp-ok)" = "exited 0" ]
+	# the count survives a daemon restart, and no more restarts happen
+	restart_berthd KILL
+	sleep 0.5
+	[ "$(b inspect -f '{{.State.Status}} {{.RestartCount}}' rp-fail)" = "exited 2" ]
+	[ "$(b inspect -f '{{.State.Status}}' rp-no)" = exited ]
+	b rm -f rp-no rp-fail rp-ok
+}
+
+@test "restart policy always: restarts after exit, after a crash of its process while berthd is down" {
+	b run -d --name rp-always --restart always busybox sh -c 'sleep 0.3; exit 2'
+	wait_for bash -c "[ \$('$BERTH' -H 'unix://$SOCK' inspect -f '{{.RestartCount}}' rp-always) -ge 2 ]"
+	b rm -f rp-always
+
+	b run -d --name rp-always2 --restart always busybox sleep 300
+	local cpid
+	cpid=$(b inspect -f '{{.State.Pid}}' rp-always2)
+	stop_berthd KILL
+	kill -9 "$cpid"
+	sleep 0.5
+	start_berthd
+	wait_ping
+	wait_for state_is rp-always2 running
+	[ "$(b inspect -f '{{.State.Pid}}' rp-always2)" != "$cpid" ]
+	b rm -f rp-always2
+}
+
+@test "docker stop on always and unless-stopped: stays stopped; daemon restart brings back always only" {
+	b run -d --name rp-a --restart always busybox sleep 300
+	b run -d --name rp-u --restart unless-stopped busybox sleep 300
+	b run -d --name rp-u2 --restart unless-stopped busybox sleep 300
+	dk stop -t 1 rp-a
+	dk stop -t 1 rp-u
+	sleep 1
+	[ "$(b inspect -f '{{.State.Status}}' rp-a)" = exited ]
+	[ "$(b inspect -f '{{.State.Status}}' rp-u)" = exited ]
+	restart_berthd KILL
+	wait_for state_is rp-a running
+	sleep 0.5
+	[ "$(b inspect -f '{{.State.Status}}' rp-u)" = exited ]
+	[ "$(b inspect -f '{{.State.Status}}' rp-u2)" = running ]
+	# an unless-stopped container whose process died while berthd was down
+	# comes back (the user did not stop it)
+	local cpid
+	cpid=$(b inspect -f '{{.State.Pid}}' rp-u2)
+	stop_berthd KILL
+	kill -9 "$cpid"
+	sleep 0.5
+	start_berthd
+	wait_ping
+	wait_for state_is rp-u2 running
+	[ "$(b inspect -f '{{.State.Status}}' rp-u)" = exited ]
+	# and a clean daemon stop keeps them all as they were
+	restart_berthd TERM
+	[ "$(b inspect -f '{{.State.Status}}' rp-u)" = exited ]
+	[ "$(b inspect -f '{{.State.Status}}' rp-u2)" = running ]
+	b rm -f rp-a rp-u rp-u2
+}
