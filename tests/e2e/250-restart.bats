@@ -291,6 +291,14 @@ mounts_under() {
 	[ "$(b inspect -f '{{.State.Status}} {{.RestartCount}}' rp-fail)" = "exited 2" ]
 	[ "$(b inspect -f '{{.State.Status}}' rp-no)" = exited ]
 	b rm -f rp-no rp-fail rp-ok
+	# a daemon killed between two restarts: the count goes on, exactly
+	b run -d --name rp-fail3 --restart on-failure:3 busybox sh -c 'sleep 0.3; exit 6'
+	wait_for bash -c "[ \$('$BERTH' -H 'unix://$SOCK' inspect -f '{{.RestartCount}}' rp-fail3) -ge 1 ]"
+	restart_berthd KILL
+	wait_for state_is rp-fail3 exited
+	sleep 1.5
+	[ "$(b inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' rp-fail3)" = "exited 3 6" ]
+	b rm -f rp-fail3
 }
 
 @test "restart policy always: restarts after exit, after a crash of its process while berthd is down" {
