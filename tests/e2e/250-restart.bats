@@ -200,11 +200,14 @@ mounts_under() {
 	# stream through a pipe that stalls halfway, then kill the daemon
 	{ head -c 25000000 "$work/big.tar"; sleep 5; } | b load >/dev/null 2>&1 &
 	local lpid=$!
-	local i
+	local i partial=
 	for i in $(seq 100); do
-		[ -n "$(find "$DROOT" -newer "$work/big.tar" -type f -size +1M 2>/dev/null | head -1)" ] && break
+		partial=$(find "$DROOT" -newer "$work/big.tar" -type f -size +1M 2>/dev/null | head -1)
+		[ -n "$partial" ] && break
 		sleep 0.05
 	done
+	echo "partial file at the kill: $partial"
+	[ -n "$partial" ] # the daemon is killed with part of the archive in
 	stop_berthd KILL
 	wait "$lpid" || true
 	start_berthd
@@ -215,7 +218,8 @@ mounts_under() {
 	# no blob or layer of the half image, no temp file
 	[ -z "$(find "$DROOT" -type f -size +10M)" ]
 	[ -z "$(find "$DROOT/tmp" -mindepth 1 2>/dev/null)" ]
-	[ -z "$(find "$DROOT" -name '*.tmp' -o -name 'tmp.*' -o -name '*.partial' -o -name '.tmp*')" ]
+	[ -z "$(find "$DROOT" -name '*.tmp' -o -name 'tmp.*' -o -name '*.partial' -o -name '.tmp*' -o -name 'tmp-*')" ]
+	[ -z "$(find "$DROOT/blobs/tmp" -mindepth 1 2>/dev/null)" ]
 	[ -z "$(mounts_under "$DROOT" | grep -v "^$DROOT/containers/")" ]
 	# the whole archive loads afterwards
 	b load -i "$work/big.tar"
