@@ -309,7 +309,9 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 		return r;
 	d->started_ns = now_unix_ns();
 	containers_restore(d);
+	/* Layers and blobs of a load or removal cut short by a crash. */
 	images_gc_layers(d);
+	images_gc_blobs(d);
 	if ((r = setup_server(d, group, err)) < 0)
 		return r;
 	(void)http_loop_on_signal(d->loop, SIGTERM, on_stop_signal, d);

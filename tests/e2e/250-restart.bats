@@ -74,6 +74,18 @@ state_is() {
 	[ "$(b inspect -f '{{.State.Status}}' "$1")" = "$2" ]
 }
 
+# open_big_file PID: a file of the data root (maybe unlinked, O_TMPFILE) that
+# PID has open and that is over 1 MB.
+open_big_file() {
+	local f l
+	for f in /proc/"$1"/fd/*; do
+		l=$(readlink "$f") || continue
+		[[ "$l" == "$DROOT"/* ]] || continue
+		[ "$(stat -L -c %s "$f" 2>/dev/null || echo 0)" -gt 1048576 ] && { echo "$l"; return 0; }
+	done
+	return 0
+}
+
 mounts_under() {
 	awk -v r="$1" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo
 }
@@ -202,7 +214,9 @@ mounts_under() {
 	local lpid=$!
 	local i partial=
 	for i in $(seq 100); do
-		partial=$(find "$DROOT" -newer "$work/big.tar" -type f -size +1M 2>/dev/null | head -1)
+		# a file of the data root (maybe unlinked, O_TMPFILE) the daemon has open, over 1 MB
+		partial=$(open_big_file "$(cat "$BATS_FILE_TMPDIR/berthd.pid")")
+		[ -z "$partial" ] && partial=$(find "$DROOT" -newer "$work/big.tar" -type f -size +1M 2>/dev/null | head -1)
 		[ -n "$partial" ] && break
 		sleep 0.05
 	done
@@ -220,6 +234,28 @@ mounts_under() {
 	[ -z "$(find "$DROOT/tmp" -mindepth 1 2>/dev/null)" ]
 	[ -z "$(find "$DROOT" -name '*.tmp' -o -name 'tmp.*' -o -name '*.partial' -o -name '.tmp*' -o -name 'tmp-*')" ]
 	[ -z "$(find "$DROOT/blobs/tmp" -mindepth 1 2>/dev/null)" ]
+	[ -z "$(mounts_under "$DROOT" | grep -v "^$DROOT/containers/")" ]
+	# killed while the layer is being unpacked (the whole archive is in)
+	b load -i "$work/big.tar" >/dev/null 2>&1 &
+	lpid=$!
+	partial=
+	for i in $(seq 1000); do
+		partial=$(ls -d "$DROOT"/layers/tmp-* 2>/dev/null | head -1)
+		[ -n "$partial" ] && break
+		sleep 0.005
+	done
+	echo "unpacking at the kill: $partial"
+	[ -n "$partial" ]
+	stop_berthd KILL
+	wait "$lpid" || true
+	start_berthd
+	wait_ping
+	[ "$(b images -q | sort)" = "$images" ]
+	[ -z "$(ls -d "$DROOT"/layers/tmp-* 2>/dev/null)" ]
+	# no blob or layer of the image that was not recorded
+	run find "$DROOT" -type f -size +10M
+	[ -z "$output" ]
+	[ -z "$(find "$DROOT/tmp" "$DROOT/blobs/tmp" -mindepth 1 2>/dev/null)" ]
 	[ -z "$(mounts_under "$DROOT" | grep -v "^$DROOT/containers/")" ]
 	# the whole archive loads afterwards
 	b load -i "$work/big.tar"
