@@ -268,10 +268,21 @@ static void restart_fire(struct http_loop *l, void *data)
 
 void container_on_state(struct daemon *d, struct container *c, int state, pid_t pid, int code)
 {
+	if (state == MON_STATE_STARTING) {
+		/* found again while it starts (berthd died during a start) */
+		c->starting = true;
+		c->mounted = true;
+		return;
+	}
 	if (state == MON_STATE_RUNNING) {
 		c->pid = pid;
-		if (!ct_is_running(c))
+		if (!ct_is_running(c)) {
+			/* its start was never recorded: berthd died during it */
 			c->status = CT_RUNNING;
+			c->has_started = true;
+			c->started_ns = now_unix_ns();
+			c->starting = false;
+		}
 		c->mounted = true;
 		persist(d, c);
 		return;

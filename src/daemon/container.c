@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "container.h"
@@ -446,7 +447,7 @@ static bool restart_on_daemon_start(const struct container *c)
 			      ? json_object_get_int64(jget(rp, "MaximumRetryCount"))
 			      : 0;
 
-	if (c->status != CT_EXITED || !c->has_started)
+	if (c->status != CT_EXITED || !c->has_started || c->mon)
 		return false;
 	if (strcmp(name, "always") == 0)
 		return true;
@@ -500,6 +501,11 @@ void containers_restore(struct daemon *d)
 				i--; /* auto-removed */
 			continue;
 		}
+		/* A monitor that answers although the record says stopped: berthd
+		 * died while starting it. It reports its state on reconnection. */
+		_cleanup_free_ char *sock = xasprintf("%s/%s", c->run_dir, MON_SOCKET);
+		if (access(sock, F_OK) == 0 && mon_reconnect(d, c, NULL) == 0)
+			continue;
 		/* Stopped containers keep no mount. */
 		container_release_rootfs(d, c);
 	}
@@ -508,7 +514,7 @@ void containers_restore(struct daemon *d)
 		if (restart_on_daemon_start(c)) {
 			container_start(d, c, NULL);
 		} else if (c->status == CT_EXITED && c->has_started && is_auto_remove(c) &&
-			   !c->starting) {
+			   !c->mon) {
 			(void)container_remove(d, c, true, false, NULL);
 			i--;
 		}

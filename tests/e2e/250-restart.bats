@@ -293,6 +293,33 @@ mounts_under() {
 	[ -z "$(ls -A "$DROOT/containers")" ]
 }
 
+@test "killed during starts: a container whose monitor lives is found running, and stops" {
+	local d id pid n=0
+	for d in 0.01 0.02 0.03 0.05; do
+		b create --name ks-$d busybox sleep 300 >/dev/null
+		b start ks-$d >/dev/null 2>&1 &
+		sleep $d
+		restart_berthd KILL
+	done
+	sleep 0.5
+	for d in 0.01 0.02 0.03 0.05; do
+		id=$(b inspect -f '{{.Id}}' ks-$d)
+		pid=$(cat "$XROOT/containers/$id/monitor.pid" 2>/dev/null) || pid=
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			# its monitor is alive: the container is running and manageable
+			wait_for state_is ks-$d running
+			n=$((n + 1))
+			b stop -t 0 ks-$d
+			wait_for bash -c "! kill -0 $pid 2>/dev/null"
+		else
+			[ "$(b inspect -f '{{.State.Running}}' ks-$d)" = false ]
+		fi
+		[ -z "$(mounts_under "$DROOT/containers/$id")" ]
+	done
+	echo "$n of 4 found running"
+	[ "$n" -ge 1 ]
+}
+
 @test "berthd and a monitor killed together: stale mount and container settled at start" {
 	b run -d --name mk-a busybox sleep 300
 	local id cpid mpid
