@@ -22,18 +22,19 @@ teardown() {
 }
 
 teardown_file() {
+	local pids
+	pids=$(cat "$XROOT"/containers/*/init.pid "$XROOT"/containers/*/monitor.pid 2>/dev/null)
 	cleanup_berthd
-	kill_leftovers
+	kill_leftovers $pids
 }
 
-# Monitors and container inits of our exec root still alive (a test that
-# failed while the daemon was down): kill them by their recorded pids.
+# kill_leftovers PID...: monitors and container inits of our exec root still
+# alive (a test that failed while the daemon was down), by their recorded
+# pids; then mounts under our directory.
 kill_leftovers() {
-	local f pid
-	for f in "$XROOT"/containers/*/init.pid "$XROOT"/containers/*/monitor.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f")
-		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	local pid
+	for pid in "$@"; do
+		kill -9 "$pid" 2>/dev/null || true
 	done
 	local m
 	for m in $(awk -v r="$BATS_FILE_TMPDIR" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
