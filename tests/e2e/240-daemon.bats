@@ -160,6 +160,12 @@ teardown() {
 	DOCKER_API_VERSION=1.99 run dk version --format '{{.Server.APIVersion}}'
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"client version 1.99 is too new. Maximum supported API version is 1.45"* ]]
+	# older pinned versions work, through their prefix
+	DOCKER_API_VERSION=1.24 run dk ps -a
+	[ "$status" -eq 0 ]
+	DOCKER_API_VERSION=1.41 run dk info --format '{{.ServerVersion}}'
+	[ "$status" -eq 0 ]
+	[ -n "$output" ]
 	run b version
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"1.45"* ]]

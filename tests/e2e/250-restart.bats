@@ -194,8 +194,14 @@ mounts_under() {
 	[ "$(b inspect -f '{{.State.Status}}' st-renamed)" = running ]
 	run b start -a st-created
 	[ "$output" = hi ]
-	# and a clean stop (SIGTERM) too
-	restart_berthd TERM
+	# and a clean stop (SIGTERM) too: the socket goes with the daemon
+	local pid
+	pid=$(b inspect -f '{{.State.Pid}}' st-renamed)
+	stop_berthd TERM
+	[ ! -e "$SOCK" ]
+	kill -0 "$pid"
+	start_berthd
+	wait_ping
 	[ "$(b images --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)" = "$images" ]
 	[ "$(b inspect -f '{{.State.Status}}' st-renamed)" = running ]
 	b rm -f st-created st-exited st-renamed
