@@ -33,6 +33,7 @@ engines=${BENCH_ENGINES:-berth docker podman}
 DOCKER=${DOCKER:-$(command -v docker)}
 berth=$build/src/cli/berth
 work=$(mktemp -d /var/tmp/berth-bench-engines.XXXXXX)
+cd "$work" || exit 1 # conmon fails in a removed working directory (bench/run.sh's)
 PODMAN_CG=/berth-bench-podman
 # shellcheck source=../tests/helpers/cli-engine.sh
 CLI_TEST_IMAGE=busybox:latest BERTH_BUILD=$build . "$helpers/cli-engine.sh"
