@@ -16,7 +16,6 @@ static const struct unsupported table[] = {
 	{ "/volumes", NULL, "volume" },
 	{ "/build", NULL, "build" },
 	{ "/commit", NULL, "commit" },
-	{ "/events", NULL, "events" },
 	{ "/auth", NULL, "login" },
 	{ "/swarm", NULL, "swarm" },
 	{ "/nodes", NULL, "swarm" },

@@ -235,6 +235,7 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 	if ((r = container_write_etc_files(d, c, err)) < 0 || (r = container_save(d, c, err)) < 0)
 		goto fail;
 	container_add(d, c);
+	container_event(d, c, "create", NULL);
 	*ret_warnings = json_object_new_array();
 	*ret = c;
 	return 0;

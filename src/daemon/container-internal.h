@@ -20,6 +20,8 @@ json_object *container_networks_json(const struct container *c);
 json_object *container_exec_ids_json(const struct container *c);
 /* Resolve the runtime binary for the container's HostConfig.Runtime. */
 const char *container_runtime_path(struct daemon *d, const struct container *c);
+/* An event of c for GET /events (attrs taken; the image, name and labels added). */
+void container_event(struct daemon *d, struct container *c, const char *action, json_object *attrs);
 /* `runtime delete --force`: kill whatever is left of c and forget its state. */
 int container_runtime_delete(struct daemon *d, struct container *c);
 

@@ -148,6 +148,7 @@ int container_remove(struct daemon *d, struct container *c, bool force, bool vol
 		http_respond_error(c->start_req, 409, "container removed while starting");
 		c->start_req = http_request_unref(c->start_req);
 	}
+	container_event(d, c, "destroy", NULL);
 	container_forget(d, c);
 	return 0;
 }
@@ -181,7 +182,11 @@ int container_rename(struct daemon *d, struct container *c, const char *name,
 		c->name = old;
 		return r;
 	}
+	json_object *attrs = json_object_new_object();
+	_cleanup_free_ char *old_name = xasprintf("/%s", old);
+	jadd(attrs, "oldName", jstr(old_name));
 	free(old);
+	container_event(d, c, "rename", attrs);
 	return 0;
 }
 

@@ -28,6 +28,29 @@ const char *container_runtime_path(struct daemon *d, const struct container *c)
 	return d->n_runtimes ? d->runtimes[0].path : "berth-runtime";
 }
 
+void container_event(struct daemon *d, struct container *c, const char *action, json_object *attrs)
+{
+	json_object *labels = jget(c->config, "Labels");
+
+	if (!attrs)
+		attrs = json_object_new_object();
+	if (labels && json_object_is_type(labels, json_type_object)) {
+		json_object_object_foreach (labels, k, v)
+			jadd(attrs, k, json_object_get(v));
+	}
+	jadd(attrs, "image", jstr(c->image ? c->image : c->image_id ? c->image_id : ""));
+	jadd(attrs, "name", jstr(c->name));
+	api_event(d, "container", action, c->id, attrs);
+}
+
+static json_object *one_attr(const char *k, char *v)
+{
+	json_object *o = json_object_new_object();
+	jadd(o, k, jstr(v));
+	free(v);
+	return o;
+}
+
 static void persist(struct daemon *d, struct container *c)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
@@ -143,6 +166,7 @@ void container_on_started(struct daemon *d, struct container *c, pid_t pid, int6
 	free(c->error);
 	c->error = NULL;
 	persist(d, c);
+	container_event(d, c, "start", NULL);
 	if (c->start_req) {
 		http_respond(c->start_req, 204, NULL, NULL, 0);
 		c->start_req = http_request_unref(c->start_req);
@@ -240,6 +264,7 @@ void container_on_exited(struct daemon *d, struct container *c, int code, bool o
 			http_loop_add_timer(d->loop, c->restart_delay_ms, restart_fire, c);
 	}
 	persist(d, c);
+	container_event(d, c, "die", one_attr("exitCode", xasprintf("%d", code)));
 	container_wake_waiters(d, c, false);
 	if (is_auto_remove(c))
 		auto_remove(d, c);
@@ -379,7 +404,10 @@ int container_kill(struct daemon *d, struct container *c, int sig, struct berth_
 	(void)snprintf(signum, sizeof(signum), "%d", sig);
 	if (c->status == CT_PAUSED && sig == SIGKILL)
 		(void)runtime_cmd(d, c, (char *[]){ (char *)"resume", c->id, NULL }, NULL);
-	return runtime_cmd(d, c, (char *[]){ (char *)"kill", c->id, signum, NULL }, err);
+	int r = runtime_cmd(d, c, (char *[]){ (char *)"kill", c->id, signum, NULL }, err);
+	if (r == 0)
+		container_event(d, c, "kill", one_attr("signal", xstrdup(signum)));
+	return r;
 }
 
 int container_pause(struct daemon *d, struct container *c, bool pause, struct berth_error **err)
@@ -400,17 +428,21 @@ int container_pause(struct daemon *d, struct container *c, bool pause, struct be
 		return r;
 	c->status = pause ? CT_PAUSED : CT_RUNNING;
 	persist(d, c);
+	container_event(d, c, pause ? "pause" : "unpause", NULL);
 	return 0;
 }
 
 static void respond_wait(struct container *c, struct ct_waiter *w)
 {
 	if (w->condition == 3) {
+		container_event(the_daemon, c, "stop", NULL);
 		http_respond(w->req, 204, NULL, NULL, 0);
 		return;
 	}
 	if (w->condition == 4) {
+		container_event(the_daemon, c, "stop", NULL);
 		container_start(the_daemon, c, w->req);
+		container_event(the_daemon, c, "restart", NULL);
 		return;
 	}
 	_cleanup_json_ json_object *o = json_object_new_object();

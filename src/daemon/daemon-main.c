@@ -238,6 +238,7 @@ static int setup_server(struct daemon *d, const char *group, struct berth_error 
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "router");
 	http_router_set_version_prefix(d->router, true);
 	api_system_register(d, d->router);
+	api_events_register(d, d->router);
 	api_images_register(d, d->router);
 	api_containers_register(d, d->router);
 	api_exec_register(d, d->router);

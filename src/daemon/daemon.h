@@ -116,6 +116,11 @@ void api_system_register(struct daemon *d, struct http_router *r);
 void api_images_register(struct daemon *d, struct http_router *r);
 void api_containers_register(struct daemon *d, struct http_router *r);
 void api_exec_register(struct daemon *d, struct http_router *r);
+void api_events_register(struct daemon *d, struct http_router *r);
+/* An event for GET /events (api-events.c): type "container", "image"...,
+ * action "start", "die"..., the actor's id and attributes (taken; NULL: none). */
+void api_event(struct daemon *d, const char *type, const char *action, const char *id,
+	       json_object *attrs);
 void api_top_register(struct http_router *r);
 /* Last: known Docker API paths berth has not built answer "not supported yet". */
 void api_unsupported_register(struct http_router *r);

@@ -28,7 +28,6 @@ teardown_file() {
 		["cp x:/a $BATS_TEST_TMPDIR/"]=cp ["stats --no-stream x"]=stats ["commit x"]=commit
 		["export x"]=export ["diff x"]=diff ["update --memory 10m x"]=update
 		["search x"]=search ["swarm init"]=swarm ["pull busybox"]=pull
-		["events --since 1s --until 1s"]=events
 	)
 	local cmd
 	for cmd in "${!want[@]}"; do

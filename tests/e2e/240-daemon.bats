@@ -270,3 +270,41 @@ teardown() {
 	[ "$(api /info | jq .Images)" -eq 0 ]
 	load_busybox
 }
+
+@test "events: a live stream, since/until replay and filters (docker CLI)" {
+	local t0 out=$BATS_TEST_TMPDIR/events
+	t0=$(date +%s)
+	DOCKER_HOST="unix://$SOCK" timeout -s KILL 20 "$DOCKER" events --filter label=ev=yes --filter container=ev1 --filter container=ev1b \
+		--format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}' >"$out" &
+	local epid=$!
+	sleep 0.5
+	run b run --name ev1 --label ev=yes busybox sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	b run --name ev-other busybox true
+	b rename ev1 ev1b
+	b rm ev1b ev-other
+	local i
+	for i in $(seq 50); do
+		grep -q destroy "$out" && break
+		sleep 0.1
+	done
+	kill -9 "$epid" 2>/dev/null || true
+	wait "$epid" 2>/dev/null || true
+	run cat "$out"
+	[ "${lines[0]}" = "container create ev1" ]
+	[ "${lines[1]}" = "container start ev1" ]
+	[ "${lines[2]}" = "container die ev1" ]
+	[ "${lines[3]}" = "container rename ev1b" ]
+	[ "${lines[4]}" = "container destroy ev1b" ]
+	[ "${#lines[@]}" -eq 5 ]
+	# replay: since/until end the stream at once
+	run timeout 5 "$DOCKER" -H "unix://$SOCK" events --since "$t0" --until "$(($(date +%s) + 1))" \
+		--filter event=die --filter label=ev=yes --format '{{.Action}} {{.Actor.Attributes.exitCode}} {{.Actor.Attributes.name}}'
+	[ "$status" -eq 0 ]
+	[ "$output" = "die 3 ev1" ]
+	run timeout 5 "$DOCKER" -H "unix://$SOCK" events --since "$t0" --until 0s --filter type=image
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run curl -sS -w '%{http_code}' --unix-socket "$SOCK" "http://localhost/events?since=$t0&until=$(date +%s)&filters=%7B%22nope%22%3A%7B%22x%22%3Atrue%7D%7D"
+	[[ "$output" == *400 ]]
+}
