@@ -87,6 +87,10 @@ open_big_file() {
 	return 0
 }
 
+api_info_count() {
+	curl -s --unix-socket "$SOCK" http://localhost/info | jq ".$1"
+}
+
 mounts_under() {
 	awk -v r="$1" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo
 }
@@ -98,6 +102,8 @@ mounts_under() {
 	b run -d -i --name lr-cat busybox cat
 	b run -d --name lr-exit busybox sh -c 'sleep 1.5; exit 3'
 	b run -d --name lr-rm busybox sleep 300
+	b run -d --name lr-pause busybox sleep 300
+	b pause lr-pause
 	local name
 	declare -A pid
 	for name in lr-log lr-stop lr-kill lr-cat lr-rm; do
@@ -120,6 +126,13 @@ mounts_under() {
 	done
 	run b ps --format '{{.Names}} {{.Status}}'
 	[[ "$output" == *"lr-stop Up "* ]]
+	[[ "$output" == *"lr-pause Up "*"(Paused)"* ]]
+	[ "$(api_info_count ContainersPaused)" -eq 1 ]
+	b unpause lr-pause
+	[ "$(b inspect -f '{{.State.Status}}' lr-pause)" = running ]
+	# wait on the container that exited while berthd was down
+	run b wait lr-exit
+	[ "$output" = 3 ]
 	[[ "$output" != *"lr-exit"* ]]
 	run dk ps -a --filter name=lr-exit --format '{{.Status}}'
 	[[ "$output" == "Exited (3) "* ]]
@@ -173,7 +186,7 @@ mounts_under() {
 	! kill -0 "${pid[lr-rm]}" 2>/dev/null
 	[ -z "$(mounts_under "$DROOT/containers/$rmid")" ]
 	[ ! -e "$XROOT/containers/$rmid" ]
-	b rm -f lr-log lr-stop lr-kill lr-cat lr-exit
+	b rm -f lr-log lr-stop lr-kill lr-cat lr-exit lr-pause
 }
 
 @test "nothing in the store is lost across SIGKILL: images, tags, containers, names" {
