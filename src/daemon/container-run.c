@@ -402,6 +402,17 @@ int container_kill(struct daemon *d, struct container *c, int sig, struct berth_
 				       "Cannot kill container: %s: Container %s is not running",
 				       c->name, c->id);
 	(void)snprintf(signum, sizeof(signum), "%d", sig);
+	/* dockerd: a kill with SIGKILL or the stop signal (any signal when the
+	 * container names none) ends the restart policy until the next start */
+	json_object *ss = jget(c->config, "StopSignal");
+	int stop_sig = SIGTERM;
+	if (!ss || sig == SIGKILL ||
+	    (rt_signal_parse(json_object_get_string(ss), &stop_sig) == 0 && stop_sig == sig)) {
+		if (!c->manual_stop) {
+			c->manual_stop = true;
+			persist(d, c);
+		}
+	}
 	if (c->status == CT_PAUSED && sig == SIGKILL)
 		(void)runtime_cmd(d, c, (char *[]){ (char *)"resume", c->id, NULL }, NULL);
 	int r = runtime_cmd(d, c, (char *[]){ (char *)"kill", c->id, signum, NULL }, err);

@@ -404,6 +404,18 @@ mounts_under() {
 	wait_for state_is rp-always2 running
 	[ "$(b inspect -f '{{.State.Pid}}' rp-always2)" != "$cpid" ]
 	b rm -f rp-always2
+	# docker kill ends the policy until the next start, as docker stop does
+	b run -d --name rp-killed --restart always busybox sleep 300
+	dk kill rp-killed
+	sleep 1
+	[ "$(b inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' rp-killed)" = "exited 0 137" ]
+	b start rp-killed
+	local pid
+	pid=$(b inspect -f '{{.State.Pid}}' rp-killed)
+	kill -9 "$pid"
+	# a crash (not a kill through the API) restarts it
+	wait_for bash -c "[ \"\$('$BERTH' -H 'unix://$SOCK' inspect -f '{{.RestartCount}} {{.State.Status}}' rp-killed)\" = '1 running' ]"
+	b rm -f rp-killed
 }
 
 @test "docker stop on always and unless-stopped: stays stopped; daemon restart brings back always only" {
