@@ -114,8 +114,13 @@ static void mon_lost(struct daemon *d, struct container *c)
 	}
 	if (!ct_is_running(c))
 		return;
-	if (!read_exit_file(c, &code, &when, &oom, NULL))
-		log_warn("Monitor of container %.12s went away without an exit status", c->id);
+	if (!read_exit_file(c, &code, &when, &oom, NULL)) {
+		/* killed: what it ran is in no one's care any more */
+		log_warn("Monitor of container %.12s went away without an exit status: killing "
+			 "what remains of the container",
+			 c->id);
+		(void)container_runtime_delete(d, c);
+	}
 	container_on_exited(d, c, code, oom, when);
 }
 

@@ -362,6 +362,21 @@ mounts_under() {
 	[ -z "$(mounts_under "$DROOT/containers/$id")" ]
 }
 
+@test "a monitor killed under a running berthd: the container is killed and unmounted" {
+	b run -d --name mon-k busybox sleep 300
+	local id cpid mpid
+	id=$(b inspect -f '{{.Id}}' mon-k)
+	cpid=$(b inspect -f '{{.State.Pid}}' mon-k)
+	mpid=$(cat "$XROOT/containers/$id/monitor.pid")
+	kill -9 "$mpid"
+	wait_for state_is mon-k exited
+	wait_for bash -c "! kill -0 $cpid 2>/dev/null"
+	[ -z "$(mounts_under "$DROOT/containers/$id")" ]
+	b start mon-k
+	[ "$(b inspect -f '{{.State.Status}}' mon-k)" = running ]
+	b rm -f mon-k
+}
+
 @test "restart policy no and on-failure:N (exact RestartCount)" {
 	b run -d --name rp-no busybox sh -c 'exit 1'
 	b run -d --name rp-fail --restart on-failure:2 busybox sh -c 'exit 5'
