@@ -221,6 +221,15 @@ static void on_stop_signal(struct http_loop *l, int sig, void *data)
 	http_loop_stop(l);
 }
 
+/* dockerd reloads its configuration file on SIGHUP; berthd has none, and the
+ * signal must not end it (its default action would). */
+static void on_reload_signal(struct http_loop *l, int sig, void *data)
+{
+	(void)l;
+	(void)data;
+	log_info("Received signal %d: no configuration file to reload", sig);
+}
+
 static int setup_server(struct daemon *d, const char *group, struct berth_error **err)
 {
 	gid_t gid = (gid_t)-1;
@@ -317,6 +326,7 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 		return r;
 	(void)http_loop_on_signal(d->loop, SIGTERM, on_stop_signal, d);
 	(void)http_loop_on_signal(d->loop, SIGINT, on_stop_signal, d);
+	(void)http_loop_on_signal(d->loop, SIGHUP, on_reload_signal, d);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("berthd %s listening on unix://%s (data root %s)", BERTH_VERSION, d->host,
 		 d->data_root);

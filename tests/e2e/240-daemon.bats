@@ -119,6 +119,16 @@ teardown() {
 		--data-root "$dir/data3" --exec-root "$dir/exec3"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"nosuch"* ]]
+	# SIGHUP (dockerd's reload) does not end the daemon
+	kill -HUP "$EXTRA_PID"
+	sleep 0.3
+	kill -0 "$EXTRA_PID"
+	[ "$(curl -s --unix-socket "$EXTRA_SOCK" http://localhost/_ping)" = OK ]
+	# SIGTERM ends it and removes its socket
+	kill -TERM "$EXTRA_PID"
+	for i in $(seq 50); do kill -0 "$EXTRA_PID" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$EXTRA_PID" 2>/dev/null
+	[ ! -e "$EXTRA_SOCK" ]
 	# the debug level of our main daemon shows in /info
 	[ "$(api /info | jq -r .Debug)" = true ]
 }
