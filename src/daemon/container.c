@@ -483,6 +483,45 @@ static void remove_orphan_dirs(struct daemon *d, const char *root)
 	}
 }
 
+/* The execs of a container found again: their records were in the old
+ * daemon's memory, and a client still streaming one reads its exit code with
+ * GET /exec/{id}/json when it ends. Rebuilt from the exec-<id>.json process
+ * files (Cmd, Tty) and exec-<id>.exit, written by the monitor. */
+static void restore_execs(struct container *c)
+{
+	_cleanup_closedir_ DIR *dh = opendir(c->run_dir);
+
+	for (struct dirent *de; dh && (de = readdir(dh));) {
+		size_t n = strlen(de->d_name);
+		if (!str_has_prefix(de->d_name, MON_EXEC_EXIT_PREFIX) || n != 5 + 64 + 5 ||
+		    strcmp(de->d_name + n - 5, ".json") != 0)
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s", c->run_dir, de->d_name);
+		_cleanup_free_ char *text = NULL, *exit_text = NULL;
+		_cleanup_json_ json_object *proc = NULL;
+		if (file_read_all(path, 1 << 20, &text, NULL) < 0 ||
+		    json_parse_text(text, strlen(text), 64, "exec process", &proc, NULL) < 0)
+			continue;
+		struct ct_exec *x = xzalloc(sizeof(*x));
+		(void)snprintf(x->id, sizeof(x->id), "%.64s", de->d_name + 5);
+		x->c = c;
+		x->config = json_object_new_object();
+		jadd(x->config, "Cmd", json_object_get(jget(proc, "args")));
+		x->tty = jget(proc, "terminal") && json_object_get_boolean(jget(proc, "terminal"));
+		jadd(x->config, "Tty", json_object_new_boolean(x->tty));
+		x->started = true;
+		x->running = true;
+		_cleanup_free_ char *exit_path = xasprintf("%s/exec-%s.exit", c->run_dir, x->id);
+		if (file_read_all(exit_path, 64, &exit_text, NULL) == 0 &&
+		    str_to_int(strtok(exit_text, "\n"), &x->exit_code) == 0) {
+			x->running = false;
+			x->has_exit_code = true;
+		}
+		c->execs = xrealloc(c->execs, (c->n_execs + 1) * sizeof(*c->execs));
+		c->execs[c->n_execs++] = x;
+	}
+}
+
 void containers_restore(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_containers; i++) {
@@ -494,8 +533,10 @@ void containers_restore(struct daemon *d)
 			continue;
 		}
 		if (ct_is_running(c) || c->status == CT_RESTARTING) {
-			if (mon_reconnect(d, c, NULL) == 0)
+			if (mon_reconnect(d, c, NULL) == 0) {
+				restore_execs(c);
 				continue;
+			}
 			settle_lost(d, c);
 			if (i >= d->n_containers || d->containers[i] != c)
 				i--; /* auto-removed */

@@ -189,6 +189,26 @@ mounts_under() {
 	b rm -f lr-log lr-stop lr-kill lr-cat lr-exit lr-pause
 }
 
+@test "an exec streaming across a daemon kill gets its output and exit code" {
+	b run -d --name ex-a busybox sleep 300
+	local out=$BATS_TEST_TMPDIR/exec.out
+	{
+		local rc=0
+		"$BERTH" -H "unix://$SOCK" exec ex-a sh -c 'sleep 1.5; echo done; exit 5' >"$out" 2>&1 || rc=$?
+		echo "rc=$rc" >>"$out"
+	} &
+	local xpid=$!
+	sleep 0.5
+	restart_berthd KILL
+	wait "$xpid"
+	run cat "$out"
+	[ "${lines[0]}" = done ]
+	[ "${lines[1]}" = rc=5 ]
+	# and the exec is known to the new daemon
+	[ "$(b inspect -f '{{len .ExecIDs}}' ex-a)" -ge 1 ]
+	b rm -f ex-a
+}
+
 @test "nothing in the store is lost across SIGKILL: images, tags, containers, names" {
 	b tag busybox:latest keep/me:v1
 	b create --name st-created --label k=v busybox echo hi
