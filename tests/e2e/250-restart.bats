@@ -194,7 +194,7 @@ mounts_under() {
 	local out=$BATS_TEST_TMPDIR/exec.out
 	{
 		local rc=0
-		"$BERTH" -H "unix://$SOCK" exec ex-a sh -c 'sleep 1.5; echo done; exit 5' >"$out" 2>&1 || rc=$?
+		"$BERTH" -H "unix://$SOCK" exec ex-a sh -c 'sleep 3; echo done; exit 5' >"$out" 2>&1 || rc=$?
 		echo "rc=$rc" >>"$out"
 	} &
 	local xpid=$!
@@ -202,6 +202,7 @@ mounts_under() {
 	restart_berthd KILL
 	wait "$xpid"
 	run cat "$out"
+	echo "$output"
 	[ "${lines[0]}" = done ]
 	[ "${lines[1]}" = rc=5 ]
 	# and the exec is known to the new daemon
