@@ -204,6 +204,11 @@ teardown() {
 	[ "$(jq .MemTotal <<<"$info")" -eq "$mem" ]
 	[ "$(jq -r .DockerRootDir <<<"$info")" = "$DROOT" ]
 	[ "$(jq -r .Driver <<<"$info")" = overlay2 ]
+	# the daemon's descriptors: its own count, not a constant
+	local nfd
+	nfd=$(ls /proc/"$(cat "$BATS_FILE_TMPDIR/berthd.pid")"/fd | wc -l)
+	[ "$(jq .NFd <<<"$info")" -gt 5 ]
+	[ "$(jq .NFd <<<"$info")" -le $((nfd + 4)) ] # plus the request's own
 	[ "$(jq -r .OSType <<<"$info")" = linux ]
 	[ "$(jq -r .KernelVersion <<<"$info")" = "$(uname -r)" ]
 	[ "$(jq -r .Name <<<"$info")" = "$(hostname)" ]
