@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli-internal.h"
+#include "cli-run-internal.h"
 
 const char *cli_strerror(int errnum)
 {
@@ -228,4 +230,68 @@ const char *cli_signal_name(int sig)
 			return signals[i].name;
 	snprintf(buf, sizeof(buf), "%d", sig);
 	return buf;
+}
+
+/* A date and time without a zone (docker reads it as local time): returns
+ * false when s is not one of "2006-01-02T15:04:05[.999999999]", "2006-01-02T15:04". */
+static bool local_time_arg(const char *s, char **ret)
+{
+	static const char *const layouts[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", NULL };
+
+	for (size_t i = 0; layouts[i]; i++) {
+		struct tm tm = { 0 };
+		const char *end = strptime(s, layouts[i], &tm);
+		long nsec = 0;
+		if (!end)
+			continue;
+		if (i == 0 && *end == '.') {
+			size_t n = strspn(end + 1, "0123456789");
+			if (n == 0 || n > 9)
+				continue;
+			for (size_t k = 0; k < 9; k++)
+				nsec = nsec * 10 + (k < n ? end[1 + k] - '0' : 0);
+			end += 1 + n;
+		}
+		if (*end)
+			continue;
+		tm.tm_isdst = -1;
+		*ret = xasprintf("%lld.%09ld", (long long)mktime(&tm), nsec);
+		return true;
+	}
+	return false;
+}
+
+/* docker's GetTimestamp: a duration before now, RFC 3339, a local date and
+ * time, or unix seconds as given. */
+int cli_timestamp_arg(const char *what, const char *s, char **ret, struct berth_error **err)
+{
+	int64_t d, sec;
+	int32_t nsec;
+	struct tm tm = { 0 };
+
+	if (cli_parse_duration(s, &d) >= 0) {
+		*ret = xasprintf("%lld", (long long)(time(NULL) - d / 1000000000LL));
+		return 0;
+	}
+	if (cli_parse_rfc3339(s, &sec, &nsec) >= 0) {
+		*ret = xasprintf("%lld.%09d", (long long)sec, nsec);
+		return 0;
+	}
+	if (local_time_arg(s, ret))
+		return 0;
+	if (strptime(s, "%Y-%m-%d", &tm) && strlen(s) == 10) {
+		*ret = xasprintf("%lld.000000000", (long long)timegm(&tm));
+		return 0;
+	}
+	if (strspn(s, "0123456789.") == strlen(s) && *s) {
+		*ret = xstrdup(s);
+		return 0;
+	}
+	if (!what)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "failed to parse value as time or duration: \"%s\"", s);
+	return berth_error_set(err, 0, BERTH_ERR_INVALID,
+			       "invalid value for \"%s\": failed to parse value as time or "
+			       "duration: \"%s\"",
+			       what, s);
 }

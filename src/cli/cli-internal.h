@@ -36,6 +36,10 @@ int cli_fail_run(struct cli_ctx *ctx, struct berth_error *err, int status);
 /* The daemon's JSON for a container or an image (GET /containers/{id}/json ...). */
 int cli_container_inspect(struct cli_ctx *ctx, const char *id, json_object **ret,
 			  struct berth_error **err);
+/* docker's GetTimestamp for --since and --until: a duration before now, RFC
+ * 3339, a local date and time, or unix seconds; *ret is the query value. what
+ * names the flag in the error (NULL: the bare message, as for events). */
+int cli_timestamp_arg(const char *what, const char *s, char **ret, struct berth_error **err);
 /* filters=... query JSON from "key=value" strings: {"key":{"value":true}}. */
 char *cli_filters_json(char *const *filters);
 /* Typed reads of daemon JSON (absent or wrong type: the default). */
@@ -92,6 +96,7 @@ int cmd_unpause(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ps(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rename(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_top(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_events(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_restart(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rmi(struct cli_ctx *ctx, int argc, char **argv);

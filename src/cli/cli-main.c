@@ -74,7 +74,7 @@ static const struct cmd_entry image_cmds[] = {
 
 static const struct cmd_entry system_cmds[] = {
 	{ "df", cmd_system_df, NULL, "Show berth disk usage" },
-	{ "events", NULL, NULL, "Get real time events from the server" },
+	{ "events", cmd_events, NULL, "Get real time events from the server" },
 	{ "info", cmd_info, NULL, "Display system-wide information" },
 	{ "prune", cmd_system_prune, NULL, "Remove unused data" },
 	{},
@@ -93,6 +93,7 @@ static const struct cmd_entry top_cmds[] = {
 	{ "attach", cmd_attach, NULL,
 	  "Attach local standard input, output, and error streams to a running container" },
 	{ "create", cmd_create, NULL, "Create a new container" },
+	{ "events", cmd_events, NULL, "Get real time events from the server" },
 	{ "history", cmd_history, NULL, "Show the history of an image" },
 	{ "import", cmd_import, NULL,
 	  "Import the contents from a tarball to create a filesystem image" },
@@ -119,10 +120,10 @@ static const struct cmd_entry top_cmds[] = {
 
 /* Commands of docker that the daemon does not serve yet. */
 static const char *const unsupported[] = {
-	"build", "builder", "buildx", "checkpoint", "commit", "compose", "config",   "context",
-	"cp",	 "diff",    "events", "export",	    "login",  "logout",	 "manifest", "network",
-	"node",	 "plugin",  "port",   "pull",	    "push",   "search",	 "secret",   "service",
-	"stack", "stats",   "swarm",  "trust",	    "update", "volume",	 NULL,
+	"build",  "builder", "buildx", "checkpoint", "commit", "compose",  "config",  "context",
+	"cp",	  "diff",    "export", "login",	     "logout", "manifest", "network", "node",
+	"plugin", "port",    "pull",   "push",	     "search", "secret",   "service", "stack",
+	"stats",  "swarm",   "trust",  "update",     "volume", NULL,
 };
 
 static const char *arg_config, *arg_context, *arg_log_level;

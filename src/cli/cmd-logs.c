@@ -6,67 +6,6 @@
 
 #include "cli-run-internal.h"
 
-/* A date and time without a zone (docker reads it as local time): returns
- * false when s is not one of "2006-01-02T15:04:05[.999999999]", "2006-01-02T15:04". */
-static bool local_time_arg(const char *s, char **ret)
-{
-	static const char *const layouts[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", NULL };
-
-	for (size_t i = 0; layouts[i]; i++) {
-		struct tm tm = { 0 };
-		const char *end = strptime(s, layouts[i], &tm);
-		long nsec = 0;
-		if (!end)
-			continue;
-		if (i == 0 && *end == '.') {
-			size_t n = strspn(end + 1, "0123456789");
-			if (n == 0 || n > 9)
-				continue;
-			for (size_t k = 0; k < 9; k++)
-				nsec = nsec * 10 + (k < n ? end[1 + k] - '0' : 0);
-			end += 1 + n;
-		}
-		if (*end)
-			continue;
-		tm.tm_isdst = -1;
-		*ret = xasprintf("%lld.%09ld", (long long)mktime(&tm), nsec);
-		return true;
-	}
-	return false;
-}
-
-/* docker's GetTimestamp: a duration before now, RFC 3339, a local date and
- * time, or unix seconds as given. */
-static int timestamp_arg(const char *what, const char *s, char **ret, struct berth_error **err)
-{
-	int64_t d, sec;
-	int32_t nsec;
-	struct tm tm = { 0 };
-
-	if (cli_parse_duration(s, &d) >= 0) {
-		*ret = xasprintf("%lld", (long long)(time(NULL) - d / 1000000000LL));
-		return 0;
-	}
-	if (cli_parse_rfc3339(s, &sec, &nsec) >= 0) {
-		*ret = xasprintf("%lld.%09d", (long long)sec, nsec);
-		return 0;
-	}
-	if (local_time_arg(s, ret))
-		return 0;
-	if (strptime(s, "%Y-%m-%d", &tm) && strlen(s) == 10) {
-		*ret = xasprintf("%lld.000000000", (long long)timegm(&tm));
-		return 0;
-	}
-	if (strspn(s, "0123456789.") == strlen(s) && *s) {
-		*ret = xstrdup(s);
-		return 0;
-	}
-	return berth_error_set(err, 0, BERTH_ERR_INVALID,
-			       "invalid value for \"%s\": failed to parse value as time or "
-			       "duration: \"%s\"",
-			       what, s);
-}
-
 int cmd_logs(struct cli_ctx *ctx, int argc, char **argv)
 {
 	bool details = false, follow = false, timestamps = false;
@@ -103,8 +42,8 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv)
 		return args.exit_status;
 	if (cli_container_inspect(ctx, args.v[0], &c, &err) < 0)
 		return cli_fail(err, 1);
-	if ((since && timestamp_arg("since", since, &s, &err) < 0) ||
-	    (until && timestamp_arg("until", until, &u, &err) < 0))
+	if ((since && cli_timestamp_arg("since", since, &s, &err) < 0) ||
+	    (until && cli_timestamp_arg("until", until, &u, &err) < 0))
 		return cli_fail(err, 1);
 	eid = cli_path_escape(cli_json_str(c, "Id"));
 	path = xasprintf("/containers/%s/logs", eid);
