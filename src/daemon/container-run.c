@@ -144,7 +144,7 @@ void container_start(struct daemon *d, struct container *c, struct http_request 
 			log_warn("Cannot start container %.12s: %s", c->id, err ? err->msg : "?");
 		/* as dockerd: a --rm container that cannot start is removed, which
 		 * also ends the CLI's wait?condition=removed */
-		if (is_auto_remove(c))
+		if (is_auto_remove(c) && !c->in_restart)
 			auto_remove(d, c);
 		return;
 	}
@@ -266,7 +266,9 @@ void container_on_exited(struct daemon *d, struct container *c, int code, bool o
 	persist(d, c);
 	container_event(d, c, "die", one_attr("exitCode", xasprintf("%d", code)));
 	container_wake_waiters(d, c, false);
-	if (is_auto_remove(c))
+	/* not when a restart waiter has started it again (docker restart keeps a
+	 * --rm container) */
+	if (is_auto_remove(c) && !c->starting && !ct_is_running(c))
 		auto_remove(d, c);
 }
 
@@ -452,7 +454,10 @@ static void respond_wait(struct container *c, struct ct_waiter *w)
 	}
 	if (w->condition == 4) {
 		container_event(the_daemon, c, "stop", NULL);
+		/* inside the waiters' walk: a failed start must not remove c here */
+		c->in_restart = true;
 		container_start(the_daemon, c, w->req);
+		c->in_restart = false;
 		container_event(the_daemon, c, "restart", NULL);
 		return;
 	}

@@ -48,6 +48,7 @@ struct container {
 	int64_t started_ns, finished_ns;
 	int restart_count;
 	bool manual_stop; /* stopped by the user: no restart for unless-stopped */
+	bool in_restart;  /* a restart is starting it (no auto-removal meanwhile) */
 	bool has_started;
 	bool starting; /* a monitor is being started */
 	bool mounted;
