@@ -10,15 +10,6 @@ load daemon
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	start_berthd
-	load_busybox
-}
-
-teardown_file() {
-	cleanup_berthd
-}
-
 teardown() {
 	local id
 	for id in $(b ps -aq 2>/dev/null); do b rm -f "$id" >/dev/null 2>&1; done

@@ -5,15 +5,6 @@
 load helpers
 load daemon
 
-setup_file() {
-	start_berthd
-	load_busybox
-}
-
-teardown_file() {
-	cleanup_berthd
-}
-
 @test "top lists the container's processes, exec'd ones too, the same in both CLIs" {
 	b run -d --name top1 busybox sh -c 'sleep 1001 & sleep 1002' >/dev/null
 	b exec -d top1 sleep 1003

@@ -5,15 +5,6 @@
 load helpers
 load daemon
 
-setup_file() {
-	start_berthd
-	load_busybox
-}
-
-teardown_file() {
-	cleanup_berthd
-}
-
 @test "restart keeps a --rm container, stop removes it, the daemon lives" {
 	for cli in b dk; do
 		"$cli" run -d --rm --name "rr-$cli" busybox sleep 1000 >/dev/null

@@ -5,15 +5,6 @@
 load helpers
 load daemon
 
-setup_file() {
-	start_berthd
-	load_busybox
-}
-
-teardown_file() {
-	cleanup_berthd
-}
-
 @test "events: the same lines, JSON and templates as the docker CLI" {
 	local t0 t1
 	t0=$(date +%s)

@@ -77,3 +77,15 @@ load_busybox() {
 	"$HELPERS/mkimage.sh" "$work/bundle/rootfs" "$work/busybox.tar" busybox:latest sh >/dev/null
 	b load -i "$work/busybox.tar" >/dev/null
 }
+
+# The usual file: a daemon with the busybox image, removed at the end. A test
+# file that needs more defines its own setup_file and teardown_file after
+# `load daemon`, which replace these.
+setup_file() {
+	start_berthd
+	load_busybox
+}
+
+teardown_file() {
+	cleanup_berthd
+}
