@@ -166,13 +166,33 @@ static int check_log_config(json_object *hc, struct berth_error **err)
 		opts = json_object_new_object();
 		jadd(lc, "Config", opts);
 	}
+	/* json-file's options as dockerd knows them; labels, env and tag are
+	 * accepted and not written into the entries yet */
+	static const char *const known[] = { "max-size",  "max-file",	  "compress",
+					     "labels",	  "labels-regex", "env",
+					     "env-regex", "tag",	  NULL };
 	json_object_object_foreach (opts, key, val) {
-		(void)val;
-		if (strcmp(key, "max-size") != 0 && strcmp(key, "max-file") != 0 &&
-		    strcmp(key, "compress") != 0)
+		if (!strv_contains((char *const *)known, key))
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
 					       "unknown log opt '%s' for json-file log driver",
 					       key);
+		if (!json_object_is_type(val, json_type_string))
+			return type_error("LogConfig.Config", "an object of strings", err);
+	}
+	const char *ms = get_str(opts, "max-size"), *mf = get_str(opts, "max-file");
+	if (ms && log_size_parse(ms) < 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "invalid max-size '%s': use a size such as 10m, 512k or 1g",
+				       ms);
+	if (mf) {
+		char *end = NULL;
+		long n = strtol(mf, &end, 10);
+		if (!*mf || *end || n < 1 || n > 1000)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "max-file cannot be less than 1");
+		if (n > 1 && !ms)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "max-file cannot be set when max-size is not set");
 	}
 	return 0;
 }

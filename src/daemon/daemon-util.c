@@ -1,5 +1,6 @@
 /* Small helpers of the daemon: ids, time, error mapping, JSON, filters. */
 #define LOG_CATEGORY "daemon"
+#include <ctype.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
@@ -202,4 +203,26 @@ bool api_labels_match(char *const *wanted, json_object *labels)
 			return false;
 	}
 	return true;
+}
+
+/* "10m" -> 10485760: docker's units k, m, g (powers of 1024), "b" optional. */
+int64_t log_size_parse(const char *s)
+{
+	char *end = NULL;
+	double v = strtod(s, &end);
+	const char *units = "kmg", *u;
+	double mult = 1;
+
+	if (!end || end == s || !(v > 0))
+		return -1;
+	if (*end && (u = strchr(units, tolower((unsigned char)*end)))) {
+		for (const char *p = units; p <= u; p++)
+			mult *= 1024;
+		end++;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || v * mult > 9e18)
+		return -1;
+	return (int64_t)(v * mult);
 }

@@ -122,6 +122,8 @@ void api_events_register(struct daemon *d, struct http_router *r);
 void api_event(struct daemon *d, const char *type, const char *action, const char *id,
 	       json_object *attrs);
 void api_top_register(struct http_router *r);
+/* A log max-size ("10m", "512k", "1g", "100", "2kb"): bytes, or -1 if invalid. */
+int64_t log_size_parse(const char *s);
 /* Last: known Docker API paths berth has not built answer "not supported yet". */
 void api_unsupported_register(struct http_router *r);
 

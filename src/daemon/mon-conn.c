@@ -33,38 +33,6 @@ static bool jbool(json_object *o, const char *k)
 	return v && json_object_get_boolean(v);
 }
 
-/* "10m" -> 10485760; docker's units (k, m, g; b optional). */
-static int64_t parse_size(const char *s)
-{
-	char *end = NULL;
-	double v = strtod(s, &end);
-	int64_t mult = 1;
-
-	if (!end || end == s)
-		return -1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mult = 1024;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1024 * 1024;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1024LL * 1024 * 1024;
-		break;
-	case 'b':
-	case 'B':
-	case '\0':
-		break;
-	default:
-		return -1;
-	}
-	return (int64_t)(v * (double)mult);
-}
-
 /* Read the exit file a monitor leaves: "<code> <finished_ns> <oom>". */
 static bool read_exit_file(const struct container *c, int *code, int64_t *when, bool *oom,
 			   char **error)
@@ -234,7 +202,7 @@ static char **monitor_argv(struct daemon *d, struct container *c, int control_fd
 		if (ms) {
 			strv_push(&argv, "--log-max-size");
 			strv_push_take(&argv,
-				       xasprintf("%lld", (long long)parse_size(
+				       xasprintf("%lld", (long long)log_size_parse(
 								 json_object_get_string(ms))));
 			strv_push(&argv, "--log-max-file");
 			strv_push(&argv, mf ? json_object_get_string(mf) : "1");
