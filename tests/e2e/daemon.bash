@@ -13,7 +13,9 @@ start_berthd() {
 	DROOT=$BATS_FILE_TMPDIR/data
 	XROOT=$BATS_FILE_TMPDIR/exec
 	SOCK=$BATS_FILE_TMPDIR/berth.sock
-	CGPARENT=/berth-test-$$
+	# one cgroup parent per file, kept when a test starts the daemon again
+	# (a test runs in another process, whose $$ differs)
+	CGPARENT=$(cat "$BATS_FILE_TMPDIR/cgroup-parent" 2>/dev/null) || CGPARENT=/berth-test-$$
 	export DROOT XROOT SOCK CGPARENT
 	mkdir -p "$DROOT" "$XROOT"
 	echo "$CGPARENT" > "$BATS_FILE_TMPDIR/cgroup-parent"
