@@ -59,10 +59,6 @@ void cli_print_json_indent(json_object *o);
 int cli_each_container(struct cli_ctx *ctx, char **args, int n, const char *action,
 		       const char *query);
 
-/* stop and restart's query: "?signal=S&t=N"; the signal needs API 1.42. NULL on error. */
-char *cli_stop_query(struct cli_ctx *ctx, const char *signal, bool timeout_set, int64_t timeout,
-		     struct berth_error **err);
-
 /* Print a JSON message stream (load, import) like docker's jsonmessage:
  * "stream" text as is, "status" lines; an errorDetail ends it as an error. */
 int cli_display_messages(struct cli_http_response *r, struct berth_error **err);

@@ -1,24 +1,12 @@
-/* berth stop: POST /containers/{id}/stop[?signal=&t=] for each container. */
+/* berth stop and berth restart: POST /containers/{id}/stop (or /restart)
+ * [?signal=&t=] for each container; the two take the same flags. */
 #define LOG_CATEGORY "cli"
 #include <stdio.h>
 
 #include "cli-internal.h"
 
-char *cli_stop_query(struct cli_ctx *ctx, const char *signal, bool timeout_set, int64_t timeout,
-		     struct berth_error **err)
-{
-	_cleanup_free_ char *q = xstrdup("");
-
-	if (signal && *signal)
-		cli_url_add(&q, "signal", signal);
-	if (timeout_set) {
-		_cleanup_free_ char *t = xasprintf("%lld", (long long)timeout);
-		cli_url_add(&q, "t", t);
-	}
-	return TAKE_PTR(q);
-}
-
-int cmd_stop(struct cli_ctx *ctx, int argc, char **argv)
+static int stop_or_restart(struct cli_ctx *ctx, int argc, char **argv, const char *verb,
+			   const char *summary, const char *aliases)
 {
 	const char *signal = NULL;
 	int64_t timeout = 0;
@@ -32,20 +20,31 @@ int cmd_stop(struct cli_ctx *ctx, int argc, char **argv)
 		  &timeout_set },
 		{},
 	};
-	const struct cli_command cmd = { ctx->path,
-					 "[OPTIONS] CONTAINER [CONTAINER...]",
-					 "Stop one or more running containers",
-					 "berth container stop, berth stop",
-					 CLI_ARGS_MIN,
-					 1 };
+	const struct cli_command cmd = { ctx->path,    "[OPTIONS] CONTAINER [CONTAINER...]",
+					 summary,      aliases,
+					 CLI_ARGS_MIN, 1 };
 	_cleanup_args_ struct cli_args args = { 0 };
-	_cleanup_error_ struct berth_error *err = NULL;
-	_cleanup_free_ char *q = NULL;
+	_cleanup_free_ char *q = xstrdup("");
 
 	if (cli_opts_parse(&cmd, opts, argc, argv, &args))
 		return args.exit_status;
-	q = cli_stop_query(ctx, signal, timeout_set, timeout, &err);
-	if (!q)
-		return cli_fail(err, 1);
-	return cli_each_container(ctx, args.v, args.n, "stop", q);
+	if (signal && *signal)
+		cli_url_add(&q, "signal", signal);
+	if (timeout_set) {
+		_cleanup_free_ char *t = xasprintf("%lld", (long long)timeout);
+		cli_url_add(&q, "t", t);
+	}
+	return cli_each_container(ctx, args.v, args.n, verb, q);
+}
+
+int cmd_stop(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return stop_or_restart(ctx, argc, argv, "stop", "Stop one or more running containers",
+			       "berth container stop, berth stop");
+}
+
+int cmd_restart(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return stop_or_restart(ctx, argc, argv, "restart", "Restart one or more containers",
+			       "berth container restart, berth restart");
 }

@@ -35,6 +35,12 @@ static inline json_object *jstr(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
 }
-json_object *jstrv(char *const *v); /* array of strings, null for NULL */
+json_object *jstrv(char *const *v);
+/* o's member k (borrowed), or NULL. */
+static inline json_object *jget(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+	return json_object_object_get_ex(o, k, &v) ? v : NULL;
+} /* array of strings, null for NULL */
 
 #endif

@@ -7,12 +7,6 @@
 #include "api.h"
 #include "container-internal.h"
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
 static char *hosts_text(struct container *c)
 {
 	json_object *extra = jget(c->host_config, "ExtraHosts");
@@ -31,6 +25,26 @@ static char *hosts_text(struct container *c)
 		t = n;
 	}
 	return t;
+}
+
+/* Append "key v1 v2 ...\n" to *t when values has any. */
+static void append_line(char **t, const char *key, json_object *values)
+{
+	size_t n = values ? json_object_array_length(values) : 0;
+
+	if (!n)
+		return;
+	char *line = xasprintf("%s%s", *t, key);
+	for (size_t i = 0; i < n; i++) {
+		char *next =
+			xasprintf("%s %s", line,
+				  json_object_get_string(json_object_array_get_idx(values, i)));
+		free(line);
+		line = next;
+	}
+	free(*t);
+	*t = xasprintf("%s\n", line);
+	free(line);
 }
 
 static char *resolv_text(struct container *c)
@@ -70,34 +84,8 @@ static char *resolv_text(struct container *c)
 			t = n;
 		}
 	}
-	if (search && json_object_array_length(search)) {
-		char *n = xasprintf("%ssearch", t);
-		free(t);
-		t = n;
-		for (size_t i = 0; i < json_object_array_length(search); i++) {
-			n = xasprintf("%s %s", t,
-				      json_object_get_string(json_object_array_get_idx(search, i)));
-			free(t);
-			t = n;
-		}
-		n = xasprintf("%s\n", t);
-		free(t);
-		t = n;
-	}
-	if (opts && json_object_array_length(opts)) {
-		char *n = xasprintf("%soptions", t);
-		free(t);
-		t = n;
-		for (size_t i = 0; i < json_object_array_length(opts); i++) {
-			n = xasprintf("%s %s", t,
-				      json_object_get_string(json_object_array_get_idx(opts, i)));
-			free(t);
-			t = n;
-		}
-		n = xasprintf("%s\n", t);
-		free(t);
-		t = n;
-	}
+	append_line(&t, "search", search);
+	append_line(&t, "options", opts);
 	return t;
 }
 

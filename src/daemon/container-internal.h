@@ -43,7 +43,7 @@ void container_on_state(struct daemon *d, struct container *c, int state, pid_t 
 struct ct_waiter {
 	struct ct_waiter *next;
 	struct http_request *req;
-	int condition; /* 0 not-running, 1 next-exit, 2 removed */
+	int condition; /* 0 not-running, 1 next-exit, 2 removed, 3 stop, 4 restart */
 };
 void container_wake_waiters(struct daemon *d, struct container *c, bool removed);
 

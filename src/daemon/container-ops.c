@@ -9,12 +9,6 @@
 #include "container-internal.h"
 #include "runtime.h"
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
 char *container_command_line(const struct container *c)
 {
 	char *out = xstrdup("");

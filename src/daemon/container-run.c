@@ -11,12 +11,6 @@
 #include "container-internal.h"
 #include "runtime.h"
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
 const char *container_runtime_path(struct daemon *d, const struct container *c)
 {
 	json_object *v = jget(c->host_config, "Runtime");
@@ -173,24 +167,7 @@ void container_on_started(struct daemon *d, struct container *c, pid_t pid, int6
 	}
 }
 
-static void respond_wait(struct container *c, struct ct_waiter *w);
-
-static void wake_not_running_waiters(struct container *c)
-{
-	struct ct_waiter **pp = &c->waiters;
-
-	while (*pp) {
-		struct ct_waiter *w = *pp;
-		if (w->condition != 0) {
-			pp = &w->next;
-			continue;
-		}
-		*pp = w->next;
-		respond_wait(c, w);
-		http_request_unref(w->req);
-		free(w);
-	}
-}
+static void wake_waiters_if(struct container *c, unsigned conditions);
 
 void container_on_start_failed(struct daemon *d, struct container *c, int code, const char *msg)
 {
@@ -213,7 +190,7 @@ void container_on_start_failed(struct daemon *d, struct container *c, int code, 
 	}
 	/* Only "not-running" waiters: the container never ran, so there was no
 	 * exit for "next-exit" ones (dockerd leaves them waiting too). */
-	wake_not_running_waiters(c);
+	wake_waiters_if(c, 1u << 0);
 	if (is_auto_remove(c))
 		auto_remove(d, c);
 }
@@ -476,15 +453,15 @@ static void respond_wait(struct container *c, struct ct_waiter *w)
 	http_stream_end(w->req);
 }
 
-void container_wake_waiters(struct daemon *d, struct container *c, bool removed)
+/* Answer the waiters whose condition (0 not-running, 1 next-exit, 2 removed,
+ * 3 stop, 4 restart) is a bit of conditions. */
+static void wake_waiters_if(struct container *c, unsigned conditions)
 {
 	struct ct_waiter **pp = &c->waiters;
 
-	(void)d;
 	while (*pp) {
 		struct ct_waiter *w = *pp;
-		bool done = removed || w->condition != 2;
-		if (!done) {
+		if (!(conditions & (1u << w->condition))) {
 			pp = &w->next;
 			continue;
 		}
@@ -493,6 +470,12 @@ void container_wake_waiters(struct daemon *d, struct container *c, bool removed)
 		http_request_unref(w->req);
 		free(w);
 	}
+}
+
+void container_wake_waiters(struct daemon *d, struct container *c, bool removed)
+{
+	(void)d;
+	wake_waiters_if(c, removed ? ~0u : ~(1u << 2));
 }
 
 void container_wait(struct daemon *d, struct container *c, const char *condition,

@@ -406,12 +406,6 @@ json_object *container_summary_json(struct daemon *d, struct container *c, bool 
 	return o;
 }
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
 /* A running container whose monitor is gone (killed with the daemon, or
  * while it was down): take the exit status it left, or kill what remains of
  * the container (its processes are in no one's care any more) and record

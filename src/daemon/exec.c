@@ -8,12 +8,6 @@
 #include "container-internal.h"
 #include "spec.h"
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
 static bool jbool(json_object *o, const char *k)
 {
 	json_object *v = jget(o, k);

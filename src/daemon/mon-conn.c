@@ -21,12 +21,6 @@ struct mon_conn {
 	pid_t pid; /* when we spawned it */
 };
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
 static bool jbool(json_object *o, const char *k)
 {
 	json_object *v = jget(o, k);

@@ -54,12 +54,6 @@ static const char *const readonly_paths[] = { "/proc/bus",	     "/proc/fs",
 					      "/proc/irq",	     "/proc/sys",
 					      "/proc/sysrq-trigger", NULL };
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
 static int64_t jint(json_object *o, const char *k)
 {
 	json_object *v = jget(o, k);
