@@ -91,28 +91,6 @@ bool cli_json_bool(json_object *o, const char *key)
 	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-json_object *cli_json_sorted(json_object *o)
-{
-	size_t n = (size_t)json_object_object_length(o), i = 0;
-	_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
-	json_object *s = json_object_new_object();
-
-	json_object_object_foreach (o, k, v) {
-		(void)v;
-		keys[i++] = k;
-	}
-	qsort(keys, n, sizeof(char *), cmp_keys);
-	for (i = 0; i < n; i++)
-		json_object_object_add(s, keys[i],
-				       json_object_get(json_object_object_get(o, keys[i])));
-	return s;
-}
-
 void cli_json_userdata_put(json_object *o, void *userdata)
 {
 	json_object_put(userdata);

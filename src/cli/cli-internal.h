@@ -49,8 +49,6 @@ bool cli_json_bool(json_object *o, const char *key);
 json_object *cli_json_get(json_object *o, const char *key);
 /* A json_object_set_userdata() destructor for a json_object userdata. */
 void cli_json_userdata_put(json_object *o, void *userdata);
-/* A copy of o with sorted keys (Go marshals maps that way). */
-json_object *cli_json_sorted(json_object *o);
 /* Print a daemon JSON value like docker inspect (4-space indent). */
 void cli_print_json_indent(json_object *o);
 

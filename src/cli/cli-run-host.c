@@ -46,7 +46,7 @@ static json_object *kv_map(char **v)
 		_cleanup_free_ char *k = eq ? xstrndup(v[i], (size_t)(eq - v[i])) : xstrdup(v[i]);
 		add_str(m, k, eq ? eq + 1 : "");
 	}
-	return cli_json_sorted(m);
+	return json_sorted_copy(m);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -276,7 +276,7 @@ static void host_first(struct cli_run_opts *o, json_object *h, json_object *bind
 	json_object_object_add(h, "LogConfig", log);
 	add_str(h, "NetworkMode", o->network ? o->network : "default");
 	json_object_object_add(h, "PortBindings",
-			       o->port_bindings ? cli_json_sorted(o->port_bindings)
+			       o->port_bindings ? json_sorted_copy(o->port_bindings)
 						: json_object_new_object());
 	json_object_object_add(h, "RestartPolicy", restart);
 	add_bool(h, "AutoRemove", o->rm);
@@ -345,7 +345,7 @@ json_object *cli_run_host_config(struct cli_run_opts *o, json_object *config, un
 				      : xstrdup(o->tmpfs[i]);
 			add_str(t, k, colon ? colon + 1 : "");
 		}
-		json_object_object_add(h, "Tmpfs", cli_json_sorted(t));
+		json_object_object_add(h, "Tmpfs", json_sorted_copy(t));
 	}
 	add_str(h, "UTSMode", o->uts);
 	add_str(h, "UsernsMode", o->userns);

@@ -302,7 +302,7 @@ static int labels_json(struct cli_run_opts *o, json_object **ret, struct berth_e
 			eq ? xstrndup(kv[i], (size_t)(eq - kv[i])) : xstrdup(kv[i]);
 		json_object_object_add(m, k, json_object_new_string(eq ? eq + 1 : ""));
 	}
-	*ret = cli_json_sorted(m);
+	*ret = json_sorted_copy(m);
 	return 0;
 }
 
@@ -407,7 +407,7 @@ int cli_run_build(struct cli_run_opts *o, char **args, int nargs, bool run, unsi
 	json_object_object_add(c, "AttachStdout", json_object_new_boolean(out));
 	json_object_object_add(c, "AttachStderr", json_object_new_boolean(errs));
 	if (o->exposed_ports)
-		json_object_object_add(c, "ExposedPorts", cli_json_sorted(o->exposed_ports));
+		json_object_object_add(c, "ExposedPorts", json_sorted_copy(o->exposed_ports));
 	json_object_object_add(c, "Tty", json_object_new_boolean(o->tty));
 	json_object_object_add(c, "OpenStdin", json_object_new_boolean(o->interactive));
 	json_object_object_add(c, "StdinOnce", json_object_new_boolean(o->interactive && in));

@@ -27,11 +27,6 @@ static void add_time(struct cli_buf *b, int64_t ns)
 	cli_buf_addc(b, ' ');
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* "<time> <Type> <Action> <Actor.ID> (k=v, ...)" with the attributes sorted. */
 static void print_event(json_object *m)
 {
@@ -47,16 +42,12 @@ static void print_event(json_object *m)
 		       cli_json_str(actor, "ID"));
 	if (attrs && json_object_is_type(attrs, json_type_object) &&
 	    json_object_object_length(attrs) > 0) {
-		_cleanup_strv_ char **keys = NULL;
-		json_object_object_foreach (attrs, k, v) {
-			(void)v;
-			strv_push(&keys, k);
+		_cleanup_json_ json_object *sorted = json_sorted_copy(attrs);
+		const char *sep = " (";
+		json_object_object_foreach (sorted, k, v) {
+			cli_buf_printf(&b, "%s%s=%s", sep, k, json_object_get_string(v));
+			sep = ", ";
 		}
-		qsort(keys, strv_length(keys), sizeof(char *), cmp_keys);
-		cli_buf_adds(&b, " (");
-		for (size_t i = 0; keys[i]; i++)
-			cli_buf_printf(&b, "%s%s=%s", i ? ", " : "", keys[i],
-				       json_object_get_string(cli_json_get(attrs, keys[i])));
 		cli_buf_addc(&b, ')');
 	}
 	cli_buf_addc(&b, '\n');

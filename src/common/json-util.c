@@ -266,3 +266,25 @@ int json_check_keys(json_object *obj, const char *path, const char *const *allow
 	}
 	return 0;
 }
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_object *json_sorted_copy(json_object *o)
+{
+	size_t n = (size_t)json_object_object_length(o), i = 0;
+	_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
+	json_object *s = json_object_new_object();
+
+	json_object_object_foreach (o, k, v) {
+		(void)v;
+		keys[i++] = k;
+	}
+	qsort(keys, n, sizeof(char *), cmp_keys);
+	for (i = 0; i < n; i++)
+		json_object_object_add(s, keys[i],
+				       json_object_get(json_object_object_get(o, keys[i])));
+	return s;
+}

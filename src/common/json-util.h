@@ -22,6 +22,10 @@ DEFINE_CLEANUP(json_object, json_object_put)
 int json_parse_text(const char *text, size_t len, int max_depth, const char *what,
 		    json_object **ret, struct berth_error **err);
 
+/* A new object with o's members (referenced, not copied) in key order: Go
+ * encodes maps so, and docker's clients print them so. */
+json_object *json_sorted_copy(json_object *o);
+
 /* "a.b" + "c" -> "a.b.c"; "a.b" + index 3 -> "a.b[3]". */
 char *json_path_key(const char *path, const char *key);
 char *json_path_index(const char *path, size_t index);

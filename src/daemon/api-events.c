@@ -98,29 +98,6 @@ static void subscriber_until(struct http_loop *l, void *data)
 	subscriber_drop(the_daemon, s);
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The attributes with their keys in order, as Go encodes a map (so that a
- * client's {{json .}} prints them as dockerd's do). */
-static json_object *sorted_attrs(json_object *attrs)
-{
-	_cleanup_strv_ char **keys = NULL;
-	json_object *out = json_object_new_object();
-
-	json_object_object_foreach (attrs, k, v) {
-		(void)v;
-		strv_push(&keys, k);
-	}
-	qsort(keys, strv_length(keys), sizeof(char *), cmp_keys);
-	for (size_t i = 0; keys && keys[i]; i++)
-		jadd(out, keys[i], json_object_get(json_object_object_get(attrs, keys[i])));
-	json_object_put(attrs);
-	return out;
-}
-
 void api_event(struct daemon *d, const char *type, const char *action, const char *id,
 	       json_object *attrs)
 {
@@ -128,7 +105,10 @@ void api_event(struct daemon *d, const char *type, const char *action, const cha
 	json_object *msg = json_object_new_object(), *actor = json_object_new_object();
 
 	(void)d;
-	attrs = attrs ? sorted_attrs(attrs) : json_object_new_object();
+	/* keys in order, as Go encodes a map, so that {{json .}} prints as dockerd's */
+	json_object *given = attrs;
+	attrs = given ? json_sorted_copy(given) : json_object_new_object();
+	json_object_put(given);
 	if (!strcmp(type, "container")) {
 		jadd(msg, "status", jstr(action));
 		jadd(msg, "id", jstr(id));
