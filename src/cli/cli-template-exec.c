@@ -84,29 +84,6 @@ static struct var *find_var(struct exec *e, const char *name)
 	return NULL;
 }
 
-static const char *go_type(const struct tmpl_value *v)
-{
-	if (!v->valid || !v->o)
-		return "interface {}";
-	switch (json_object_get_type(v->o)) {
-	case json_type_boolean:
-		return "bool";
-	case json_type_int:
-		return "int";
-	case json_type_double:
-		return "float64";
-	case json_type_string:
-		return "string";
-	case json_type_array:
-		return "[]interface {}";
-	case json_type_object:
-		return "map[string]interface {}";
-	case json_type_null:
-		break;
-	}
-	return "interface {}";
-}
-
 /* Go field names where the JSON differs in case only (ID for "Id", APIVersion). */
 static bool find_key_nocase(json_object *o, const char *name, json_object **ret)
 {
@@ -176,10 +153,12 @@ static int eval_field(struct exec *e, struct tmpl_node *n, const char *name,
 			*ret = (struct tmpl_value){ 0 };
 			return 0;
 		}
-		return exec_error(e, n, "nil pointer evaluating %s.%s", go_type(recv), name);
+		return exec_error(e, n, "nil pointer evaluating %s.%s",
+				  tmpl_value_go_type(recv, "interface {}"), name);
 	}
 	return exec_error(e, n, "can't evaluate field %s in type %s", name,
-			  is_root && e->env->type_name ? e->env->type_name : go_type(recv));
+			  is_root && e->env->type_name ? e->env->type_name
+						       : tmpl_value_go_type(recv, "interface {}"));
 }
 
 /* recv.A.B...: all but the last without arguments. */

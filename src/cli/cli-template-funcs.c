@@ -16,29 +16,6 @@ struct tfunc {
 	bool docker; /* one of docker's: returns its argument in header mode */
 };
 
-static const char *type_name(const struct tmpl_value *v)
-{
-	if (!v->valid || !v->o)
-		return "<nil>";
-	switch (json_object_get_type(v->o)) {
-	case json_type_boolean:
-		return "bool";
-	case json_type_int:
-		return "int";
-	case json_type_double:
-		return "float64";
-	case json_type_string:
-		return "string";
-	case json_type_array:
-		return "[]interface {}";
-	case json_type_object:
-		return "map[string]interface {}";
-	case json_type_null:
-		break;
-	}
-	return "<nil>";
-}
-
 static bool is_type(const struct tmpl_value *v, json_type t)
 {
 	return v->valid && v->o && json_object_is_type(v->o, t);
@@ -55,7 +32,8 @@ static char *to_text(const struct tmpl_value *v)
 static int want_string(const struct tmpl_value *v, const char **ret, char **msg)
 {
 	if (!is_type(v, json_type_string)) {
-		*msg = xasprintf("wrong type for value; expected string; got %s", type_name(v));
+		*msg = xasprintf("wrong type for value; expected string; got %s",
+				 tmpl_value_go_type(v, "<nil>"));
 		return -EINVAL;
 	}
 	*ret = json_object_get_string(v->o);
@@ -65,7 +43,8 @@ static int want_string(const struct tmpl_value *v, const char **ret, char **msg)
 static int want_int(const struct tmpl_value *v, int64_t *ret, char **msg)
 {
 	if (!is_type(v, json_type_int)) {
-		*msg = xasprintf("wrong type for value; expected int; got %s", type_name(v));
+		*msg = xasprintf("wrong type for value; expected int; got %s",
+				 tmpl_value_go_type(v, "<nil>"));
 		return -EINVAL;
 	}
 	*ret = json_object_get_int64(v->o);
@@ -114,7 +93,7 @@ static int f_len(struct tmpl_value *a, size_t n, struct tmpl_value *ret, char **
 	else if (is_type(&a[0], json_type_object))
 		len = json_object_object_length(a[0].o);
 	else {
-		*msg = xasprintf("len of type %s", type_name(&a[0]));
+		*msg = xasprintf("len of type %s", tmpl_value_go_type(&a[0], "<nil>"));
 		return -EINVAL;
 	}
 	*ret = tmpl_value_take(json_object_new_int64(len));
@@ -155,11 +134,12 @@ static int f_index(struct tmpl_value *a, size_t n, struct tmpl_value *ret, char 
 		} else {
 			if (is_type(&cur, json_type_array) || is_type(&cur, json_type_string))
 				*msg = xasprintf("cannot index slice/array with type %s",
-						 type_name(&a[k]));
+						 tmpl_value_go_type(&a[k], "<nil>"));
 			else if (!cur.valid || !cur.o)
 				*msg = xstrdup("index of untyped nil");
 			else
-				*msg = xasprintf("can't index item of type %s", type_name(&cur));
+				*msg = xasprintf("can't index item of type %s",
+						 tmpl_value_go_type(&cur, "<nil>"));
 			tmpl_value_clear(&cur);
 			return -EINVAL;
 		}
@@ -351,7 +331,7 @@ static int f_join(struct tmpl_value *a, size_t n, struct tmpl_value *ret, char *
 
 	if (!is_type(&a[0], json_type_array) && !(a[0].valid && !a[0].o)) {
 		*msg = xasprintf("wrong type for value; expected []string; got %s",
-				 type_name(&a[0]));
+				 tmpl_value_go_type(&a[0], "<nil>"));
 		return -EINVAL;
 	}
 	r = want_string(&a[1], &sep, msg);

@@ -112,6 +112,9 @@ struct tmpl_value tmpl_value_take(json_object *o);
 struct tmpl_value tmpl_value_ref(const struct tmpl_value *v);
 bool tmpl_value_truth(const struct tmpl_value *v);
 void tmpl_value_print(struct cli_buf *b, const struct tmpl_value *v);
+/* The Go type text/template names in errors ("string", "[]interface {}"), or
+ * nil_name for no value ("<nil>" or "interface {}", as the caller's error has it). */
+const char *tmpl_value_go_type(const struct tmpl_value *v, const char *nil_name);
 /* Fields docker's types omit when empty (omitempty): a missing one is its
  * zero value (*ret set, true) rather than an error. */
 bool tmpl_optional_field(const char *name, struct tmpl_value *ret);

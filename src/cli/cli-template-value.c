@@ -257,3 +257,26 @@ char *cli_template_print_value(json_object *v)
 	print_json(&b, v, NULL, false);
 	return cli_buf_take(&b);
 }
+
+const char *tmpl_value_go_type(const struct tmpl_value *v, const char *nil_name)
+{
+	if (!v->valid || !v->o)
+		return nil_name;
+	switch (json_object_get_type(v->o)) {
+	case json_type_boolean:
+		return "bool";
+	case json_type_int:
+		return "int";
+	case json_type_double:
+		return "float64";
+	case json_type_string:
+		return "string";
+	case json_type_array:
+		return "[]interface {}";
+	case json_type_object:
+		return "map[string]interface {}";
+	case json_type_null:
+		break;
+	}
+	return nil_name;
+}
