@@ -25,7 +25,8 @@ enum http_conn_state {
 struct http_server {
 	struct http_loop *loop;
 	int fd;
-	char *path;
+	char *path; /* or the TCP address */
+	bool tcp;
 	dev_t dev;
 	ino_t ino;
 	struct http_limits lim;
@@ -54,6 +55,10 @@ struct http_conn {
 	struct http_body_decoder body;
 	struct http_request *req;
 	uint64_t idle_deadline, last_read_ms, idle_timer, kick_timer;
+	int file_fd; /* http_respond_file: sent with sendfile after out */
+	off_t file_off;
+	uint64_t file_left;
+	char peer[48]; /* the client's address ("127.0.0.1", "unix") */
 };
 
 struct http_conn *http_conn_ref(struct http_conn *c);
@@ -73,8 +78,10 @@ void http_conn_append(struct http_conn *c, const void *p, size_t n);
 int http_conn_flush(struct http_conn *c);
 static inline size_t http_conn_queued(const struct http_conn *c)
 {
-	return c->out_len - c->out_off;
+	return c->out_len - c->out_off + (size_t)c->file_left;
 }
+/* Stop sending a file (closes it). */
+void http_conn_file_reset(struct http_conn *c);
 /* The response to the current request is complete (queued). */
 void http_conn_response_done(struct http_conn *c);
 /* A protocol error: answer status with {"message"} and close. */
@@ -84,7 +91,8 @@ void http_conn_check_drain(struct http_conn *c);
 /* Send "100 Continue" once when the client asked for it. */
 void http_conn_send_continue(struct http_conn *c, struct http_request *req);
 
-/* A new connection on an accepted descriptor (closed on failure). */
-void http_conn_new(struct http_server *s, int fd);
+/* A new connection on an accepted descriptor (closed on failure); peer
+ * names the client for access logs. */
+void http_conn_new(struct http_server *s, int fd, const char *peer);
 
 #endif

@@ -57,6 +57,7 @@ struct http_request {
 	void *close_data, *drain_data;
 	bool drain_armed;
 	uint64_t close_timer;
+	char peer[48];
 	char storage[];
 };
 

@@ -1,7 +1,11 @@
-/* The listening unix socket: a stale socket file replaced, the mode and
- * group applied before anyone can connect, accept in batches, and a pause
- * instead of a busy loop when descriptors run out. */
+/* The listening sockets: unix (a stale socket file replaced, the mode and
+ * group applied before anyone can connect) and TCP; accept in batches, and a
+ * pause instead of a busy loop when descriptors run out. */
 #define LOG_CATEGORY "http"
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -27,7 +31,10 @@ static void server_accept(struct http_loop *l, int fd, uint32_t events, void *da
 	struct http_server *s = data;
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage sa;
+		socklen_t salen = sizeof(sa);
+		char peer[INET6_ADDRSTRLEN] = "unix";
+		int cfd = accept4(fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0 && (errno == EINTR || errno == ECONNABORTED))
 			continue;
 		if (cfd < 0 && errno == EAGAIN)
@@ -45,7 +52,17 @@ static void server_accept(struct http_loop *l, int fd, uint32_t events, void *da
 			(void)close(cfd);
 			continue;
 		}
-		http_conn_new(s, cfd);
+		if (s->tcp) {
+			int one = 1;
+			(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			if (sa.ss_family == AF_INET)
+				(void)inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr,
+						peer, sizeof(peer));
+			else if (sa.ss_family == AF_INET6)
+				(void)inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr,
+						peer, sizeof(peer));
+		}
+		http_conn_new(s, cfd, peer);
 	}
 }
 
@@ -135,6 +152,95 @@ int http_server_new_unix(struct http_loop *l, const char *path, mode_t mode, gid
 	return 0;
 }
 
+/* "host:port", "[v6]:port" or ":port" into host (NULL: any) and port. */
+static int split_addr(const char *addr, char **ret_host, char **ret_port, struct berth_error **err)
+{
+	const char *colon = strrchr(addr, ':');
+	const char *h = addr, *he;
+
+	if (!colon || !colon[1])
+		return berth_error_set(err, EINVAL, BERTH_ERR_INVALID,
+				       "address '%s': expected HOST:PORT", addr);
+	he = colon;
+	if (addr[0] == '[') {
+		if (colon == addr || colon[-1] != ']')
+			return berth_error_set(err, EINVAL, BERTH_ERR_INVALID,
+					       "address '%s': expected [HOST]:PORT", addr);
+		h = addr + 1;
+		he = colon - 1;
+	}
+	*ret_host = he > h ? xstrndup(h, (size_t)(he - h)) : NULL;
+	*ret_port = xstrdup(colon + 1);
+	return 0;
+}
+
+static int listen_tcp(const char *addr, int *ret_fd, struct berth_error **err)
+{
+	_cleanup_free_ char *host = NULL, *port = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	int r, saved = 0;
+
+	if ((r = split_addr(addr, &host, &port, err)) < 0)
+		return r;
+	hints.ai_family = host ? AF_UNSPEC : AF_INET6;
+	r = getaddrinfo(host, port, &hints, &ai);
+	if (r != 0 && !host) {
+		hints.ai_family = AF_INET; /* no IPv6 on this system */
+		r = getaddrinfo(host, port, &hints, &ai);
+	}
+	if (r != 0)
+		return berth_error_set(err, EINVAL, BERTH_ERR_INVALID, "address '%s': %s", addr,
+				       gai_strerror(r));
+	for (struct addrinfo *p = ai; p; p = p->ai_next) {
+		int one = 1, zero = 0;
+		_cleanup_close_ int fd =
+			socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (p->ai_family == AF_INET6 && !host)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (bind(fd, p->ai_addr, p->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+			saved = errno;
+			continue;
+		}
+		freeaddrinfo(ai);
+		*ret_fd = TAKE_FD(fd);
+		return 0;
+	}
+	freeaddrinfo(ai);
+	return berth_error_set(err, saved ? saved : EADDRNOTAVAIL, BERTH_ERR_INTERNAL,
+			       "listen on '%s'", addr);
+}
+
+int http_server_new_tcp(struct http_loop *l, const char *addr, const struct http_limits *limits,
+			struct http_router *router, struct http_server **ret,
+			struct berth_error **err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if ((r = listen_tcp(addr, &fd, err)) < 0)
+		return r;
+	struct http_server *s = xzalloc(sizeof(*s));
+	s->loop = l;
+	s->path = xstrdup(addr);
+	s->tcp = true;
+	s->router = router;
+	http_limits_normalize(&s->lim, limits);
+	if ((r = http_loop_add_fd(l, fd, EPOLLIN, server_accept, s)) < 0) {
+		free(s->path);
+		free(s);
+		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "watch '%s'", addr);
+	}
+	s->fd = TAKE_FD(fd);
+	*ret = s;
+	return 0;
+}
+
 struct http_server *http_server_free(struct http_server *s)
 {
 	struct stat st;
@@ -147,7 +253,7 @@ struct http_server *http_server_free(struct http_server *s)
 	http_loop_del_fd(s->loop, s->fd);
 	(void)close(s->fd);
 	/* Remove the socket file unless another server replaced it. */
-	if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+	if (!s->tcp && stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
 		(void)unlink(s->path);
 	free(s->default_headers);
 	free(s->path);

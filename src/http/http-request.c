@@ -37,6 +37,11 @@ const char *http_request_method(const struct http_request *req)
 	return req->method;
 }
 
+const char *http_request_peer(const struct http_request *req)
+{
+	return req->peer;
+}
+
 const char *http_request_path(const struct http_request *req)
 {
 	return req->path;

@@ -2,9 +2,11 @@
  * for HTTP/1.0, close-delimited) streams, and the connection's output queue,
  * written at once when it is empty and from EPOLLOUT otherwise. */
 #define LOG_CATEGORY "http"
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include "http-conn-internal.h"
@@ -102,6 +104,7 @@ static void conn_broken(struct http_conn *c, int error)
 	log_debug("Client connection %d: write: %s", c->fd, strerror(-error));
 	c->broken = true;
 	c->out_off = c->out_len = 0;
+	http_conn_file_reset(c);
 	http_conn_kick(c);
 }
 
@@ -138,11 +141,43 @@ void http_conn_send(struct http_conn *c, const struct iovec *iov, int n)
 		http_conn_update_events(c);
 }
 
+void http_conn_file_reset(struct http_conn *c)
+{
+	if (c->file_left == 0 && c->file_fd <= 0)
+		return;
+	if (c->file_fd > 0)
+		(void)close(c->file_fd);
+	c->file_fd = -EBADF;
+	c->file_left = 0;
+}
+
+/* The file of http_respond_file, once the buffered head is out. */
+static int flush_file(struct http_conn *c)
+{
+	while (c->file_left > 0) {
+		size_t want = c->file_left > (1u << 30) ? (1u << 30) : (size_t)c->file_left;
+		ssize_t w = sendfile(c->fd, c->file_fd, &c->file_off, want);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return 0;
+		if (w <= 0) {
+			/* The file shrank: the promised length can't be kept. */
+			int r = w < 0 ? -errno : -EIO;
+			http_conn_file_reset(c);
+			return r;
+		}
+		c->file_left -= (uint64_t)w;
+	}
+	http_conn_file_reset(c);
+	return 0;
+}
+
 int http_conn_flush(struct http_conn *c)
 {
-	while (http_conn_queued(c) > 0) {
-		ssize_t w = send(c->fd, c->out + c->out_off, http_conn_queued(c),
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (c->out_len > c->out_off) {
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT | (c->file_left ? MSG_MORE : 0));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)
@@ -152,6 +187,8 @@ int http_conn_flush(struct http_conn *c)
 		c->out_off += (size_t)w;
 	}
 	out_consumed(c);
+	if (c->out_len == 0 && c->file_left > 0)
+		return flush_file(c);
 	return 0;
 }
 
@@ -282,6 +319,41 @@ void http_respond(struct http_request *req, int status, const char *content_type
 	struct iovec iov = { (void *)body, len };
 
 	respond_iov(req, status, content_type, &iov, body && len ? 1 : 0);
+}
+
+void http_respond_file(struct http_request *req, int status, const char *content_type, int fd,
+		       uint64_t offset, uint64_t length)
+{
+	struct http_conn *c = req ? req->conn : NULL;
+	struct head h;
+	char clen[48];
+
+	if (!c || req->responded || c->file_left > 0) {
+		(void)close(fd);
+		return;
+	}
+	(void)snprintf(clen, sizeof(clen), "Content-Length: %" PRIu64 "\r\n", length);
+	head_build(&h, req, status, content_type, clen);
+	req->responded = req->complete = true;
+	http_conn_ref(c);
+	if (length > 0 && !req->is_head) {
+		c->file_fd = fd;
+		c->file_off = (off_t)offset;
+		c->file_left = length;
+		fd = -EBADF;
+	}
+	http_conn_append(c, h.p, h.len);
+	head_free(&h);
+	if (!c->processing || c->in_off == c->in_len) {
+		int r = http_conn_flush(c);
+		if (r < 0)
+			conn_broken(c, r);
+	}
+	http_conn_update_events(c);
+	http_conn_response_done(c);
+	http_conn_unref(c);
+	if (fd >= 0)
+		(void)close(fd);
 }
 
 void http_respond_json(struct http_request *req, int status, struct json_object *obj)

@@ -11,6 +11,7 @@
  */
 #define LOG_CATEGORY "http"
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 
@@ -84,6 +85,7 @@ void http_conn_close(struct http_conn *c)
 	if (c->state == HTTP_CONN_CLOSED || c->state == HTTP_CONN_HIJACKED)
 		return;
 	http_conn_ref(c);
+	http_conn_file_reset(c);
 	(void)close(conn_release(c, HTTP_CONN_CLOSED));
 	req = TAKE_PTR(c->req);
 	if (req) {
@@ -274,6 +276,7 @@ static void conn_start_request(struct http_conn *c, struct http_request *req)
 
 	req->loop = s->loop;
 	req->conn = c;
+	memcpy(req->peer, c->peer, sizeof(req->peer));
 	c->req = req;
 	c->route = http_router_match(s->router, req);
 	req->route_flags = c->route ? c->route->flags : 0;
@@ -305,7 +308,8 @@ static bool conn_step_head(struct http_conn *c)
 	struct http_request *req = NULL;
 	int r;
 
-	if (http_conn_queued(c) > HTTP_OUT_HIGH)
+	/* A file being sent must go out before the next response. */
+	if (http_conn_queued(c) > HTTP_OUT_HIGH || c->file_left > 0)
 		return false;
 	r = http_head_scan(&c->scan, buf, len, &c->srv->lim);
 	if (r == 0 && c->read_eof)
@@ -499,12 +503,14 @@ void http_conn_response_done(struct http_conn *c)
 	http_conn_update_events(c);
 }
 
-void http_conn_new(struct http_server *s, int fd)
+void http_conn_new(struct http_server *s, int fd, const char *peer)
 {
 	struct http_conn *c = xzalloc(sizeof(*c));
 
 	c->srv = s;
 	c->fd = fd;
+	c->file_fd = -EBADF;
+	(void)snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->refs = 1;
 	c->state = HTTP_CONN_HEAD;
 	c->events = EPOLLIN | EPOLLHUP;

@@ -66,6 +66,12 @@ void http_router_set_version_prefix(struct http_router *r, bool enable);
 int http_server_new_unix(struct http_loop *l, const char *path, mode_t mode, gid_t gid,
 			 const struct http_limits *limits, struct http_router *router,
 			 struct http_server **ret, struct berth_error **err);
+/* Listen on TCP at addr: "HOST:PORT", "[V6]:PORT" or ":PORT" (every
+ * address, IPv6 and IPv4 when the system allows). Accepted connections get
+ * TCP_NODELAY. */
+int http_server_new_tcp(struct http_loop *l, const char *addr, const struct http_limits *limits,
+			struct http_router *router, struct http_server **ret,
+			struct berth_error **err);
 struct http_server *http_server_free(struct http_server *s);
 /* Headers added to every response (Api-Version, Server, ...). */
 void http_server_add_default_header(struct http_server *s, const char *name, const char *value);
@@ -77,6 +83,8 @@ struct http_request *http_request_unref(struct http_request *req);
 const char *http_request_method(const struct http_request *req);
 const char *http_request_path(const struct http_request *req);	   /* decoded, no query */
 unsigned http_request_api_version(const struct http_request *req); /* 141 for "/v1.41", 0 none */
+/* The client's address ("127.0.0.1", "::1"; "unix" on unix sockets). */
+const char *http_request_peer(const struct http_request *req);
 /* A path parameter of the matched route, decoded ("{id}" -> "abc"). */
 const char *http_request_param(const struct http_request *req, const char *name);
 /* Query parameters, decoded; NULL when absent. Repeated keys: the first. */
@@ -113,6 +121,11 @@ void http_request_read_body(struct http_request *req, http_body_data_cb on_data,
 void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
 		  size_t len);
 void http_respond_json(struct http_request *req, int status, struct json_object *obj);
+/* Answer with length bytes of the file fd from offset (Content-Length; no
+ * body for HEAD), sent with sendfile(2) as the client takes it; fd is the
+ * server's from now on (closed when sent, or at once on failure). */
+void http_respond_file(struct http_request *req, int status, const char *content_type, int fd,
+		       uint64_t offset, uint64_t length);
 /* Docker's error body {"message": "..."} with Content-Type application/json. */
 void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -267,7 +267,7 @@ static void fuzz_connection(const char *in, size_t size, size_t step)
 	http_limits_normalize(&z.srv.lim, &lim);
 	http_server_add_default_header(&z.srv, "Api-Version", "1.45");
 	z.cfd = sv[1];
-	http_conn_new(&z.srv, sv[0]);
+	http_conn_new(&z.srv, sv[0], "unix");
 	http_loop_add_timer(z.l, 0, conn_pump, &z);
 	(void)http_loop_run(z.l);
 	while (z.srv.conns)
