@@ -49,6 +49,7 @@ bench:
 	@scripts/deps.sh build test bench
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh $(BUILD)
+	@bench/registry.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

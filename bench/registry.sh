@@ -200,8 +200,10 @@ if has docker; then
 	fi
 fi
 has podman && ! command -v podman >/dev/null && { say "podman: not installed, skipped"; tools=${tools/podman/}; }
-command -v skopeo >/dev/null && command -v docker-registry >/dev/null ||
-	{ say "skopeo and docker-registry are needed (apt-get install skopeo docker-registry)"; exit 1; }
+if ! command -v skopeo >/dev/null || ! command -v docker-registry >/dev/null; then
+	say "skopeo and docker-registry are needed (apt-get install skopeo docker-registry)"
+	exit 1
+fi
 servers=docker
 if [ -x "$berth_registry" ]; then servers="berth docker"; else say "berth-registry: not built, skipped"; fi
 
