@@ -186,7 +186,9 @@ int layer_store_apply_internal(struct layer_store *ls, const char *parent_chain,
 	struct layer_apply_result res = { 0 };
 	int r;
 
-	if (parent_chain && !layer_store_has(ls, parent_chain))
+	/* With an expected diff id the chain is known without the parent: a
+	 * pull unpacks its layers in parallel, in any order. */
+	if (parent_chain && !expected_diff_id && !layer_store_has(ls, parent_chain))
 		return berth_error_set(err, ENOENT, BERTH_ERR_NOT_FOUND, "parent layer '%s'",
 				       parent_chain);
 	if (expected_diff_id) {
