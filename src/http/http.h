@@ -1,8 +1,5 @@
-/* berth http: the daemon's event loop and its HTTP/1.1 server.
- *
- * The loop is in http-loop.h.
- *
- * Server: HTTP/1.1 over unix (and later TCP+TLS) sockets, keep-alive,
+/* berth http: the daemon's event loop (http-loop.h) and its HTTP/1.1 server.
+ * Server: HTTP/1.1 over unix and TCP sockets, keep-alive, files by sendfile,
  * pipelining-safe, incremental parsing with hard limits (header bytes, header
  * count, line length, body size), Content-Length and chunked request bodies,
  * responses with Content-Length or chunked streaming with backpressure, and
@@ -23,10 +20,9 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "http-loop.h"
 
 struct json_object;
-
-#include "http-loop.h"
 
 /* ---- server ---- */
 
@@ -66,9 +62,7 @@ void http_router_set_version_prefix(struct http_router *r, bool enable);
 int http_server_new_unix(struct http_loop *l, const char *path, mode_t mode, gid_t gid,
 			 const struct http_limits *limits, struct http_router *router,
 			 struct http_server **ret, struct berth_error **err);
-/* Listen on TCP at addr: "HOST:PORT", "[V6]:PORT" or ":PORT" (every
- * address, IPv6 and IPv4 when the system allows). Accepted connections get
- * TCP_NODELAY. */
+/* Listen on TCP at "HOST:PORT", "[V6]:PORT" or ":PORT" (any, v6 and v4). */
 int http_server_new_tcp(struct http_loop *l, const char *addr, const struct http_limits *limits,
 			struct http_router *router, struct http_server **ret,
 			struct berth_error **err);
@@ -83,7 +77,7 @@ struct http_request *http_request_unref(struct http_request *req);
 const char *http_request_method(const struct http_request *req);
 const char *http_request_path(const struct http_request *req);	   /* decoded, no query */
 unsigned http_request_api_version(const struct http_request *req); /* 141 for "/v1.41", 0 none */
-/* The client's address ("127.0.0.1", "::1"; "unix" on unix sockets). */
+/* The client's address ("127.0.0.1", "::1", "unix"). */
 const char *http_request_peer(const struct http_request *req);
 /* A path parameter of the matched route, decoded ("{id}" -> "abc"). */
 const char *http_request_param(const struct http_request *req, const char *name);
@@ -121,9 +115,8 @@ void http_request_read_body(struct http_request *req, http_body_data_cb on_data,
 void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
 		  size_t len);
 void http_respond_json(struct http_request *req, int status, struct json_object *obj);
-/* Answer with length bytes of the file fd from offset (Content-Length; no
- * body for HEAD), sent with sendfile(2) as the client takes it; fd is the
- * server's from now on (closed when sent, or at once on failure). */
+/* Answer with length bytes of fd from offset, by sendfile(2) as the client
+ * reads (no body for HEAD); fd is the server's from now on. */
 void http_respond_file(struct http_request *req, int status, const char *content_type, int fd,
 		       uint64_t offset, uint64_t length);
 /* Docker's error body {"message": "..."} with Content-Type application/json. */
