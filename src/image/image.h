@@ -107,8 +107,9 @@ char *layer_store_path(struct layer_store *ls, const char *chain_id);
 /* Unpack a layer tar stream (any compression) as the child of parent_chain
  * (NULL: bottom layer; it must exist unless expected_diff_id is given, so
  * that a pull can unpack layers in any order). If expected_diff_id is
- * given, a different diff id is an error and nothing is kept. A chain that exists already is not unpacked
- * again (the stream is still read to verify it). */
+ * given, a different diff id is an error and nothing is kept. A chain that
+ * exists already is not unpacked again (the stream is still read to verify
+ * it). */
 int layer_store_apply(struct layer_store *ls, const char *parent_chain, int tar_fd,
 		      const char *expected_diff_id, char ret_chain[static CHAIN_ID_LEN + 1],
 		      char ret_diff_id[static DIGEST_LEN + 1], uint64_t *ret_size,

@@ -107,6 +107,7 @@ struct sink_ctx {
 	struct blob_ingest *in;
 	int report_fd;
 	uint64_t offset, total, last_report;
+	uint64_t skip; /* bytes of the answer we have already (Range ignored) */
 	bool unpacker_gone;
 	struct berth_error *err;
 };
@@ -118,6 +119,14 @@ static int sink_write(const void *data, size_t len, void *user)
 
 	if (child_cancelled)
 		return -ECANCELED;
+	if (c->skip > 0) {
+		size_t k = len < c->skip ? len : (size_t)c->skip;
+		c->skip -= k;
+		data = (const char *)data + k;
+		len -= k;
+		if (len == 0)
+			return 0;
+	}
 	if (!c->unpacker_gone && fd >= 0 && fd_write_all(fd, data, len) < 0)
 		c->unpacker_gone = true; /* its error comes with its result */
 	if ((r = blob_ingest_write(c->in, data, len, &c->err)) < 0)
@@ -152,6 +161,20 @@ static bool backoff(int report_fd, unsigned secs)
 	return true;
 }
 
+/* Whether the registry answers a Range request for the blob with 206 (a
+ * 200 would send the blob from its first byte). */
+static bool range_honoured(struct reg_session *cs, const char *path, uint64_t offset)
+{
+	_cleanup_(reg_response_clear) struct reg_response resp = { 0 };
+	_cleanup_free_ char *h = xasprintf("Range: bytes=%llu-%llu", (unsigned long long)offset,
+					   (unsigned long long)offset);
+	const char *const headers[] = { h, NULL };
+
+	if (reg_request(cs, "GET", path, headers, NULL, 0, 64, &resp, NULL) < 0)
+		return false;
+	return resp.status == 206;
+}
+
 /* Download the blob into c->in (and the unpacker's pipe), resuming. */
 static int child_download(struct reg_session *cs, const struct reg_layer_job *job,
 			  struct sink_ctx *c, struct berth_error **err)
@@ -163,8 +186,18 @@ static int child_download(struct reg_session *cs, const struct reg_layer_job *jo
 	for (;;) {
 		_cleanup_(reg_response_clear) struct reg_response resp = { 0 };
 		_cleanup_error_ struct berth_error *e = NULL;
-		uint64_t start = c->offset;
-		int r = reg_get_stream(cs, path, c->offset, sink_write, c, &resp, &e);
+		uint64_t start = c->offset, from = c->offset;
+		if (from > 0 && !range_honoured(cs, path, from)) {
+			log_debug("Registry ignores Range: blob '%s' from its start", job->blob);
+			c->skip = from;
+			from = 0;
+		}
+		int r = reg_get_stream(cs, path, from, sink_write, c, &resp, &e);
+		c->skip = 0;
+		if (r >= 0 && from > 0 && resp.status == 200)
+			return berth_error_set(err, 0, BERTH_ERR_UNAVAILABLE,
+					       "blob %s: the registry ignored a Range request",
+					       job->blob);
 
 		if (child_cancelled)
 			return berth_error_set(err, ECANCELED, BERTH_ERR_INTERNAL, "cancelled");
@@ -412,9 +445,9 @@ static void workers_stop(struct coord *c)
 			if (r != 0 && !(r < 0 && errno == EINTR))
 				break;
 			if (now_usec_monotonic() > deadline) {
+				/* Its unpacker's stream is poisoned already (the
+				 * SIGTERM handler): it ends and cleans up by itself. */
 				(void)kill(c->w[i].pid, SIGKILL);
-				if (c->w[i].unpacker > 0)
-					(void)kill(c->w[i].unpacker, SIGKILL);
 				(void)waitpid(c->w[i].pid, &st, 0);
 				break;
 			}
