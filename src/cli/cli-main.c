@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli-internal.h"
+#include "cli-registry-internal.h"
 
 struct cmd_entry {
 	const char *name;
@@ -62,8 +63,8 @@ static const struct cmd_entry image_cmds[] = {
 	{ "ls", cmd_images, NULL, "List images" },
 	{ "list", cmd_images, NULL, NULL },
 	{ "prune", cmd_image_prune, NULL, "Remove unused images" },
-	{ "pull", NULL, NULL, "Download an image from a registry" },
-	{ "push", NULL, NULL, "Upload an image to a registry" },
+	{ "pull", cmd_pull, NULL, "Download an image from a registry" },
+	{ "push", cmd_push, NULL, "Upload an image to a registry" },
 	{ "rm", cmd_rmi, NULL, "Remove one or more images" },
 	{ "remove", cmd_rmi, NULL, NULL },
 	{ "save", cmd_save, NULL,
@@ -100,8 +101,13 @@ static const struct cmd_entry top_cmds[] = {
 	{ "inspect", cmd_inspect, NULL, "Return low-level information on berth objects" },
 	{ "kill", cmd_kill, NULL, "Kill one or more running containers" },
 	{ "load", cmd_load, NULL, "Load an image from a tar archive or STDIN" },
+	{ "login", cmd_login, NULL, "Authenticate to a registry" },
+	{ "logout", cmd_logout, NULL, "Log out from a registry" },
 	{ "logs", cmd_logs, NULL, "Fetch the logs of a container" },
 	{ "pause", cmd_pause, NULL, "Pause all processes within one or more containers" },
+	{ "pull", cmd_pull, NULL, "Download an image from a registry" },
+	{ "push", cmd_push, NULL, "Upload an image to a registry" },
+	{ "registry", cmd_registry, NULL, "Run berth's registry server (serve, gc)" },
 	{ "rename", cmd_rename, NULL, "Rename a container" },
 	{ "restart", cmd_restart, NULL, "Restart one or more containers" },
 	{ "rm", cmd_rm, NULL, "Remove one or more containers" },
@@ -120,18 +126,19 @@ static const struct cmd_entry top_cmds[] = {
 
 /* Commands of docker that the daemon does not serve yet. */
 static const char *const unsupported[] = {
-	"build",  "builder", "buildx", "checkpoint", "commit", "compose",  "config",  "context",
-	"cp",	  "diff",    "export", "login",	     "logout", "manifest", "network", "node",
-	"plugin", "port",    "pull",   "push",	     "search", "secret",   "service", "stack",
-	"stats",  "swarm",   "trust",  "update",     "volume", NULL,
+	"build",   "builder", "buildx", "checkpoint", "commit",	  "compose", "config",
+	"context", "cp",      "diff",	"export",     "manifest", "network", "node",
+	"plugin",  "port",    "search", "secret",     "service",  "stack",   "stats",
+	"swarm",   "trust",   "update", "volume",     NULL,
 };
 
-static const char *arg_config, *arg_context, *arg_log_level;
+static const char *arg_context, *arg_log_level;
 static bool arg_debug, arg_version, arg_tls, arg_tlsverify;
 static const char *arg_tlscacert, *arg_tlscert, *arg_tlskey;
 
 static const struct cli_opt global_opts[] = {
-	{ "config", 0, CLI_OPT_STRING, &arg_config, "string", "Location of client config files" },
+	{ "config", 0, CLI_OPT_STRING, &cli_arg_config, "string",
+	  "Location of client config files" },
 	{ "context", 'c', CLI_OPT_STRING, &arg_context, "string",
 	  "Name of the context to use to connect to the daemon" },
 	{ "debug", 'D', CLI_OPT_BOOL, &arg_debug, NULL, "Enable debug mode" },

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-registry-internal.h"
 #include "cli-run-internal.h"
 
 void cli_ref_done(struct cli_ref *r)
@@ -77,53 +78,6 @@ char *cli_ref_familiar(const struct cli_ref *r)
 		return xasprintf("%s%s%s@%s", n, r->tag ? ":" : "", r->tag ? r->tag : "",
 				 r->digest);
 	return xasprintf("%s:%s", n, r->tag);
-}
-
-struct pull_out {
-	FILE *out;
-};
-
-static int pull_message(json_object *msg, void *data, struct berth_error **err)
-{
-	struct pull_out *p = data;
-	const char *id = cli_json_str(msg, "id"), *status = cli_json_str(msg, "status");
-	json_object *detail = cli_json_get(msg, "progressDetail");
-
-	if (!*status || !p->out)
-		return 0;
-	if (detail && (cli_json_int(detail, "current") || cli_json_int(detail, "total")))
-		return 0;
-	if (*id)
-		fprintf(p->out, "%s: %s\n", id, status);
-	else
-		fprintf(p->out, "%s\n", status);
-	(void)fflush(p->out);
-	return 0;
-}
-
-int cli_image_pull(struct cli_ctx *ctx, const char *image, const char *platform, FILE *out,
-		   struct berth_error **err)
-{
-	_cleanup_(cli_http_response_freep) struct cli_http_response *resp = NULL;
-	_cleanup_(cli_ref_done) struct cli_ref ref = { 0 };
-	_cleanup_free_ char *path = xstrdup("/images/create");
-	struct cli_request req = CLI_REQUEST("POST", NULL);
-	struct pull_out p = { out };
-	int r;
-
-	r = cli_ref_parse(image, &ref, err);
-	if (r < 0)
-		return r;
-	cli_url_add(&path, "fromImage", ref.name);
-	cli_url_add(&path, "tag", ref.digest ? ref.digest : ref.tag);
-	if (platform)
-		cli_url_add(&path, "platform", platform);
-	req.path = path;
-	req.headers = "X-Registry-Auth: e30=\r\n";
-	r = cli_api_request(&ctx->client, &req, &resp, err);
-	if (r < 0)
-		return r;
-	return cli_api_read_messages(resp, pull_message, &p, err);
 }
 
 int cli_start_error_status(const char *msg)

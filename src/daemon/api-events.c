@@ -109,7 +109,7 @@ void api_event(struct daemon *d, const char *type, const char *action, const cha
 	json_object *given = attrs;
 	attrs = given ? json_sorted_copy(given) : json_object_new_object();
 	json_object_put(given);
-	if (!strcmp(type, "container")) {
+	if (!strcmp(type, "container") || !strcmp(type, "image")) {
 		jadd(msg, "status", jstr(action));
 		jadd(msg, "id", jstr(id));
 		const char *image = jstr_at(attrs, "image");

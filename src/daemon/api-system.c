@@ -164,11 +164,7 @@ static void api_info(struct daemon *d, struct http_request *req)
 	jadd(o, "NCPU", json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
 	jadd(o, "MemTotal", json_object_new_int64((int64_t)si.totalram * si.mem_unit));
 	jadd(o, "IndexServerAddress", jstr("https://index.docker.io/v1/"));
-	json_object *reg = json_object_new_object();
-	jadd(reg, "IndexConfigs", json_object_new_object());
-	jadd(reg, "InsecureRegistryCIDRs", json_object_new_array());
-	jadd(reg, "Mirrors", json_object_new_array());
-	jadd(o, "RegistryConfig", reg);
+	jadd(o, "RegistryConfig", registry_config_json(d));
 	jadd(o, "DockerRootDir", jstr(d->data_root));
 	jadd(o, "Name", jstr(host));
 	jadd(o, "Labels", json_object_new_array());

@@ -16,7 +16,6 @@ static const struct unsupported table[] = {
 	{ "/volumes", NULL, "volume" },
 	{ "/build", NULL, "build" },
 	{ "/commit", NULL, "commit" },
-	{ "/auth", NULL, "login" },
 	{ "/swarm", NULL, "swarm" },
 	{ "/nodes", NULL, "swarm" },
 	{ "/services", NULL, "swarm" },

@@ -34,6 +34,11 @@ static void usage(FILE *out)
 		     "exists)\n"
 		     "      --cgroup-parent PATH    parent of the containers' cgroups (default "
 		     "/berth)\n"
+		     "      --insecure-registry HOST  an insecure registry: host[:port] or CIDR "
+		     "(repeatable)\n"
+		     "      --registry-mirror URL   a mirror of docker.io (repeatable)\n"
+		     "      --max-concurrent-downloads N  per pull (default 3)\n"
+		     "      --max-concurrent-uploads N    per push (default 5)\n"
 		     "      --version, --help\n");
 }
 
@@ -92,6 +97,10 @@ static int parse_args(struct daemon *d, int argc, char **argv, const char **grou
 		{ "default-runtime", required_argument, NULL, 'R' },
 		{ "group", required_argument, NULL, 'G' },
 		{ "cgroup-parent", required_argument, NULL, 'C' },
+		{ "insecure-registry", required_argument, NULL, 'I' },
+		{ "registry-mirror", required_argument, NULL, 'M' },
+		{ "max-concurrent-downloads", required_argument, NULL, 'D' },
+		{ "max-concurrent-uploads", required_argument, NULL, 'U' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -146,6 +155,31 @@ static int parse_args(struct daemon *d, int argc, char **argv, const char **grou
 			free(d->cgroup_parent);
 			d->cgroup_parent = xstrdup(optarg);
 			break;
+		case 'I':
+			strv_push(&d->insecure_registries, optarg);
+			break;
+		case 'M':
+			if (!str_has_prefix(optarg, "http://") &&
+			    !str_has_prefix(optarg, "https://"))
+				return berth_error_set(err, 0, BERTH_ERR_INVALID,
+						       "invalid mirror: unsupported scheme \"\" in "
+						       "\"%s\": must use either 'https://' or "
+						       "'http://'",
+						       optarg);
+			strv_push(&d->registry_mirrors, optarg);
+			break;
+		case 'D':
+		case 'U': {
+			int n = 0;
+			if (str_to_int(optarg, &n) < 0 || n < 1 || n > 1000)
+				return berth_error_set(
+					err, 0, BERTH_ERR_INVALID,
+					"--max-concurrent-%s '%s': use a number from "
+					"1 to 1000",
+					c == 'D' ? "downloads" : "uploads", optarg);
+			*(c == 'D' ? &d->max_downloads : &d->max_uploads) = (unsigned)n;
+			break;
+		}
 		case 'v':
 			printf("berthd version %s\n", BERTH_VERSION);
 			exit(0);
@@ -252,6 +286,9 @@ static int setup_server(struct daemon *d, const char *group, struct berth_error 
 	api_containers_register(d, d->router);
 	api_exec_register(d, d->router);
 	api_top_register(d->router);
+#ifdef BERTH_HAVE_REGISTRY
+	api_registry_register(d, d->router);
+#endif
 	api_unsupported_register(d->router);
 	struct http_limits limits = { .max_body = 16u << 20 };
 	if ((r = http_server_new_unix(d->loop, d->host, 0660, gid, &limits, d->router, &d->server,
@@ -304,6 +341,10 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       "specified default runtime '%s' does not exist",
 				       d->default_runtime);
+	if (!d->max_downloads)
+		d->max_downloads = 3;
+	if (!d->max_uploads)
+		d->max_uploads = 5;
 	if (!d->cgroup_parent)
 		d->cgroup_parent = xstrdup("/berth");
 	if (!d->monitor_path)

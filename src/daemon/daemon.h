@@ -50,6 +50,10 @@ struct daemon {
 	char *cgroup_parent;   /* containers' cgroups go under it: "/berth" */
 	char *id;	       /* daemon id for /info */
 	char *seccomp_profile; /* Docker's default profile (JSON text) */
+	/* registry options (api-registry.c) */
+	char **insecure_registries; /* --insecure-registry */
+	char **registry_mirrors;    /* --registry-mirror */
+	unsigned max_downloads, max_uploads;
 	/* in memory */
 	struct container **containers;
 	size_t n_containers;
@@ -73,6 +77,9 @@ struct image_rec {
 	char **layer_blobs;
 	size_t n_layers;
 	char **tags; /* normalized refs pointing here */
+	/* "domain/path@digest" refs of the pulled manifest or index (what the
+	 * tag resolved to in a registry), docker's RepoDigests */
+	char **repo_digests;
 	/* Deleted while containers still use it (docker keeps their layers):
 	 * invisible but to its full id, dropped once no container uses it. */
 	bool removed;
@@ -86,6 +93,10 @@ int image_lookup(struct daemon *d, const char *name, struct image_rec **ret,
 int image_record(struct daemon *d, const struct image_archive_item *item, char **tags,
 		 struct berth_error **err);
 int image_tag(struct daemon *d, struct image_rec *img, const char *ref, struct berth_error **err);
+/* Add a "domain/path@digest" repo digest (after a pull or push); one per
+ * repository, as docker keeps. */
+int image_add_repo_digest(struct daemon *d, struct image_rec *img, const char *ref,
+			  struct berth_error **err);
 bool image_in_use(struct daemon *d, const struct image_rec *img);
 /* Delete an image record, then the layers and blobs no image uses any more;
  * *ret_layers (if given) gets the chain ids of the layers removed. */
@@ -122,6 +133,12 @@ void api_events_register(struct daemon *d, struct http_router *r);
 void api_event(struct daemon *d, const char *type, const char *action, const char *id,
 	       json_object *attrs);
 void api_top_register(struct http_router *r);
+/* Pull, push, login (api-registry.c). */
+void api_registry_register(struct daemon *d, struct http_router *r);
+void images_pull(struct daemon *d, struct http_request *req);
+void images_push(struct daemon *d, struct http_request *req, const char *name);
+/* /info's RegistryConfig (registry-job.c). */
+json_object *registry_config_json(struct daemon *d);
 /* A log max-size ("10m", "512k", "1g", "100", "2kb"): bytes, or -1 if invalid. */
 int64_t log_size_parse(const char *s);
 /* Last: known Docker API paths berth has not built answer "not supported yet". */

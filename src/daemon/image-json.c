@@ -80,7 +80,12 @@ static json_object *familiar_tags(const struct image_rec *img)
 static json_object *repo_digests(const struct image_rec *img)
 {
 	json_object *a = json_object_new_array();
-	if (!img->manifest_digest)
+	/* pulled (or pushed): what the registry resolved; else the stored manifest's */
+	for (size_t i = 0; img->repo_digests && img->repo_digests[i]; i++) {
+		_cleanup_free_ char *f = image_familiar_tag(img->repo_digests[i]);
+		json_object_array_add(a, jstr(f));
+	}
+	if (!img->manifest_digest || img->repo_digests)
 		return a;
 	for (size_t i = 0; img->tags && img->tags[i]; i++) {
 		_cleanup_(image_ref_freep) struct image_ref *r = NULL;

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "container.h"
+#include "registry-job.h"
 
 static struct image_rec *image_rec_free(struct image_rec *img)
 {
@@ -18,6 +19,7 @@ static struct image_rec *image_rec_free(struct image_rec *img)
 	strv_free(img->chain_ids);
 	strv_free(img->layer_blobs);
 	strv_free(img->tags);
+	strv_free(img->repo_digests);
 	free(img);
 	return NULL;
 }
@@ -37,6 +39,8 @@ static char *image_doc(const struct image_rec *img)
 		json_object_array_add(layers, l);
 	}
 	jadd(o, "Layers", layers);
+	if (img->repo_digests)
+		jadd(o, "RepoDigests", jstrv(img->repo_digests));
 	if (img->removed)
 		jadd(o, "Removed", json_object_new_boolean(1));
 	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -69,6 +73,8 @@ static int image_from_doc(struct daemon *d, const char *id, const char *doc, str
 	    (r = json_get_uint64(o, "image", "Size", false, &img->size, err)) < 0)
 		goto fail;
 	img->manifest_digest = s && *s ? xstrdup(s) : NULL;
+	if ((r = json_get_strv(o, "image", "RepoDigests", false, &img->repo_digests, err)) < 0)
+		goto fail;
 	json_object *removed = NULL;
 	img->removed = json_object_object_get_ex(o, "Removed", &removed) &&
 		       json_object_get_boolean(removed);
@@ -169,6 +175,7 @@ int image_lookup(struct daemon *d, const char *name, struct image_rec **ret,
 			if (img->removed)
 				continue;
 			if (strv_contains(img->tags, full) ||
+			    strv_contains(img->repo_digests, full) ||
 			    (ref->digest && img->manifest_digest &&
 			     strcmp(ref->digest, img->manifest_digest) == 0)) {
 				*ret = img;
@@ -284,6 +291,37 @@ int image_tag(struct daemon *d, struct image_rec *img, const char *ref, struct b
 	return 0;
 }
 
+int image_add_repo_digest(struct daemon *d, struct image_rec *img, const char *ref,
+			  struct berth_error **err)
+{
+	const char *at = strchr(ref, '@');
+	char **old = strv_copy(img->repo_digests);
+	char **keep = NULL;
+	int r;
+
+	if (!at)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "not a digest reference: '%s'",
+				       ref);
+	if (strv_contains(img->repo_digests, ref)) {
+		strv_free(old);
+		return 0;
+	}
+	/* docker keeps one digest per repository: the newest */
+	for (size_t i = 0; old && old[i]; i++)
+		if (strncmp(old[i], ref, (size_t)(at - ref + 1)) != 0)
+			strv_push(&keep, old[i]);
+	strv_push(&keep, ref);
+	img->repo_digests = keep;
+	_cleanup_free_ char *doc = image_doc(img);
+	if ((r = db_image_put(d->db, img->id, doc, err)) < 0) {
+		strv_free(keep);
+		img->repo_digests = old;
+		return r;
+	}
+	strv_free(old);
+	return 0;
+}
+
 bool image_in_use(struct daemon *d, const struct image_rec *img)
 {
 	for (size_t i = 0; i < d->n_containers; i++)
@@ -311,6 +349,11 @@ static void gc_layers(struct daemon *d, char ***ret)
 {
 	_cleanup_strv_ char **all = NULL;
 
+	if (reg_jobs_running(d)) {
+		/* a pull's layers are not recorded yet: once it ends */
+		reg_jobs_gc_pending(d);
+		return;
+	}
 	if (layer_store_list(d->layers, &all, NULL) < 0)
 		return;
 	for (size_t i = 0; all && all[i]; i++) {
@@ -326,6 +369,10 @@ void images_gc_blobs(struct daemon *d)
 {
 	_cleanup_strv_ char **all = NULL;
 
+	if (reg_jobs_running(d)) {
+		reg_jobs_gc_pending(d);
+		return;
+	}
 	if (blob_list(d->blobs, &all, NULL) < 0)
 		return;
 	for (size_t i = 0; all && all[i]; i++) {
