@@ -88,6 +88,7 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pause(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unpause(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ps(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_registry(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rename(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_top(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_events(struct cli_ctx *ctx, int argc, char **argv);
