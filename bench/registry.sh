@@ -180,6 +180,7 @@ bt() { "$berth" -H "unix://$1/engine.sock" "${@:2}"; }
 has() { case " $tools " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # The image.
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 img=$work/image
 mb=$(python3 "$bdir/mkregimage.py" "$img" "$scale" | awk '{print $2}') || { say "cannot make the image"; exit 1; }
 nlayers=$(jq '.layers | length' "$img/blobs/sha256/$(jq -r '.manifests[0].digest' "$img/index.json" | cut -d: -f2)")
@@ -215,8 +216,8 @@ has podman && printf '# podman %s\n' "$(podman --version | awk '{print $3}')"
 printf '# skopeo %s; docker-registry %s\n' "$(skopeo --version | awk '{print $3}')" \
 	"$(docker-registry --version | awk '{print $3}')"
 printf '# image: %s gzip layers, %.1f MB compressed; %s runs each\n' "$nlayers" "$mb" "$runs"
-printf '# %s, %s CPUs, load average %s, %s\n' "$(uname -r)" "$(nproc)" \
-	"$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u '+%Y-%m-%d %H:%M UTC')"
+printf '# %s, %s CPUs, load average %s (before making the image), %s (after), %s\n' "$(uname -r)" \
+	"$(nproc)" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 
 # pull_once TOOL ADDR FILE: one timed pull of ADDR/bench/big:latest into an
 # empty store, the store emptied again afterwards.
