@@ -1,0 +1,272 @@
+#!/usr/bin/env bats
+# Pull, push and login through berthd, with the berth and the docker CLI,
+# against Debian's docker-registry on loopback (one open, one behind
+# htpasswd Basic auth): progress output, RepoDigests, pull by digest and of
+# every tag, credentials in config.json and through a credential helper, the
+# pull of a missing image by run, and docker's errors with the store left as
+# it was.
+
+load daemon
+load registry
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	start_docker_registry
+	export REG=$DREG_ADDR REG_DIR=$DREG_DIR REG_PID=$DREG_PID
+	make_htpasswd "$BATS_FILE_TMPDIR/htpasswd" alice s3cret
+	start_docker_registry --htpasswd "$BATS_FILE_TMPDIR/htpasswd"
+	export AREG=$DREG_ADDR AREG_DIR=$DREG_DIR AREG_PID=$DREG_PID
+	start_berthd
+	export DROOT XROOT SOCK
+	ARCHIVE=$(busybox_archive)
+	skopeo_put "$ARCHIVE" "$REG/busybox:latest"
+	skopeo_put "$ARCHIVE" "$REG/busybox:1.36"
+	SKOPEO_CREDS=alice:s3cret skopeo_put "$ARCHIVE" "$AREG/private:latest"
+	export DOCKER_CONFIG=$BATS_FILE_TMPDIR/dockercfg
+	mkdir -p "$DOCKER_CONFIG"
+}
+
+teardown_file() {
+	cleanup_berthd
+	DREG_PID=$AREG_PID DREG_DIR=$AREG_DIR stop_docker_registry
+	DREG_PID=$REG_PID DREG_DIR=$REG_DIR stop_docker_registry
+}
+
+# The image store as a listing, to compare before and after a failure.
+store_listing() {
+	b images --no-trunc --digests --format '{{.Repository}}:{{.Tag}} {{.ID}} {{.Digest}}' | sort
+}
+
+@test "berth pull: plain progress lines, then the image runs" {
+	run b pull "$REG/busybox"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Using default tag: latest" ]
+	[ "${lines[1]}" = "latest: Pulling from busybox" ]
+	[[ "$output" == *": Pulling fs layer"* ]]
+	[[ "$output" == *": Pull complete"* ]]
+	[[ "$output" == *"Digest: sha256:"* ]]
+	[[ "$output" == *"Status: Downloaded newer image for $REG/busybox:latest"* ]]
+	[ "${lines[-1]}" = "$REG/busybox:latest" ]
+	[[ "$output" != *"[="* ]] # no bars when not on a terminal
+	run b run --rm "$REG/busybox" echo pulled-ok
+	[ "$status" -eq 0 ]
+	[ "$output" = "pulled-ok" ]
+	run b pull "$REG/busybox:latest"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": Already exists"* ]]
+	[[ "$output" == *"Status: Image is up to date for $REG/busybox:latest"* ]]
+	run b events --since 0 --until "$(date +%s)" --filter type=image --filter event=pull \
+		--format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
+	[[ "$output" == *"pull $REG/busybox:latest $REG/busybox"* ]]
+}
+
+@test "pull by digest; RepoDigests in inspect" {
+	local digest
+	digest=$(skopeo inspect --tls-verify=false "docker://$REG/busybox:latest" | jq -r .Digest)
+	run b pull "$REG/busybox@$digest"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$digest: Pulling from busybox" ]
+	[[ "$output" == *"Digest: $digest"* ]]
+	[ "${lines[-1]}" = "$REG/busybox@$digest" ]
+	run b image inspect --format '{{json .RepoDigests}}' "$REG/busybox:latest"
+	[ "$output" = "[\"$REG/busybox@$digest\"]" ]
+	run b run --rm "$REG/busybox@$digest" echo by-digest
+	[ "$output" = "by-digest" ]
+	run dk image inspect --format '{{index .RepoDigests 0}}' "$REG/busybox@$digest"
+	[ "$output" = "$REG/busybox@$digest" ]
+}
+
+@test "docker pull and docker push through berthd" {
+	run dk pull "$REG/busybox:1.36"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1.36: Pulling from busybox"* ]]
+	[[ "$output" == *"Digest: sha256:"* ]]
+	[ "${lines[-1]}" = "$REG/busybox:1.36" ]
+	dk tag "$REG/busybox:1.36" "$REG/fromdocker:v1"
+	run dk push "$REG/fromdocker:v1"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "The push refers to repository [$REG/fromdocker]" ]
+	[[ "$output" =~ v1:\ digest:\ sha256:[0-9a-f]{64}\ size:\ [0-9]+ ]]
+	run skopeo inspect --tls-verify=false "docker://$REG/fromdocker:v1"
+	[ "$status" -eq 0 ]
+}
+
+@test "berth push to another repository, then skopeo reads it" {
+	b pull -q "$REG/busybox:latest" >/dev/null
+	b tag "$REG/busybox:latest" "$REG/copy/bb:v2"
+	run b push "$REG/copy/bb:v2"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "The push refers to repository [$REG/copy/bb]" ]
+	[[ "$output" == *": Mounted from busybox"* || "$output" == *": Layer already exists"* ||
+		"$output" == *": Pushed"* ]]
+	[[ "$output" =~ v2:\ digest:\ (sha256:[0-9a-f]{64})\ size ]]
+	local pushed=${BASH_REMATCH[1]}
+	run skopeo inspect --tls-verify=false "docker://$REG/copy/bb:v2"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .Digest)" = "$pushed" ]
+	run b events --since 0 --until "$(date +%s)" --filter event=push --format '{{.Actor.ID}}'
+	[[ "$output" == *"$REG/copy/bb:v2"* ]]
+	# push -a: every local tag of the repository
+	b tag "$REG/busybox:latest" "$REG/copy/bb:v3"
+	run b push -a "$REG/copy/bb"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"v2: digest: sha256:"* ]]
+	[[ "$output" == *"v3: digest: sha256:"* ]]
+	run skopeo list-tags --tls-verify=false "docker://$REG/copy/bb"
+	[[ "$output" == *'"v2"'* && "$output" == *'"v3"'* ]]
+}
+
+@test "pull -a pulls every tag" {
+	skopeo_put "$(busybox_archive)" "$REG/many:one"
+	skopeo_put "$(busybox_archive)" "$REG/many:two"
+	run b pull -a "$REG/many"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"one: Pulling from many"* ]]
+	[[ "$output" == *"two: Pulling from many"* ]]
+	[[ "$output" == *"Status: Downloaded newer image for $REG/many"* ]]
+	b image inspect "$REG/many:one" "$REG/many:two" >/dev/null
+	run b pull -a "$REG/many:one"
+	[ "$status" -eq 1 ]
+}
+
+@test "login and logout: config.json written and read back, Basic auth registry" {
+	local cfg=$BATS_TEST_TMPDIR/cfg
+	mkdir -p "$cfg"
+	echo '{"psFormat":"table {{.ID}}","auths":{}}' >"$cfg/config.json"
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" pull "$AREG/private"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no basic auth credentials"* || "$output" == *"unauthorized"* ]]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" login -u alice -p wrong "$AREG"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Error response from daemon:"* ]]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" login -u alice --password-stdin "$AREG" <<<"s3cret"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Login Succeeded"* ]]
+	[ "$(stat -c %a "$cfg/config.json")" = 600 ]
+	[ "$(jq -r .psFormat "$cfg/config.json")" = "table {{.ID}}" ]
+	[ "$(jq -r ".auths[\"$AREG\"].auth" "$cfg/config.json" | base64 -d)" = "alice:s3cret" ]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" pull "$AREG/private"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Status: Downloaded newer image for $AREG/private:latest"* ]]
+	# the docker CLI reads the same file
+	b tag "$AREG/private" "$AREG/private:again"
+	run env DOCKER_CONFIG="$cfg" "$DOCKER" -H "unix://$SOCK" push "$AREG/private:again"
+	[ "$status" -eq 0 ]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" logout "$AREG"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Removing login credentials for $AREG" ]
+	[ "$(jq -r ".auths[\"$AREG\"]" "$cfg/config.json")" = null ]
+	[ "$(jq -r .psFormat "$cfg/config.json")" = "table {{.ID}}" ]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" logout "$AREG"
+	[ "$output" = "Not logged in to $AREG" ]
+	# docker login through berthd writes what berth reads
+	run env DOCKER_CONFIG="$cfg" "$DOCKER" -H "unix://$SOCK" login -u alice -p s3cret "$AREG"
+	[ "$status" -eq 0 ]
+	b rmi "$AREG/private:latest" "$AREG/private:again" >/dev/null
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" pull -q "$AREG/private"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$AREG/private:latest" ]
+}
+
+@test "credentials through a credential helper (credsStore)" {
+	local cfg=$BATS_TEST_TMPDIR/cfg
+	mkdir -p "$cfg"
+	echo '{"credsStore":"berthtest"}' >"$cfg/config.json"
+	export PATH=$HELPERS:$PATH BERTHTEST_CREDS=$cfg/store
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" login -u alice -p s3cret "$AREG"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"stored unencrypted"* ]]
+	grep -q '"Username":"alice","Secret":"s3cret"' "$cfg/store"
+	[ "$(jq -r ".auths[\"$AREG\"].auth" "$cfg/config.json")" = null ]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" pull "$AREG/private:latest"
+	[ "$status" -eq 0 ]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" logout "$AREG"
+	[ "$status" -eq 0 ]
+	! grep -q alice "$cfg/store"
+	b rmi "$AREG/private:latest" >/dev/null
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" pull "$AREG/private:latest"
+	[ "$status" -eq 1 ]
+}
+
+@test "run pulls a missing image (stderr), --pull never refuses" {
+	run b run --rm --pull never "$REG/busybox:1.36-missing" true
+	[ "$status" -eq 125 ]
+	skopeo_put "$(busybox_archive)" "$REG/runme:latest"
+	run --separate-stderr b run --rm "$REG/runme" echo ran
+	[ "$status" -eq 0 ]
+	[ "$output" = "ran" ]
+	[[ "$stderr" == *"Unable to find image '$REG/runme:latest' locally"* ]]
+	[[ "$stderr" == *"latest: Pulling from runme"* ]]
+	[[ "$stderr" == *"Status: Downloaded newer image for $REG/runme:latest"* ]]
+	run --separate-stderr b run --rm --pull always "$REG/runme" echo again
+	[ "$output" = "again" ]
+	[[ "$stderr" == *"Image is up to date"* ]]
+}
+
+@test "errors: unknown image, unreachable registry, refused credentials; store unchanged" {
+	b pull -q "$REG/busybox:latest" >/dev/null
+	local before
+	before=$(store_listing)
+	run b pull "$REG/nosuch:latest"
+	[ "$status" -eq 1 ]
+	[ "$output" = "Error response from daemon: manifest for $REG/nosuch:latest not found: manifest unknown: manifest unknown" ]
+	run dk pull "$REG/nosuch:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"manifest unknown"* ]]
+	local port
+	port=$(free_port)
+	run b pull "127.0.0.1:$port/x:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "Error response from daemon: "*"127.0.0.1:$port"* ]]
+	[[ "$output" == *"connection refused"* ]]
+	run b pull "$AREG/private:latest"
+	[ "$status" -eq 1 ]
+	[ "$(store_listing)" = "$before" ]
+}
+
+@test "a failed pull of a newer image leaves the old one under its name" {
+	# a different image in the registry, its layer then corrupted there
+	local w=$BATS_TEST_TMPDIR
+	echo other >"$w/f" && tar -C "$w" -cf "$w/l.tar" f
+	b import "$w/l.tar" "$REG/changing:latest" >/dev/null
+	b push "$REG/changing:latest" >/dev/null
+	b rmi "$REG/changing:latest" >/dev/null
+	local layer
+	layer=$(skopeo inspect --tls-verify=false "docker://$REG/changing:latest" | jq -r '.Layers[0]')
+	local data=$REG_DIR/storage/docker/registry/v2/blobs/sha256/${layer:7:2}/${layer:7}/data
+	[ -f "$data" ]
+	gzip -c <<<"not the layer" >"$data"
+	b tag "$REG/busybox:latest" "$REG/changing:latest"
+	local before id
+	before=$(store_listing)
+	id=$(b image inspect --format '{{.Id}}' "$REG/changing:latest")
+	run b pull "$REG/changing:latest"
+	[ "$status" -eq 1 ]
+	[ "$(b image inspect --format '{{.Id}}' "$REG/changing:latest")" = "$id" ]
+	[ "$(store_listing)" = "$before" ]
+	run b run --rm "$REG/changing:latest" echo still
+	[ "$output" = "still" ]
+}
+
+@test "two pulls of one image at once both succeed" {
+	skopeo_put "$(busybox_archive)" "$REG/twice:latest"
+	b pull -q "$REG/twice" >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	local p1=$!
+	b pull -q "$REG/twice" >"$BATS_TEST_TMPDIR/b" 2>&1 &
+	local p2=$!
+	wait "$p1"
+	wait "$p2"
+	[ "$(cat "$BATS_TEST_TMPDIR/a")" = "$REG/twice:latest" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/b")" = "$REG/twice:latest" ]
+	b run --rm "$REG/twice" true
+}
+
+@test "info shows the registry configuration" {
+	run b info --format '{{json .RegistryConfig.InsecureRegistryCIDRs}}'
+	[ "$output" = '["::1/128","127.0.0.0/8"]' ]
+	run b info --format '{{.RegistryConfig.IndexConfigs}}'
+	[[ "$output" == *docker.io* ]]
+	run dk info --format '{{json .RegistryConfig.IndexConfigs}}'
+	[[ "$output" == *'"Official":true'* ]]
+}
