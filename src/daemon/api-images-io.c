@@ -345,12 +345,7 @@ void images_create(struct daemon *d, struct http_request *req)
 	const char *tag = http_request_query(req, "tag");
 
 	if (from_image) {
-#ifdef BERTH_HAVE_REGISTRY
 		images_pull(d, req);
-#else
-		http_respond_error(req, 501, "berth: 'pull' is not supported yet (image '%s')",
-				   from_image);
-#endif
 		return;
 	}
 	if (!from_src) {

@@ -488,11 +488,7 @@ static void images_dispatch(struct daemon *d, struct http_request *req)
 		return;
 	}
 	if (strcmp(method, "POST") == 0 && strcmp(op, "push") == 0) {
-#ifdef BERTH_HAVE_REGISTRY
 		images_push(d, req, name);
-#else
-		http_respond_error(req, 501, "berth: 'push' is not supported yet");
-#endif
 		return;
 	}
 	if (strcmp(op, "get") == 0) {

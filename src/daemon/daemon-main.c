@@ -286,9 +286,7 @@ static int setup_server(struct daemon *d, const char *group, struct berth_error 
 	api_containers_register(d, d->router);
 	api_exec_register(d, d->router);
 	api_top_register(d->router);
-#ifdef BERTH_HAVE_REGISTRY
 	api_registry_register(d, d->router);
-#endif
 	api_unsupported_register(d->router);
 	struct http_limits limits = { .max_body = 16u << 20 };
 	if ((r = http_server_new_unix(d->loop, d->host, 0660, gid, &limits, d->router, &d->server,

@@ -8,7 +8,7 @@
 void images_load(struct daemon *d, struct http_request *req);
 /* GET /images/get and /images/{name}/get: a docker-save tarball of names. */
 void images_save(struct daemon *d, struct http_request *req, char **names);
-/* POST /images/create: import (fromSrc) or pull (fromImage, not built yet). */
+/* POST /images/create: import (fromSrc) or pull (fromImage, api-registry.c). */
 void images_create(struct daemon *d, struct http_request *req);
 
 #endif

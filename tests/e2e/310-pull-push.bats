@@ -56,7 +56,7 @@ store_listing() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *": Already exists"* ]]
 	[[ "$output" == *"Status: Image is up to date for $REG/busybox:latest"* ]]
-	run b events --since 0 --until "$(date +%s)" --filter type=image --filter event=pull \
+	run b events --since 0 --until "$(($(date +%s) + 1))" --filter type=image --filter event=pull \
 		--format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
 	[[ "$output" == *"pull $REG/busybox:latest $REG/busybox"* ]]
 }
@@ -105,7 +105,7 @@ store_listing() {
 	run skopeo inspect --tls-verify=false "docker://$REG/copy/bb:v2"
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r .Digest)" = "$pushed" ]
-	run b events --since 0 --until "$(date +%s)" --filter event=push --format '{{.Actor.ID}}'
+	run b events --since 0 --until "$(($(date +%s) + 1))" --filter event=push --format '{{.Actor.ID}}'
 	[[ "$output" == *"$REG/copy/bb:v2"* ]]
 	# push -a: every local tag of the repository
 	b tag "$REG/busybox:latest" "$REG/copy/bb:v3"
