@@ -70,8 +70,11 @@ def halfbin(rng, n):
 
 def layer_files(spec, scale, rng):
     """Yield (path, bytes) for one layer's spec."""
-    kind, count, size = spec[1], spec[2], int(spec[3] * scale)
-    count = max(1, int(count * (scale if kind == "small" else 1)))
+    kind, count, size = spec[1], spec[2], spec[3]
+    if kind == "small":  # more or fewer files, of the same sizes
+        count = max(1, int(count * scale))
+    else:
+        size = max(1, int(size * scale))
     for i in range(count):
         if kind == "random":
             yield f"opt/blob/{spec[0]}/data-{i:03d}.bin", rng.randbytes(size)

@@ -36,6 +36,14 @@ static int parse_fail(struct http_parse_error *e, int status, const char *reason
 	return -EBADMSG;
 }
 
+static bool is_tchar(unsigned char c)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr(extra, c));
+}
+
 void http_head_scanner_reset(struct http_head_scanner *s)
 {
 	*s = (struct http_head_scanner){ 0 };
@@ -47,6 +55,13 @@ int http_head_scan(struct http_head_scanner *s, const char *buf, size_t len,
 	size_t max_line = HTTP_MAX_REQUEST_LINE < lim->max_header_bytes ? HTTP_MAX_REQUEST_LINE
 									: lim->max_header_bytes;
 
+	/* A request line begins with a method token. Anything else (the 0x16 of
+	 * a TLS ClientHello from a client trying HTTPS first) fails at once
+	 * rather than waiting for a line end that never comes: such clients
+	 * then fall back to plain HTTP instead of their handshake timeout. */
+	if (s->n_lines == 0 && s->start < len && buf[s->start] != '\r' && buf[s->start] != '\n' &&
+	    !is_tchar((unsigned char)buf[s->start]))
+		return parse_fail(&s->error, 400, "not an HTTP request");
 	while (s->pos < len) {
 		const char *nl = memchr(buf + s->pos, '\n', len - s->pos);
 		if (!nl) {
@@ -120,14 +135,6 @@ int http_percent_decode(const char *in, size_t len, bool plus_is_space, char *ou
 	out[o] = '\0';
 	*ret_len = o;
 	return 0;
-}
-
-static bool is_tchar(unsigned char c)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr(extra, c));
 }
 
 struct request_line {

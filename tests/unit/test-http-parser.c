@@ -64,6 +64,10 @@ TEST(scan_bytewise_and_whole)
 	/* Bare LF line ends are accepted. */
 	ASSERT_EQ(scan("GET / HTTP/1.1\nA: b\n\n", 21, true, &lim, &s), 1);
 	ASSERT_EQ(scan("GET / HTTP/1.1\r\nA: b\r\n", 22, false, &lim, &s), 0);
+	/* A TLS ClientHello fails at its first byte, without a line end. */
+	ASSERT_EQ(scan("\x16\x03\x01\x02\x00", 5, true, &lim, &s), -EBADMSG);
+	ASSERT_EQ(s.error.status, 400);
+	ASSERT_EQ(scan("\r\n\x16\x03", 4, true, &lim, &s), -EBADMSG);
 }
 
 TEST(scan_limits)
