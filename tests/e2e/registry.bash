@@ -96,3 +96,48 @@ skopeo_put() {
 	skopeo copy -q --insecure-policy --dest-tls-verify=false "${creds[@]}" \
 		"docker-archive:$1" "docker://$2" >/dev/null
 }
+
+# ---- berth's own registry (berth-registry serve) ----
+#
+#   start_berth_registry [ARGS...]   berth-registry serve on a free loopback port
+#                                    with a temporary root and ARGS (--config FILE,
+#                                    --read-only...); sets BREG_PORT, BREG_ADDR
+#                                    (127.0.0.1:PORT), BREG_DIR (root in
+#                                    $BREG_DIR/root, access log in
+#                                    $BREG_DIR/access.log, stderr in $BREG_DIR/log)
+#                                    and BREG_PID. BREG_ROOT=DIR serves that root.
+#   stop_berth_registry              stops it (by its PID) and removes BREG_DIR
+
+BERTH_REGISTRY_BIN=${BERTH_REGISTRY_BIN:-$BUILD/src/registry/berth-registry}
+
+start_berth_registry() {
+	BREG_DIR=$(mktemp -d "${BATS_FILE_TMPDIR:-/tmp}/breg.XXXXXX")
+	BREG_PORT=$(free_port)
+	BREG_ADDR=127.0.0.1:$BREG_PORT
+	"$BERTH_REGISTRY_BIN" serve --addr "$BREG_ADDR" --root "${BREG_ROOT:-$BREG_DIR/root}" \
+		--access-log "$BREG_DIR/access.log" "$@" >"$BREG_DIR/log" 2>&1 3>&- &
+	BREG_PID=$!
+	local i
+	for i in $(seq 100); do
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BREG_ADDR/v2/")" != 000 ]; then
+			return 0
+		fi
+		if ! kill -0 "$BREG_PID" 2>/dev/null; then
+			break
+		fi
+		sleep 0.05
+	done
+	echo "berth-registry did not start:" >&2
+	cat "$BREG_DIR/log" >&2
+	return 1
+}
+
+stop_berth_registry() {
+	if [ -n "${BREG_PID:-}" ]; then
+		kill "$BREG_PID" 2>/dev/null || true
+		wait "$BREG_PID" 2>/dev/null || true
+		BREG_PID=
+	fi
+	[ -n "${BREG_DIR:-}" ] && rm -rf "$BREG_DIR"
+	BREG_DIR=
+}
