@@ -184,9 +184,10 @@ static char *read_value(const char **pp)
 	size_t len = 0;
 	char *out;
 
-	if (*p != '"') {
-		out = read_token(pp);
-		return out ? out : xstrdup("");
+	if (*p != '"') { /* a token; leniently anything up to a comma or a blank */
+		size_t n = strcspn(p, ", \t");
+		*pp = p + n;
+		return xstrndup(p, n);
 	}
 	out = xmalloc(strlen(p) + 1);
 	for (p++; *p && *p != '"'; p++) {
@@ -250,8 +251,6 @@ static void parse_params(const char **pp, struct reg_challenge *c)
 		c->keys[c->n] = key;
 		c->values[c->n] = read_value(&p);
 		c->n++;
-		while (*p == '=') /* token68 padding */
-			p++;
 	}
 	*pp = p;
 }
