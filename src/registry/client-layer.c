@@ -56,9 +56,21 @@ void reg_short_id(const char *digest, char ret[static 13])
 	(void)snprintf(ret, 13, "%s", hex ? hex + 1 : digest);
 }
 
+/* An error carried over from another process: its text as it was (no
+ * second strerror) and its errno. */
+static int error_restore(struct berth_error **err, int errnum, enum berth_err_kind kind,
+			 const char *msg)
+{
+	(void)berth_error_set(err, 0, kind, "%s", msg);
+	if (err && *err)
+		(*err)->errnum = errnum;
+	return errnum > 0 ? -errnum : -EINVAL;
+}
+
 /* ---- the child side ---- */
 
 static volatile sig_atomic_t child_cancelled;
+static struct blob_ingest *child_ingest; /* removed by child_fail (no cleanup on _exit) */
 static volatile int child_pipe_w = -1;
 
 /* Poison and close the unpacker's stream: it fails and removes its tree. */
@@ -97,6 +109,7 @@ static void msg_status(int fd, const char *status, uint64_t cur, uint64_t total)
 
 static _Noreturn void child_fail(int fd, struct berth_error *e, int r)
 {
+	child_ingest = blob_ingest_free(child_ingest);
 	msg_send(fd, MSG_ERROR, (uint64_t)(e ? e->errnum : -r),
 		 (uint64_t)(e ? e->kind : BERTH_ERR_INTERNAL),
 		 e && e->msg ? e->msg : "layer download failed");
@@ -202,8 +215,7 @@ static int child_download(struct reg_session *cs, const struct reg_layer_job *jo
 		if (child_cancelled)
 			return berth_error_set(err, ECANCELED, BERTH_ERR_INTERNAL, "cancelled");
 		if (c->err) /* the blob store refused (size limit, disk) */
-			return berth_error_set(err, c->err->errnum, c->err->kind, "%s",
-					       c->err->msg);
+			return error_restore(err, c->err->errnum, c->err->kind, c->err->msg);
 		if (r >= 0 && resp.status >= 200 && resp.status <= 299) {
 			if (c->total == 0 || c->offset >= c->total)
 				return 0;
@@ -300,7 +312,6 @@ static _Noreturn void child_run(struct reg_session *s, struct blob_store *bs,
 				int report_fd)
 {
 	_cleanup_(reg_session_freep) struct reg_session *cs = NULL;
-	_cleanup_(blob_ingest_freep) struct blob_ingest *in = NULL;
 	struct sink_ctx c = { .report_fd = report_fd, .total = job->size };
 	struct berth_error *e = NULL;
 	struct unpack_result res;
@@ -312,8 +323,8 @@ static _Noreturn void child_run(struct reg_session *s, struct blob_store *bs,
 	if (blob_exists(bs, job->blob))
 		child_unpack_local(bs, ls, job, report_fd);
 	if ((r = reg_session_clone(s, &cs, &e)) < 0 ||
-	    (r = blob_ingest_begin(bs, job->blob, job->size ? job->size : REG_LAYER_MAX, &in, &e)) <
-		    0)
+	    (r = blob_ingest_begin(bs, job->blob, job->size ? job->size : REG_LAYER_MAX,
+				   &child_ingest, &e)) < 0)
 		child_fail(report_fd, e, r);
 	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(resp, O_CLOEXEC) < 0)
 		child_fail(report_fd, NULL, -errno);
@@ -331,14 +342,14 @@ static _Noreturn void child_run(struct reg_session *s, struct blob_store *bs,
 	(void)close(resp[1]);
 	child_pipe_w = data[1];
 	msg_send(report_fd, MSG_UNPACKER, (uint64_t)pid, 0, NULL);
-	c.in = in;
+	c.in = child_ingest;
 	c.last_report = now_usec_monotonic();
 	msg_status(report_fd, "Downloading", 0, job->size);
 	r = child_download(cs, job, &c, &e);
 	if (r >= 0) {
 		msg_status(report_fd, "Downloading", c.offset, job->size);
 		msg_status(report_fd, "Verifying Checksum", 0, 0);
-		r = blob_ingest_commit(in, got, NULL);
+		r = blob_ingest_commit(child_ingest, got, NULL);
 		if (r < 0)
 			r = berth_error_set(&e, 0, BERTH_ERR_INVALID,
 					    "filesystem layer verification failed for digest %s",
@@ -356,7 +367,7 @@ static _Noreturn void child_run(struct reg_session *s, struct blob_store *bs,
 	(void)close(fd);
 	if (unpacker_wait(pid, resp[0], &res) < 0) {
 		/* The blob is fine but its contents are not what the config says. */
-		(void)berth_error_set(&e, -res.r, (enum berth_err_kind)res.kind, "%s", res.text);
+		(void)error_restore(&e, -res.r, (enum berth_err_kind)res.kind, res.text);
 		(void)blob_delete(bs, job->blob, NULL);
 		child_fail(report_fd, e, res.r);
 	}
@@ -483,9 +494,8 @@ static int worker_message(struct coord *c, struct worker *w, const struct msg *m
 		report(c, w->job, "Pull complete", 0, 0);
 		return 0;
 	case MSG_ERROR:
-		return berth_error_set(err, (int)m->a,
-				       (enum berth_err_kind)(m->b % BERTH_ERR_KIND_MAX), "%s",
-				       m->text);
+		return error_restore(err, (int)m->a,
+				     (enum berth_err_kind)(m->b % BERTH_ERR_KIND_MAX), m->text);
 	case MSG_TYPE_MAX:
 	default:
 		return berth_error_set(err, 0, BERTH_ERR_INTERNAL,

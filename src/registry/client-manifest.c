@@ -152,9 +152,12 @@ int reg_index_choose(const struct reg_manifest *index, const struct reg_platform
 	}
 	if (best == 0) {
 		_cleanup_free_ char *ps = reg_platform_string(p);
-		return berth_error_set(err, ENOENT, BERTH_ERR_NOT_FOUND,
-				       "no matching manifest for %s in the manifest list entries",
-				       ps);
+		(void)berth_error_set(err, 0, BERTH_ERR_NOT_FOUND,
+				      "no matching manifest for %s in the manifest list entries",
+				      ps);
+		if (err && *err)
+			(*err)->errnum = ENOENT;
+		return -ENOENT;
 	}
 	*ret = best_i;
 	return 0;
