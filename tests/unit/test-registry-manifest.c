@@ -4,9 +4,24 @@
 #include "client-manifest-internal.h"
 #include "tap.h"
 
-#define D(c)                                                                                       \
-	"sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
-		c c c c c c c c c c c c c c c c c c c c c c c c
+/* clang-format off */
+#define D(c) \
+	"sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define ENTRY(dg, plat) \
+	"{\"mediaType\":\"" REG_MEDIA_OCI_MANIFEST "\",\"digest\":\"" dg "\",\"size\":10" plat "}"
+#define PLAT(os, arch) ",\"platform\":{\"os\":\"" os "\",\"architecture\":\"" arch "\"}"
+#define PLATV(os, arch, v) \
+	",\"platform\":{\"os\":\"" os "\",\"architecture\":\"" arch "\",\"variant\":\"" v "\"}"
+
+static const char multi[] = "{\"schemaVersion\":2,\"manifests\":["
+	ENTRY(D("1"), PLAT("unknown", "unknown")) ","
+	ENTRY(D("2"), PLATV("linux", "arm64", "v8")) ","
+	ENTRY(D("3"), PLAT("linux", "amd64")) ","
+	ENTRY(D("4"), PLATV("linux", "arm", "v6")) ","
+	ENTRY(D("5"), PLATV("linux", "arm", "v7")) ","
+	ENTRY(D("6"), PLATV("linux", "amd64", "v3")) "]}";
+/* clang-format on */
 
 static int parse(const char *body, const char *ct, struct reg_manifest *m, struct berth_error **e)
 {
@@ -27,32 +42,6 @@ static int choose(const char *index, const char *platform, size_t *ret, struct b
 	reg_platform_clear(&p);
 	return r;
 }
-
-#define ENTRY(dg, plat)                                                                            \
-	"{\"mediaType\":\"" REG_MEDIA_OCI_MANIFEST "\",\"digest\":\"" dg "\",\"size\":10" plat "}"
-#define PLAT(os, arch) ",\"platform\":{\"os\":\"" os "\",\"architecture\":\"" arch "\"}"
-#define PLATV(os, arch, v)                                                                         \
-	",\"platform\":{\"os\":\"" os "\",\"architecture\":\"" arch "\",\"variant\":\"" v "\"}"
-
-static const char multi[] = "{\"schemaVersion\":2,\"manifests\":[" ENTRY(D("1"), PLAT("unknown", "u"
-												 "n"
-												 "k"
-												 "n"
-												 "o"
-												 "w"
-												 "n")) "," ENTRY(
-	D("2"),
-	PLATV("linux", "arm64",
-	      "v8")) "," ENTRY(D("3"),
-			       PLAT("linux",
-				    "amd64")) "," ENTRY(D("4"),
-							PLATV("linux", "arm",
-							      "v6")) "," ENTRY(D("5"),
-									       PLATV("linux", "arm",
-										     "v7")) "," ENTRY(D("6"),
-												      PLATV("linux",
-													    "amd64",
-													    "v3")) "]}";
 
 TEST(platform_parse)
 {
