@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "container.h"
+#include "registry-job.h"
 
 struct daemon *the_daemon;
 
@@ -387,6 +388,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int r = http_loop_run(d->loop);
+	reg_jobs_kill_all();
 	(void)unlink(d->host);
 	return r < 0 ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,8 +28,10 @@ struct reg_job {
 	struct berth_error *err; /* from an 'E' line */
 	int status;
 	bool exited, eof, gone, streaming;
+	struct reg_job *next; /* running jobs */
 };
 
+static struct reg_job *jobs;
 static unsigned jobs_running;
 static bool gc_put_off;
 
@@ -152,10 +155,13 @@ char *reg_msg_progress(const char *id, const char *status, uint64_t current, uin
 	go_quote(&o, status);
 	append(&o, ",\"progressDetail\":{");
 	if (current || total) {
+		/* Go's omitempty: a zero figure is left out */
 		_cleanup_free_ char *nums =
-			total ? xasprintf("\"current\":%llu,\"total\":%llu",
-					  (unsigned long long)current, (unsigned long long)total)
-			      : xasprintf("\"current\":%llu", (unsigned long long)current);
+			current && total
+				? xasprintf("\"current\":%llu,\"total\":%llu",
+					    (unsigned long long)current, (unsigned long long)total)
+			: current ? xasprintf("\"current\":%llu", (unsigned long long)current)
+				  : xasprintf("\"total\":%llu", (unsigned long long)total);
 		append(&o, nums);
 		append(&o, "},\"progress\":");
 		_cleanup_free_ char *text = progress_text(current, total);
@@ -233,6 +239,7 @@ static _Noreturn void child_main(struct reg_job *job)
 	sigset_t none;
 
 	(void)setpgid(0, 0);
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL); /* no pull outlives a crashed daemon */
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -264,6 +271,12 @@ void reg_job_write(struct reg_job *job, const char *json_line)
 
 static void job_free(struct reg_job *job)
 {
+	for (struct reg_job **p = &jobs; *p; p = &(*p)->next) {
+		if (*p == job) {
+			*p = job->next;
+			break;
+		}
+	}
 	if (job->ops->free_data)
 		job->ops->free_data(job->data);
 	free(job->buf);
@@ -289,6 +302,9 @@ static void job_finish(struct reg_job *job)
 				      job->status);
 	if (!job->gone)
 		job->ops->done(job, err, job->data);
+	/* what a failed or cancelled pull stored and nothing uses goes */
+	if (err || job->gone)
+		gc_put_off = true;
 	job_free(job);
 	if (--jobs_running == 0 && gc_put_off) {
 		gc_put_off = false;
@@ -419,6 +435,8 @@ int reg_job_start(struct daemon *d, struct http_request *req, const struct reg_j
 	job->req = http_request_ref(req);
 	(void)fcntl(job->fd, F_SETFL, fcntl(job->fd, F_GETFL) | O_NONBLOCK);
 	jobs_running++;
+	job->next = jobs;
+	jobs = job;
 	http_request_on_close(req, on_client_gone, job);
 	if (http_loop_add_fd(d->loop, job->fd, EPOLLIN, on_pipe, job) < 0 ||
 	    http_loop_watch_pid(d->loop, pid, on_exit_status, job) < 0) {
@@ -427,6 +445,13 @@ int reg_job_start(struct daemon *d, struct http_request *req, const struct reg_j
 		(void)kill(-pid, SIGKILL);
 	}
 	return 0;
+}
+
+void reg_jobs_kill_all(void)
+{
+	for (struct reg_job *j = jobs; j; j = j->next)
+		if (!j->exited)
+			(void)kill(-j->pid, SIGKILL);
 }
 
 /* /info's RegistryConfig in dockerd's shape: host[:port] insecure registries

@@ -57,5 +57,7 @@ void reg_human_size(uint64_t n, char buf[static 32]);
 bool reg_jobs_running(struct daemon *d);
 /* Note that a collection was put off. */
 void reg_jobs_gc_pending(struct daemon *d);
+/* At shutdown: kill every job's process group (dockerd cancels its pulls). */
+void reg_jobs_kill_all(void);
 
 #endif

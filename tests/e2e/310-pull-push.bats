@@ -270,3 +270,31 @@ store_listing() {
 	run dk info --format '{{json .RegistryConfig.IndexConfigs}}'
 	[[ "$output" == *'"Official":true'* ]]
 }
+
+@test "a client that goes away cancels its pull; nothing is left" {
+	skopeo_put "$(busybox_archive)" "$REG/slow:latest"
+	local port ppid
+	port=$(free_port)
+	/usr/bin/python3 "$HELPERS/throttle-proxy.py" "$port" "$REG" --rate 20000 &
+	ppid=$!
+	wait_for_port() { curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; }
+	local i
+	for i in $(seq 50); do wait_for_port && break; sleep 0.1; done
+	local before pid
+	before=$(store_listing)
+	pid=$(cat "$BATS_FILE_TMPDIR/berthd.pid")
+	"$BERTH" -H "unix://$SOCK" pull "127.0.0.1:$port/slow:latest" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local cli=$!
+	for i in $(seq 100); do grep -q "Pulling fs layer" "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	[ -n "$(pgrep -P "$pid")" ] # the pull's child
+	kill "$cli"
+	wait "$cli" || true
+	for i in $(seq 100); do [ -z "$(pgrep -P "$pid")" ] && break; sleep 0.1; done
+	kill "$ppid"
+	wait "$ppid" || true
+	[ -z "$(pgrep -P "$pid")" ]
+	[ "$(store_listing)" = "$before" ]
+	# the same pull, not cancelled, works
+	b pull -q "$REG/slow:latest" >/dev/null
+	b run --rm "$REG/slow" true
+}
