@@ -20,17 +20,17 @@
 
 #include "registry.h"
 
-#define REG_MANIFEST_MAX (4u << 20) /* bytes of a manifest or index */
+#define REG_MANIFEST_MAX   (4u << 20) /* bytes of a manifest or index */
 #define REG_ERROR_BODY_MAX (64u << 10)
 
 /* Accept header for manifests: OCI index and manifest, Docker list and
  * schema 2 (schema 1 is recognised to be refused). */
-#define REG_MANIFEST_ACCEPT                                                              \
-	"application/vnd.oci.image.index.v1+json, "                                      \
-	"application/vnd.oci.image.manifest.v1+json, "                                   \
-	"application/vnd.docker.distribution.manifest.list.v2+json, "                    \
-	"application/vnd.docker.distribution.manifest.v2+json, "                         \
-	"application/vnd.docker.distribution.manifest.v1+prettyjws, "                    \
+#define REG_MANIFEST_ACCEPT                                                                        \
+	"application/vnd.oci.image.index.v1+json, "                                                \
+	"application/vnd.oci.image.manifest.v1+json, "                                             \
+	"application/vnd.docker.distribution.manifest.list.v2+json, "                              \
+	"application/vnd.docker.distribution.manifest.v2+json, "                                   \
+	"application/vnd.docker.distribution.manifest.v1+prettyjws, "                              \
 	"application/vnd.docker.distribution.manifest.v1+json"
 
 struct reg_session;
@@ -55,11 +55,11 @@ const char *reg_session_refresh_token(const struct reg_session *s);
 struct reg_response {
 	long status;
 	char *content_type;
-	char *digest;	/* Docker-Content-Digest */
-	char *location; /* Location, made absolute */
-	char *range;	/* Range (upload status) */
+	char *digest;		 /* Docker-Content-Digest */
+	char *location;		 /* Location, made absolute */
+	char *range;		 /* Range (upload status) */
 	uint64_t content_length; /* UINT64_MAX: absent */
-	char *body; /* buffered body (NUL-terminated), bounded by the caller's max */
+	char *body;		 /* buffered body (NUL-terminated), bounded by the caller's max */
 	size_t body_len;
 };
 void reg_response_clear(struct reg_response *r);

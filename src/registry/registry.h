@@ -31,7 +31,7 @@
 struct reg_options {
 	char **insecure; /* "host[:port]" or CIDR "10.0.0.0/8" (NULL-terminated, may be NULL) */
 	char **mirrors;	 /* endpoints for docker.io, tried first: "https://mirror:5000" */
-	const char *certs_dir; /* NULL: "/etc/docker/certs.d" */
+	const char *certs_dir;		   /* NULL: "/etc/docker/certs.d" */
 	unsigned max_concurrent_downloads; /* 0: 3 */
 	unsigned max_concurrent_uploads;   /* 0: 5 */
 	const char *user_agent;		   /* NULL: "berth/<version>" */
@@ -74,8 +74,8 @@ struct reg_pull_request {
 };
 
 struct reg_pull_result {
-	struct image_archive_item item; /* config digest (image id), chain ids, layer blobs, size;
-					 * item.manifest_digest: the platform's image manifest */
+	struct image_archive_item item;	  /* config digest (image id), chain ids, layer blobs, size;
+					   * item.manifest_digest: the platform's image manifest */
 	char repo_digest[DIGEST_LEN + 1]; /* what the tag resolved to (index or manifest):
 					   * docker's RepoDigests entry */
 	bool fresh; /* something was downloaded (false: every blob was present) */
