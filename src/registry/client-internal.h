@@ -49,6 +49,11 @@ int reg_session_clone(struct reg_session *s, struct reg_session **ret, struct be
 const char *reg_session_repo(const struct reg_session *s);
 /* "https://registry-1.docker.io", "http://localhost:5000" */
 const char *reg_session_base(const struct reg_session *s);
+/* Whether the session talks to a docker.io mirror; a pull that fails
+ * there (not found, unavailable) calls reg_session_fallback, which moves
+ * to the next endpoint (the next mirror or registry-1.docker.io). */
+bool reg_session_on_mirror(const struct reg_session *s);
+int reg_session_fallback(struct reg_session *s, struct berth_error **err);
 /* The refresh token the token server returned (login), or NULL. */
 const char *reg_session_refresh_token(const struct reg_session *s);
 

@@ -145,6 +145,8 @@ int reg_session_open(const struct reg_options *opts, const struct image_ref *ref
 	if (r < 0)
 		return r;
 	s->repo = xstrdup(ref->path);
+	if (actions && strstr(actions, "push"))
+		reg_endpoints_drop_mirrors(s); /* mirrors are read-only, as for docker */
 	strv_push_take(&s->scopes,
 		       xasprintf("repository:%s:%s", ref->path, actions ? actions : "pull"));
 	for (size_t i = 0; extra_scopes && extra_scopes[i]; i++)
@@ -589,17 +591,18 @@ static int ping_one(struct reg_session *s, const struct reg_endpoint *e, long *r
 	return r;
 }
 
-int reg_session_ping(struct reg_session *s, struct berth_error **err)
+static int ping_from(struct reg_session *s, size_t first, struct berth_error **err)
 {
 	int r = -EHOSTUNREACH;
 
-	for (size_t i = 0; i < s->n_endpoints; i++) {
+	for (size_t i = first; i < s->n_endpoints; i++) {
 		_cleanup_error_ struct berth_error *e = NULL;
 		long status = 0;
 
 		r = ping_one(s, &s->endpoints[i], &status, &e);
 		if (r == 0 && (status == 200 || status == 401 || status == 403)) {
 			log_debug("Registry '%s': endpoint %s", s->domain, s->base);
+			s->endpoint = i;
 			if (status == 401 && s->www_authenticate)
 				reg_session_take_challenge(s, s->www_authenticate);
 			return 0;
@@ -616,4 +619,33 @@ int reg_session_ping(struct reg_session *s, struct berth_error **err)
 	}
 	return berth_error_set(err, EHOSTUNREACH, BERTH_ERR_UNAVAILABLE,
 			       "no endpoint for registry '%s'", s->domain);
+}
+
+int reg_session_ping(struct reg_session *s, struct berth_error **err)
+{
+	return ping_from(s, 0, err);
+}
+
+bool reg_session_on_mirror(const struct reg_session *s)
+{
+	return s->endpoint < s->n_endpoints && s->endpoints[s->endpoint].mirror;
+}
+
+int reg_session_fallback(struct reg_session *s, struct berth_error **err)
+{
+	int r;
+
+	if (s->endpoint + 1 >= s->n_endpoints)
+		return reg_error_set(err, ENOENT, BERTH_ERR_NOT_FOUND,
+				     "no further endpoint for registry '%s'", s->domain);
+	s->scheme = REG_SCHEME_NONE;
+	free(s->token);
+	s->token = NULL;
+	s->token_expires = 0;
+	r = ping_from(s, s->endpoint + 1, err);
+	if (r < 0)
+		return r;
+	if (s->scheme == REG_SCHEME_BEARER && !s->registry_token)
+		return reg_token_fetch(s, err);
+	return 0;
 }

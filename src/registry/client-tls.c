@@ -130,6 +130,19 @@ void reg_endpoints_build(struct reg_session *s)
 	}
 }
 
+void reg_endpoints_drop_mirrors(struct reg_session *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_endpoints; i++) {
+		if (s->endpoints[i].mirror)
+			free(s->endpoints[i].base);
+		else
+			s->endpoints[n++] = s->endpoints[i];
+	}
+	s->n_endpoints = n;
+}
+
 static int read_all(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

@@ -48,7 +48,8 @@ struct reg_session {
 	char *repo;   /* "library/busybox", NULL for login */
 	struct reg_endpoint *endpoints;
 	size_t n_endpoints;
-	char *base; /* the chosen endpoint */
+	char *base;	 /* the chosen endpoint */
+	size_t endpoint; /* its index */
 	bool verify;
 	char *user_agent;
 	/* TLS from certs.d */
@@ -78,6 +79,8 @@ struct reg_session {
 bool reg_is_insecure(const struct reg_options *opts, const char *domain);
 /* Fill s->endpoints for s->domain (mirrors, https, unverified https, http). */
 void reg_endpoints_build(struct reg_session *s);
+/* Pushes never go to mirrors. */
+void reg_endpoints_drop_mirrors(struct reg_session *s);
 /* Load certs.d/<domain>: extra CAs into s->ca_blob, client cert and key. */
 int reg_tls_load(struct reg_session *s, struct berth_error **err);
 /* Apply TLS options for the chosen endpoint (or for verify=false). */

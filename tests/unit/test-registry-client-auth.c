@@ -285,6 +285,10 @@ TEST(endpoints_in_order)
 	ASSERT_STREQ(s->endpoints[1].base, "https://10.1.0.3:5000");
 	ASSERT_FALSE(s->endpoints[1].verify);
 	ASSERT_STREQ(s->endpoints[2].base, "https://registry-1.docker.io");
+	reg_endpoints_drop_mirrors(s); /* a push */
+	ASSERT_EQ(s->n_endpoints, 1);
+	ASSERT_STREQ(s->endpoints[0].base, "https://registry-1.docker.io");
+	ASSERT_FALSE(s->endpoints[0].mirror);
 	reg_session_free(s);
 
 	s = xzalloc(sizeof(*s));
