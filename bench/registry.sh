@@ -57,7 +57,8 @@ cd "$work" || exit 1
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
 # shellcheck source=../tests/helpers/cli-engine.sh
-BERTH_BUILD=$build . "$helpers/cli-engine.sh"
+export BERTH_BUILD=$build # start_berthd reads it (an assignment before `.` lasts only while sourcing)
+. "$helpers/cli-engine.sh"
 log=$work/log
 
 say() { printf '%s\n' "$*" >&2; }
@@ -92,28 +93,32 @@ free_port() {
 }
 
 # reg_start KIND DIR: docker-registry or berth-registry on a free loopback
-# port, its storage in DIR (made empty); sets ADDR, the pid in DIR/pid.
+# port, its storage in DIR (made empty); sets ADDR, the pid in DIR/pid. A port
+# taken between the check and the bind is tried again with another.
 reg_start() {
-	local kind=$1 dir=$2 port i
-	rm -rf "$dir"
-	mkdir -p "$dir/storage"
-	port=$(free_port)
-	ADDR=127.0.0.1:$port
-	case $kind in
-	docker)
-		printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
-			"$dir/storage" "$ADDR" >"$dir/config.yml"
-		docker-registry serve "$dir/config.yml" </dev/null >"$dir/log" 2>&1 &
-		;;
-	berth)
-		"$berth_registry" serve --addr "$ADDR" --root "$dir/storage" </dev/null >"$dir/log" 2>&1 &
-		;;
-	esac
-	echo $! >"$dir/pid"
-	for i in $(seq 200); do
-		curl -s -o /dev/null "http://$ADDR/v2/" && return 0
-		pid_alive "$(cat "$dir/pid")" || break
-		sleep 0.05
+	local kind=$1 dir=$2 try i
+	for try in 1 2 3 4 5; do
+		rm -rf "$dir"
+		mkdir -p "$dir/storage"
+		ADDR=127.0.0.1:$(free_port)
+		case $kind in
+		docker)
+			printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+				"$dir/storage" "$ADDR" >"$dir/config.yml"
+			docker-registry serve "$dir/config.yml" </dev/null >"$dir/log" 2>&1 &
+			;;
+		berth)
+			"$berth_registry" serve --addr "$ADDR" --root "$dir/storage" </dev/null >"$dir/log" 2>&1 &
+			;;
+		esac
+		echo $! >"$dir/pid"
+		for i in $(seq 200); do
+			curl -s -o /dev/null "http://$ADDR/v2/" && return 0
+			pid_alive "$(cat "$dir/pid")" || break
+			sleep 0.05
+		done
+		stop_pid "$(cat "$dir/pid")" 5
+		grep -qi 'address already in use' "$dir/log" || break
 	done
 	say "$kind registry did not start: $(tail -3 "$dir/log")"
 	return 1
