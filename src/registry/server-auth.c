@@ -1,5 +1,5 @@
 /* Who may do what: htpasswd Basic authentication (bcrypt through
- * libcrypt's crypt_r, compared in constant time, successes remembered for
+ * libcrypt's crypt_rn, compared in constant time, successes remembered for
  * a minute so that bcrypt's cost is not paid per request) or Bearer tokens
  * (server-jwt.c), checked against the request's repository and action, and
  * the 401 challenge docker-registry sends. */
@@ -76,7 +76,8 @@ bool reg_htpasswd_check(struct reg_htpasswd *h, const char *user, const char *pa
 		    !str_has_prefix(hash, "$2a$"))
 			return false; /* bcrypt only, as docker-registry */
 		cd = xzalloc(sizeof(*cd));
-		const char *out = crypt_r(password, hash, cd);
+		/* crypt_rn: crypt_r itself, but sanitizers don't intercept it. */
+		const char *out = crypt_rn(password, hash, cd, (int)sizeof(*cd));
 		ok = out && out[0] != '*' && ct_equal(out, hash);
 		free(cd);
 		return ok;
@@ -101,7 +102,7 @@ static bool basic_ok(struct reg_server *s, const char *auth)
 	digest_of(auth, len, key);
 	for (size_t i = 0; i < ARRAY_SIZE(s->auth_cache); i++)
 		if (s->auth_cache_until[i] > now && strcmp(s->auth_cache[i], key) == 0)
-			return true;
+			return s->auth_cache_ok[i];
 	_cleanup_free_ unsigned char *dec = xmalloc(len);
 	n = EVP_DecodeBlock(dec, (const unsigned char *)auth, (int)len);
 	if (n < 0)
@@ -115,15 +116,17 @@ static bool basic_ok(struct reg_server *s, const char *auth)
 	if (!colon || strlen((char *)dec) != (size_t)n)
 		return false;
 	*colon = '\0';
-	if (!reg_htpasswd_check(s->htpasswd, (char *)dec, colon + 1))
-		return false;
+	/* bcrypt blocks the loop: remember the answer, failures too, so that
+	 * a client repeating bad credentials costs one check a minute. */
+	bool ok = reg_htpasswd_check(s->htpasswd, (char *)dec, colon + 1);
 	size_t slot = 0;
 	for (size_t i = 1; i < ARRAY_SIZE(s->auth_cache); i++)
 		if (s->auth_cache_until[i] < s->auth_cache_until[slot])
 			slot = i;
 	memcpy(s->auth_cache[slot], key, sizeof(key));
 	s->auth_cache_until[slot] = now + AUTH_CACHE_US;
-	return true;
+	s->auth_cache_ok[slot] = ok;
+	return ok;
 }
 
 /* -1: no token, 0: a bad token, 1: a token that grants action. */
@@ -167,7 +170,7 @@ bool reg_authorize(struct reg_req *rq, const char *name, const char *action)
 	struct reg_server *s = rq->srv;
 	const char *auth = http_request_header(rq->req, "Authorization");
 	_cleanup_free_ char *challenge = NULL;
-	json_object *detail = json_object_new_array();
+	json_object *detail;
 	const char *scope_act = strcmp(action, "push") == 0 ? "pull,push" : action;
 	int r;
 
@@ -197,6 +200,7 @@ bool reg_authorize(struct reg_req *rq, const char *name, const char *action)
 			challenge = xasprintf("Bearer realm=\"%s\",service=\"%s\"%s", s->cfg->realm,
 					      s->cfg->token_service, error);
 	}
+	detail = json_object_new_array();
 	if (name) {
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "Type", json_object_new_string("repository"));

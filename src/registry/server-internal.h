@@ -27,7 +27,8 @@ struct reg_server {
 	struct reg_htpasswd *htpasswd;
 	struct reg_token_keys *keys;
 	struct reg_upload *uploads;
-	uint64_t auth_cache_until[16];
+	uint64_t auth_cache_until[16]; /* Basic credentials checked lately */
+	bool auth_cache_ok[16];
 	char auth_cache[16][DIGEST_LEN + 1];
 };
 

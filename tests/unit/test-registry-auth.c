@@ -85,10 +85,11 @@ static char *make_jwt(EVP_PKEY *key, const char *alg, const char *claims)
 	_cleanup_free_ char *input = xasprintf("%s.%s", h, c);
 	unsigned char sig[1024], raw[64];
 	size_t sig_len = sizeof(sig);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx;
 
 	if (!key)
 		return xasprintf("%s.", input);
+	ctx = EVP_MD_CTX_new();
 	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
 	    EVP_DigestSign(ctx, sig, &sig_len, (unsigned char *)input, strlen(input)) != 1)
 		abort();
