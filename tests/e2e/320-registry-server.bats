@@ -24,6 +24,7 @@ teardown_file() {
 }
 
 teardown() {
+	if [ -n "${TOK_PID:-}" ]; then kill "$TOK_PID" 2>/dev/null || true; wait "$TOK_PID" 2>/dev/null || true; fi
 	if [ -n "${DREG_PID:-}" ]; then stop_docker_registry; fi
 	if [ "${BREG_PID:-}" != "$MAIN_PID" ]; then stop_berth_registry; fi
 }
@@ -532,6 +533,33 @@ claims() { # ACCESS-JSON [EXP-OFFSET] [ISS] [AUD]
 	tam="${tp%%.*}.$(claims "$push" 9999 | b64url).${tp##*.}"
 	req GET "/v2/tok/r/blobs/$(sha "$W/tb")" -H "Authorization: Bearer $tam"
 	[ "$code" = 401 ]
+}
+
+@test "Bearer tokens from tests/helpers/token-server.py: skopeo push and pull" {
+	local t=$W/tokserver port
+	mkdir -p "$t"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$t/key.pem" -out "$t/cert.pem" \
+		-days 1 -subj /CN=berth-test-token >/dev/null 2>&1
+	port=$(free_port)
+	python3 "$HELPERS/token-server.py" --port "$port" --key "$t/key.pem" --cert "$t/cert.pem" \
+		--issuer test-issuer --service berth-registry --user alice:s3cret \
+		--user reader:rpw:pull 2>"$t/log" 3>&- &
+	TOK_PID=$!
+	for i in $(seq 100); do grep -q "listening on" "$t/log" && break; sleep 0.05; done
+	printf '{"auth":{"token":{"realm":"http://127.0.0.1:%s/token","service":"berth-registry","issuer":"test-issuer","rootcertbundle":"%s"}}}' \
+		"$port" "$t/cert.pem" >"$t/cfg.json"
+	start_berth_registry --config "$t/cfg.json"
+	SKOPEO_CREDS=alice:s3cret skopeo_put "$(busybox_archive)" "$BREG_ADDR/tok/busybox:1"
+	rm -rf "$W/tokoci"
+	skopeo copy -q --insecure-policy --src-tls-verify=false --src-creds reader:rpw \
+		"docker://$BREG_ADDR/tok/busybox:1" "oci:$W/tokoci:bb"
+	[ -f "$W/tokoci/index.json" ]
+	run skopeo copy -q --insecure-policy --dest-tls-verify=false --dest-creds reader:rpw \
+		"oci:$W/tokoci:bb" "docker://$BREG_ADDR/tok/busybox:2"
+	[ "$status" -ne 0 ]
+	run skopeo copy -q --insecure-policy --src-tls-verify=false --src-creds alice:wrong \
+		"docker://$BREG_ADDR/tok/busybox:1" "oci:$W/tokoci2:bb"
+	[ "$status" -ne 0 ]
 }
 
 @test "read-only mode: pulls work, writes answer 405 UNSUPPORTED" {
