@@ -33,6 +33,7 @@
 #define RETRIES		       5
 #define UNPACK_PIPE_SIZE       (1 << 20)
 #define STOP_GRACE_USEC	       (5 * 1000000)
+#define SINK_BUF_SIZE	       (1 << 20)
 
 enum msg_type {
 	MSG_STATUS,   /* text: a status, a and b: current and total */
@@ -121,14 +122,34 @@ struct sink_ctx {
 	int report_fd;
 	uint64_t offset, total, last_report;
 	uint64_t skip; /* bytes of the answer we have already (Range ignored) */
+	char *buf;     /* received, not yet written out */
+	size_t buf_len;
 	bool unpacker_gone;
 	struct berth_error *err;
 };
 
+/* Bytes to the unpacker's pipe and the blob ingest. */
+static int sink_out(struct sink_ctx *c, const void *data, size_t len)
+{
+	int fd = child_pipe_w;
+
+	if (!c->unpacker_gone && fd >= 0 && fd_write_all(fd, data, len) < 0)
+		c->unpacker_gone = true; /* its error comes with its result */
+	return blob_ingest_write(c->in, data, len, &c->err);
+}
+
+static int sink_flush(struct sink_ctx *c)
+{
+	int r = c->buf_len > 0 ? sink_out(c, c->buf, c->buf_len) : 0;
+
+	c->buf_len = 0;
+	return r;
+}
+
 static int sink_write(const void *data, size_t len, void *user)
 {
 	struct sink_ctx *c = user;
-	int fd = child_pipe_w, r;
+	int r;
 
 	if (child_cancelled)
 		return -ECANCELED;
@@ -140,10 +161,16 @@ static int sink_write(const void *data, size_t len, void *user)
 		if (len == 0)
 			return 0;
 	}
-	if (!c->unpacker_gone && fd >= 0 && fd_write_all(fd, data, len) < 0)
-		c->unpacker_gone = true; /* its error comes with its result */
-	if ((r = blob_ingest_write(c->in, data, len, &c->err)) < 0)
+	/* Batch curl's small pieces: two writes a megabyte, not a 16 kB piece. */
+	if (c->buf_len + len > SINK_BUF_SIZE && (r = sink_flush(c)) < 0)
 		return r;
+	if (len >= SINK_BUF_SIZE) {
+		if ((r = sink_out(c, data, len)) < 0)
+			return r;
+	} else {
+		memcpy(c->buf + c->buf_len, data, len);
+		c->buf_len += len;
+	}
 	c->offset += len;
 	uint64_t now = now_usec_monotonic();
 	if (now - c->last_report >= PROGRESS_INTERVAL_USEC) {
@@ -206,6 +233,10 @@ static int child_download(struct reg_session *cs, const struct reg_layer_job *jo
 			from = 0;
 		}
 		int r = reg_get_stream(cs, path, from, sink_write, c, &resp, &e);
+		int fr = sink_flush(c);
+		if (fr < 0 && !c->err)
+			return berth_error_set(err, -fr, BERTH_ERR_INTERNAL, "write blob %s",
+					       job->blob);
 		c->skip = 0;
 		if (r >= 0 && from > 0 && resp.status == 200)
 			return berth_error_set(err, 0, BERTH_ERR_UNAVAILABLE,
@@ -343,6 +374,7 @@ static _Noreturn void child_run(struct reg_session *s, struct blob_store *bs,
 	child_pipe_w = data[1];
 	msg_send(report_fd, MSG_UNPACKER, (uint64_t)pid, 0, NULL);
 	c.in = child_ingest;
+	c.buf = xmalloc(SINK_BUF_SIZE);
 	c.last_report = now_usec_monotonic();
 	msg_status(report_fd, "Downloading", 0, job->size);
 	r = child_download(cs, job, &c, &e);
