@@ -1,15 +1,21 @@
 /* Offline garbage collection: mark every manifest a repository links and
  * everything those manifests reference (configs, layers, index children),
- * then delete the other blobs of the store and the repositories' links to
- * deleted blobs. Run it while no one pushes (server stopped or read-only):
- * a blob uploaded but not yet referenced by a manifest is not marked. */
+ * then delete the other blobs of the store, the repositories' links to
+ * deleted blobs and upload sessions abandoned for a day. Run it while no one
+ * pushes (server stopped or read-only): a blob uploaded but not yet
+ * referenced by a manifest is not marked. */
 #define LOG_CATEGORY "registry"
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "server-internal.h"
+
+#define UPLOAD_MAX_AGE (24 * 3600) /* sessions untouched this long are abandoned */
 
 struct gc {
 	struct blob_store *store;
@@ -86,6 +92,28 @@ static void sweep_links(struct gc *g, const char *name, bool dry)
 	}
 }
 
+/* Remove upload sessions whose data was not written for a day. */
+static void purge_uploads(const char *root, bool dry)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/uploads", root);
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	time_t now = time(NULL);
+	struct dirent *de;
+	struct stat st;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *data = xasprintf("%s/%s/data", dir, de->d_name);
+		_cleanup_free_ char *up = xasprintf("%s/%s", dir, de->d_name);
+		if (stat(data, &st) == 0 && now - st.st_mtime < UPLOAD_MAX_AGE)
+			continue;
+		printf("%s upload %s\n", dry ? "would delete" : "delete", de->d_name);
+		if (!dry)
+			(void)rm_rf(up);
+	}
+}
+
 int reg_gc_run(const char *root, bool dry_run, struct berth_error **err)
 {
 	_cleanup_strv_ char **repos = reg_repos_list(root);
@@ -114,6 +142,7 @@ int reg_gc_run(const char *root, bool dry_run, struct berth_error **err)
 	}
 	for (size_t i = 0; repos && repos[i]; i++)
 		sweep_links(&g, repos[i], dry_run);
+	purge_uploads(root, dry_run);
 	printf("%zu blobs kept, %zu %s\n", kept, deleted, dry_run ? "to delete" : "deleted");
 	r = 0;
 out:

@@ -587,6 +587,12 @@ claims() { # ACCESS-JSON [EXP-OFFSET] [ISS] [AUD]
 	put_manifest gc/r drop "$W/m-gc_r-drop.json"
 	req DELETE "/v2/gc/r/manifests/$(sha "$W/m-gc_r-drop.json")"
 	[ "$code" = 202 ]
+	# an upload session abandoned two days ago, and a fresh one
+	req POST /v2/gc/r/blobs/uploads/
+	old=$(hdr Docker-Upload-UUID)
+	touch -d '2 days ago' "$BREG_DIR/root/uploads/$old/data"
+	req POST /v2/gc/r/blobs/uploads/
+	fresh=$(hdr Docker-Upload-UUID)
 	run "$BERTH_REGISTRY_BIN" gc --root "$BREG_DIR/root" --dry-run
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"would delete $drop_layer"* ]]
@@ -594,6 +600,8 @@ claims() { # ACCESS-JSON [EXP-OFFSET] [ISS] [AUD]
 	run "$BUILD/src/cli/berth" registry gc --root "$BREG_DIR/root"
 	[ "$status" -eq 0 ]
 	[ ! -e "$BREG_DIR/root/blobs/sha256/${drop_layer#sha256:}" ]
+	[ ! -e "$BREG_DIR/root/uploads/$old" ]
+	[ -d "$BREG_DIR/root/uploads/$fresh" ]
 	[ ! -e "$BREG_DIR/root/blobs/sha256/${drop_cfg#sha256:}" ]
 	[ -f "$BREG_DIR/root/blobs/sha256/${keep_layer#sha256:}" ]
 	[ -f "$BREG_DIR/root/blobs/sha256/${keep_cfg#sha256:}" ]
