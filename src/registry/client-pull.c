@@ -2,14 +2,15 @@
  * download and unpack the layers (client-layer.c), then store the index,
  * manifest and config. The small blobs are stored last, so that a pull that
  * fails leaves no trace; the layers' own rollback is client-layer.c's.
- * Tags: the repository's list, page by page with `n` and `last`. */
+ * Tags: the repository's list, page by page with `n` and `last` (the
+ * transport does not show Link headers; `last` is what they would say). */
 #define LOG_CATEGORY "registry"
 #include <string.h>
 
 #include "client-manifest-internal.h"
 #include "json-util.h"
 
-#define TAGS_PAGE 1000
+#define TAGS_PAGE 100
 #define TAGS_MAX  100000
 
 void reg_pull_result_clear(struct reg_pull_result *r)
@@ -150,8 +151,7 @@ int reg_list_tags(const struct reg_options *opts, const struct image_ref *ref,
 		_cleanup_free_ char *last = before ? xstrdup(v[before - 1]) : NULL;
 		if ((r = tags_page(s, last, &v, &n, err)) < 0)
 			return r;
-		/* A short page is the last one; a registry that ignores `last`
-		 * answers the same page again: stop there too. */
+		/* A registry that ignores `last` answers the first page again. */
 		if (last && n > 0 && strcmp(v[before], v[0]) == 0) {
 			for (size_t i = before; v[i]; i++) {
 				free(v[i]);
@@ -159,7 +159,8 @@ int reg_list_tags(const struct reg_options *opts, const struct image_ref *ref,
 			}
 			break;
 		}
-		if (n < TAGS_PAGE || strv_length(v) >= TAGS_MAX)
+		/* Registries may cap `n` below ours: only an empty page ends it. */
+		if (n == 0 || strv_length(v) >= TAGS_MAX)
 			break;
 	}
 	*ret = TAKE_PTR(v);

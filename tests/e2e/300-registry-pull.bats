@@ -183,6 +183,13 @@ start_proxy() {
 	[ "$(sort <<<"$output" | tr '\n' ' ')" = "amd64 arm64 multi " ]
 	run "$REGTOOL" tags "$DREG_ADDR/nothere"
 	[ "$status" -eq 1 ]
+	# More than one page (reg_list_tags asks for 100 at a time).
+	$REGPUT tags "$DREG_ADDR" plat:amd64 250
+	run "$REGTOOL" tags "$DREG_ADDR/plat"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 253 ]
+	[ "$(sort -u <<<"$output" | wc -l)" -eq 253 ]
+	[[ "$output" == *t249* ]]
 }
 
 @test "a multi-layer image: layers shared with an image pulled before already exist" {

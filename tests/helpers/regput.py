@@ -10,6 +10,8 @@
         An OCI index of the given manifests (tags or digests in REPO), with
         an attestation entry (platform unknown/unknown) first. Prints its
         digest.
+    regput.py tags HOST REPO:TAG N
+        Tags REPO:TAG's manifest again as t000 ... t<N-1>.
     regput.py schema1-server PORT
         A registry that answers every manifest with a schema 1 manifest.
 """
@@ -141,6 +143,14 @@ def cmd_index(a):
     print(put_manifest(host, repo, tag, json.dumps(idx).encode(), OCI_INDEX))
 
 
+def cmd_tags(a):
+    host, name, n = a[0], a[1], int(a[2])
+    repo, tag = name.rsplit(":", 1)
+    _, body, ct = get_manifest(host, repo, tag)
+    for i in range(n):
+        put_manifest(host, repo, f"t{i:03d}", body, ct)
+
+
 class Schema1(http.server.BaseHTTPRequestHandler):
     BODY = json.dumps({"schemaVersion": 1, "name": "old", "tag": "latest",
                        "architecture": "amd64", "fsLayers": [], "history": []}).encode()
@@ -172,6 +182,8 @@ def main():
         cmd_image(a)
     elif cmd == "index":
         cmd_index(a)
+    elif cmd == "tags":
+        cmd_tags(a)
     elif cmd == "schema1-server":
         srv = http.server.HTTPServer(("127.0.0.1", int(a[0])), Schema1)
         print("listening", flush=True)
