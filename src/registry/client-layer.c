@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -340,7 +341,7 @@ static _Noreturn void child_unpack_local(struct blob_store *bs, struct layer_sto
 
 static _Noreturn void child_run(struct reg_session *s, struct blob_store *bs,
 				struct layer_store *ls, const struct reg_layer_job *job,
-				int report_fd)
+				pid_t coordinator, int report_fd)
 {
 	_cleanup_(reg_session_freep) struct reg_session *cs = NULL;
 	struct sink_ctx c = { .report_fd = report_fd, .total = job->size };
@@ -348,9 +349,17 @@ static _Noreturn void child_run(struct reg_session *s, struct blob_store *bs,
 	struct unpack_result res;
 	char got[DIGEST_LEN + 1];
 	int data[2], resp[2], r;
+	sigset_t none;
 
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)signal(SIGTERM, child_on_term);
+	/* The caller may block signals (a signalfd loop): SIGTERM must arrive. */
+	(void)sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A coordinator that dies ends its workers, as if it had stopped them. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != coordinator)
+		child_on_term(SIGTERM);
 	if (blob_exists(bs, job->blob))
 		child_unpack_local(bs, ls, job, report_fd);
 	if ((r = reg_session_clone(s, &cs, &e)) < 0 ||
@@ -440,6 +449,7 @@ static void report(struct coord *c, size_t job, const char *status, uint64_t cur
 
 static int worker_start(struct coord *c, size_t job, struct berth_error **err)
 {
+	pid_t self = getpid();
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -455,7 +465,7 @@ static int worker_start(struct coord *c, size_t job, struct berth_error **err)
 		(void)close(p[0]);
 		for (size_t i = 0; i < c->n_w; i++)
 			(void)close(c->w[i].fd);
-		child_run(c->s, c->bs, c->ls, &c->jobs[job], p[1]);
+		child_run(c->s, c->bs, c->ls, &c->jobs[job], self, p[1]);
 	}
 	(void)close(p[1]);
 	c->w[c->n_w++] = (struct worker){ .pid = pid, .unpacker = -1, .fd = p[0], .job = job };

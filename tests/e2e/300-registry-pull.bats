@@ -289,3 +289,26 @@ interrupted_pull() {
 @test "a pull survives it also when the registry ignores Range (200: skip what we have)" {
 	interrupted_pull --strip-range
 }
+
+@test "a pull killed in the middle leaves no process and no temporary files behind" {
+	local port
+	port=$(free_port)
+	run $REGPUT image "$DREG_ADDR" killed:v1 --layers 2 --seed killed --size 2000000
+	[ "$status" -eq 0 ]
+	start_proxy "$port" 300000
+	"$REGTOOL" pull --root "$ROOT" "127.0.0.1:$port/killed:v1" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 &
+	local pull_pid=$!
+	PIDS+=("$pull_pid")
+	sleep 2
+	grep -q ': Downloading' "$BATS_TEST_TMPDIR/pull.out"
+	kill -9 "$pull_pid"
+	wait "$pull_pid" || true
+	local i
+	for i in $(seq 50); do
+		pgrep -f "reg-tool pull --root $ROOT" >/dev/null || break
+		sleep 0.1
+	done
+	! pgrep -f "reg-tool pull --root $ROOT"
+	[ -z "$(ls "$ROOT/blobs/tmp")" ]
+	[ -z "$(ls "$ROOT/layers")" ]
+}
