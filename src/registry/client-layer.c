@@ -390,11 +390,14 @@ static _Noreturn void child_run(struct reg_session *s, struct blob_store *bs,
 	if (r >= 0) {
 		msg_status(report_fd, "Downloading", c.offset, job->size);
 		msg_status(report_fd, "Verifying Checksum", 0, 0);
-		r = blob_ingest_commit(child_ingest, got, NULL);
-		if (r < 0)
+		r = blob_ingest_commit(child_ingest, got, &e);
+		if (r == -EBADMSG) {
+			berth_error_free(e);
+			e = NULL;
 			r = berth_error_set(&e, 0, BERTH_ERR_INVALID,
 					    "filesystem layer verification failed for digest %s",
 					    job->blob);
+		}
 	}
 	if (r < 0) {
 		unpacker_poison();
