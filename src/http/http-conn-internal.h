@@ -10,6 +10,9 @@
 
 #include "http-internal.h"
 
+struct ssl_ctx_st;
+struct ssl_st;
+
 #define HTTP_DRAIN_WATERMARK (64u * 1024)   /* on_drain fires at or below this */
 #define HTTP_OUT_HIGH	     (1024u * 1024) /* no new request while more is queued */
 
@@ -36,6 +39,7 @@ struct http_server {
 	unsigned n_conns;
 	struct http_conn *conns;
 	uint64_t accept_timer;
+	struct ssl_ctx_st *tls; /* NULL: plain connections */
 };
 
 struct http_conn {
@@ -59,6 +63,8 @@ struct http_conn {
 	off_t file_off;
 	uint64_t file_left;
 	char peer[48]; /* the client's address ("127.0.0.1", "unix") */
+	struct ssl_st *ssl;
+	bool tls_want_write; /* OpenSSL waits for the socket to be writable */
 };
 
 struct http_conn *http_conn_ref(struct http_conn *c);
@@ -90,6 +96,14 @@ void http_conn_send_error(struct http_conn *c, int status, const char *reason);
 void http_conn_check_drain(struct http_conn *c);
 /* Send "100 Continue" once when the client asked for it. */
 void http_conn_send_continue(struct http_conn *c, struct http_request *req);
+
+/* TLS (http-tls.c): reads and writes as read(2)/write(2) answer them. */
+int http_tls_conn_new(struct http_conn *c);
+void http_tls_conn_free(struct http_conn *c);
+void http_tls_server_free(struct http_server *s);
+ssize_t http_tls_read(struct http_conn *c, void *buf, size_t n);
+ssize_t http_tls_write(struct http_conn *c, const void *buf, size_t n);
+bool http_tls_pending(const struct http_conn *c);
 
 /* A new connection on an accepted descriptor (closed on failure); peer
  * names the client for access logs. */

@@ -60,6 +60,9 @@ int http_hijack(struct http_request *req, const char *content_type, int *ret_fd,
 	if (req->responded)
 		return berth_error_set(err, EBUSY, BERTH_ERR_INTERNAL,
 				       "hijack: a response was already sent");
+	if (c->ssl)
+		return berth_error_set(err, ENOTSUP, BERTH_ERR_INVALID,
+				       "hijack: not supported on TLS connections");
 	consume_body(c, req);
 	if (req->has_upgrade)
 		head = xasprintf("HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\n"

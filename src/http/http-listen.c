@@ -249,6 +249,7 @@ struct http_server *http_server_free(struct http_server *s)
 		return NULL;
 	while (s->conns)
 		http_conn_close(s->conns);
+	http_tls_server_free(s);
 	http_loop_cancel_timer(s->loop, s->accept_timer);
 	http_loop_del_fd(s->loop, s->fd);
 	(void)close(s->fd);

@@ -117,6 +117,15 @@ void http_conn_send(struct http_conn *c, const struct iovec *iov, int n)
 	/* While pipelined requests wait in the input, responses are gathered
 	 * and written together when processing ends. */
 	bool gather = c->processing && c->in_off < c->in_len;
+	if (c->ssl) {
+		/* TLS writes go through the queue (OpenSSL retries need it). */
+		for (int i = 0; i < n; i++)
+			http_conn_append(c, iov[i].iov_base, iov[i].iov_len);
+		if (!gather && http_conn_flush(c) < 0)
+			conn_broken(c, -EPIPE);
+		http_conn_update_events(c);
+		return;
+	}
 	if (http_conn_queued(c) == 0 && !gather) {
 		struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
 		ssize_t w;
@@ -151,9 +160,40 @@ void http_conn_file_reset(struct http_conn *c)
 	c->file_left = 0;
 }
 
+#define TLS_FILE_PIECE (256u * 1024)
+
+static int flush_out(struct http_conn *c);
+
+/* TLS: the file goes through the output queue, a piece at a time. */
+static int flush_file_tls(struct http_conn *c)
+{
+	while (c->file_left > 0 && c->out_len == c->out_off) {
+		size_t want = c->file_left > TLS_FILE_PIECE ? TLS_FILE_PIECE : (size_t)c->file_left;
+		char *buf = xmalloc(want);
+		ssize_t n = pread(c->file_fd, buf, want, c->file_off);
+		if (n <= 0) {
+			free(buf);
+			http_conn_file_reset(c);
+			return n < 0 ? -errno : -EIO;
+		}
+		c->file_left -= (uint64_t)n;
+		c->file_off += n;
+		http_conn_append(c, buf, (size_t)n);
+		free(buf);
+		int r = flush_out(c);
+		if (r < 0)
+			return r;
+	}
+	if (c->file_left == 0)
+		http_conn_file_reset(c);
+	return 0;
+}
+
 /* The file of http_respond_file, once the buffered head is out. */
 static int flush_file(struct http_conn *c)
 {
+	if (c->ssl)
+		return flush_file_tls(c);
 	while (c->file_left > 0) {
 		size_t want = c->file_left > (1u << 30) ? (1u << 30) : (size_t)c->file_left;
 		ssize_t w = sendfile(c->fd, c->file_fd, &c->file_off, want);
@@ -173,11 +213,22 @@ static int flush_file(struct http_conn *c)
 	return 0;
 }
 
-int http_conn_flush(struct http_conn *c)
+/* Write the output queue until the socket is full. */
+static int flush_out(struct http_conn *c)
 {
 	while (c->out_len > c->out_off) {
-		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT | (c->file_left ? MSG_MORE : 0));
+		ssize_t w;
+		if (c->ssl) {
+			w = http_tls_write(c, c->out + c->out_off, c->out_len - c->out_off);
+			if (w == -EAGAIN)
+				break;
+			if (w <= 0)
+				return w < 0 ? (int)w : -EPIPE;
+			c->out_off += (size_t)w;
+			continue;
+		}
+		w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT | (c->file_left ? MSG_MORE : 0));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)
@@ -187,6 +238,15 @@ int http_conn_flush(struct http_conn *c)
 		c->out_off += (size_t)w;
 	}
 	out_consumed(c);
+	return 0;
+}
+
+int http_conn_flush(struct http_conn *c)
+{
+	int r = flush_out(c);
+
+	if (r < 0)
+		return r;
 	if (c->out_len == 0 && c->file_left > 0)
 		return flush_file(c);
 	return 0;

@@ -86,6 +86,7 @@ void http_conn_close(struct http_conn *c)
 		return;
 	http_conn_ref(c);
 	http_conn_file_reset(c);
+	http_tls_conn_free(c);
 	(void)close(conn_release(c, HTTP_CONN_CLOSED));
 	req = TAKE_PTR(c->req);
 	if (req) {
@@ -178,20 +179,15 @@ void http_conn_update_events(struct http_conn *c)
 		return;
 	if (conn_wants_read(c))
 		ev |= EPOLLIN;
-	if (http_conn_queued(c) > 0)
+	if (http_conn_queued(c) > 0 || c->tls_want_write)
 		ev |= EPOLLOUT;
 	if (ev != c->events && http_loop_mod_fd(c->srv->loop, c->fd, ev) == 0)
 		c->events = ev;
 }
 
 /* Read what the socket has: > 0 bytes, 0 at end of file, -EAGAIN, -errno. */
-static ssize_t conn_read(struct http_conn *c)
+static void conn_in_reserve(struct http_conn *c, size_t want)
 {
-	size_t want = c->state == HTTP_CONN_HEAD ? READ_HEAD : READ_BODY;
-	ssize_t n;
-
-	if (c->in_off == c->in_len && c->state != HTTP_CONN_HEAD)
-		c->in_off = c->in_len = 0;
 	if (c->in_cap - c->in_len < want && c->in_off > 0) {
 		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
 		c->in_len -= c->in_off;
@@ -204,12 +200,43 @@ static ssize_t conn_read(struct http_conn *c)
 		c->in = xrealloc(c->in, cap);
 		c->in_cap = cap;
 	}
-	do
-		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	c->in_len += (size_t)n;
+}
+
+/* TLS: everything OpenSSL has decrypted, which epoll can't announce. */
+static ssize_t conn_read_tls(struct http_conn *c)
+{
+	ssize_t n = http_tls_read(c, c->in + c->in_len, c->in_cap - c->in_len), total = 0;
+
+	while (n > 0) {
+		c->in_len += (size_t)n;
+		total += n;
+		if (!http_tls_pending(c))
+			break;
+		conn_in_reserve(c, READ_HEAD);
+		n = http_tls_read(c, c->in + c->in_len, c->in_cap - c->in_len);
+	}
+	return total > 0 ? total : n;
+}
+
+static ssize_t conn_read(struct http_conn *c)
+{
+	ssize_t n;
+
+	if (c->in_off == c->in_len && c->state != HTTP_CONN_HEAD)
+		c->in_off = c->in_len = 0;
+	conn_in_reserve(c, c->state == HTTP_CONN_HEAD ? READ_HEAD : READ_BODY);
+	if (c->ssl) {
+		n = conn_read_tls(c);
+		if (n < 0)
+			return n;
+	} else {
+		do
+			n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -errno;
+		c->in_len += (size_t)n;
+	}
 	c->last_read_ms = http_loop_now_ms(c->srv->loop);
 	return n;
 }
@@ -231,7 +258,7 @@ static void conn_event(struct http_loop *l, int fd, uint32_t events, void *data)
 		if (http_conn_queued(c) <= HTTP_DRAIN_WATERMARK)
 			c->drain_check = true;
 	}
-	if (events & EPOLLIN) {
+	if ((events & EPOLLIN) || (c->tls_want_write && (events & EPOLLOUT))) {
 		ssize_t n = conn_read(c);
 		if (n == 0)
 			c->read_eof = true;
@@ -514,7 +541,9 @@ void http_conn_new(struct http_server *s, int fd, const char *peer)
 	c->refs = 1;
 	c->state = HTTP_CONN_HEAD;
 	c->events = EPOLLIN | EPOLLHUP;
-	if (http_loop_add_fd(s->loop, fd, c->events, conn_event, c) < 0) {
+	if ((s->tls && http_tls_conn_new(c) < 0) ||
+	    http_loop_add_fd(s->loop, fd, c->events, conn_event, c) < 0) {
+		http_tls_conn_free(c);
 		(void)close(fd);
 		free(c);
 		return;

@@ -25,7 +25,6 @@
 struct json_object;
 
 /* ---- server ---- */
-
 struct http_limits {
 	size_t max_header_bytes;  /* request line + headers; default 64 KiB -> 431 */
 	size_t max_headers;	  /* default 100 -> 431 */
@@ -66,12 +65,14 @@ int http_server_new_unix(struct http_loop *l, const char *path, mode_t mode, gid
 int http_server_new_tcp(struct http_loop *l, const char *addr, const struct http_limits *limits,
 			struct http_router *router, struct http_server **ret,
 			struct berth_error **err);
+/* Serve TLS (PEM certificate chain and key files) on accepted connections. */
+int http_server_set_tls(struct http_server *s, const char *cert_file, const char *key_file,
+			struct berth_error **err);
 struct http_server *http_server_free(struct http_server *s);
 /* Headers added to every response (Api-Version, Server, ...). */
 void http_server_add_default_header(struct http_server *s, const char *name, const char *value);
 
 /* ---- requests ---- */
-
 struct http_request *http_request_ref(struct http_request *req);
 struct http_request *http_request_unref(struct http_request *req);
 const char *http_request_method(const struct http_request *req);
@@ -110,7 +111,6 @@ void http_request_read_body(struct http_request *req, http_body_data_cb on_data,
 			    http_body_end_cb on_end, void *user);
 
 /* ---- responses ---- */
-
 /* A complete response. body may be NULL with len 0 (e.g. 204). */
 void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
 		  size_t len);

@@ -31,7 +31,7 @@ struct reg_config {
 	char *token_service; /* Bearer: the expected audience */
 	char *token_issuer;  /* Bearer: the expected issuer */
 	char *token_certs;   /* Bearer: PEM file of certificates or public keys */
-	char *tls_cert;	     /* TLS: not supported yet (refused when set) */
+	char *tls_cert;	     /* TLS: PEM certificate chain (with tls_key) */
 	char *tls_key;
 	uint64_t max_blob;     /* bytes per blob (default 64 GiB) */
 	uint64_t max_manifest; /* bytes per manifest (default 4 MiB) */

@@ -67,9 +67,9 @@ int reg_server_run(const struct reg_config *cfg, struct berth_error **err)
 	struct http_limits lim = { .max_body = 1u << 20, .idle_timeout_ms = 300000 };
 	int r;
 
-	if (cfg->tls_cert || cfg->tls_key)
-		return berth_error_set(err, ENOTSUP, BERTH_ERR_INVALID,
-				       "TLS is not supported yet: put a TLS proxy in front");
+	if (!cfg->tls_cert != !cfg->tls_key)
+		return berth_error_set(err, EINVAL, BERTH_ERR_INVALID,
+				       "TLS needs both a certificate and a key");
 	if ((r = server_open(&s, cfg, err)) < 0)
 		goto out;
 	if ((r = http_loop_new(&loop, err)) < 0)
@@ -78,6 +78,8 @@ int reg_server_run(const struct reg_config *cfg, struct berth_error **err)
 	(void)http_router_new(&router);
 	reg_routes_add(router, &s);
 	if ((r = http_server_new_tcp(loop, cfg->addr, &lim, router, &srv, err)) < 0)
+		goto out;
+	if (cfg->tls_cert && (r = http_server_set_tls(srv, cfg->tls_cert, cfg->tls_key, err)) < 0)
 		goto out;
 	http_server_add_default_header(srv, "Docker-Distribution-Api-Version", "registry/2.0");
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -100,6 +102,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage:  berth-registry serve [--addr HOST:PORT] [--root DIR] [--config FILE]\n"
 		   "                             [--read-only] [--access-log FILE|-]\n"
+		   "                             [--tls-cert FILE --tls-key FILE]\n"
 		   "        berth-registry gc --root DIR [--dry-run]\n\n"
 		   "An OCI distribution registry (docs/registry.md).\n");
 }
@@ -112,11 +115,14 @@ static int cmd_serve(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "read-only", no_argument, NULL, 'o' },
 		{ "access-log", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	_cleanup_error_ struct berth_error *err = NULL;
-	const char *addr = NULL, *root = NULL, *config = NULL, *alog = NULL;
+	const char *addr = NULL, *root = NULL, *config = NULL, *alog = NULL, *cert = NULL,
+		   *key = NULL;
 	struct reg_config cfg = { 0 };
 	bool ro = false;
 	int c, r;
@@ -137,6 +143,12 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		case 'l':
 			alog = optarg;
+			break;
+		case 'C':
+			cert = optarg;
+			break;
+		case 'K':
+			key = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -162,6 +174,14 @@ static int cmd_serve(int argc, char **argv)
 	if (alog) {
 		free(cfg.access_log);
 		cfg.access_log = xstrdup(alog);
+	}
+	if (cert) {
+		free(cfg.tls_cert);
+		cfg.tls_cert = xstrdup(cert);
+	}
+	if (key) {
+		free(cfg.tls_key);
+		cfg.tls_key = xstrdup(key);
 	}
 	cfg.read_only = cfg.read_only || ro;
 	if (!cfg.max_blob)

@@ -562,6 +562,39 @@ claims() { # ACCESS-JSON [EXP-OFFSET] [ISS] [AUD]
 	[ "$status" -ne 0 ]
 }
 
+@test "TLS: curl and skopeo over https, plain http refused" {
+	local t=$W/tls
+	mkdir -p "$t/certs"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$t/key.pem" -out "$t/cert.pem" -days 1 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+	cp "$t/cert.pem" "$t/certs/ca.crt"
+	printf '{"tls":{"certificate":"%s","key":"%s"}}' "$t/cert.pem" "$t/key.pem" >"$t/cfg.json"
+	start_berth_registry --config "$t/cfg.json"
+	run curl -sf --cacert "$t/cert.pem" "https://$BREG_ADDR/v2/"
+	[ "$status" -eq 0 ]
+	[ "$output" = "{}" ]
+	run curl -sf "http://$BREG_ADDR/v2/"
+	[ "$status" -ne 0 ]
+	head -c 3000000 /dev/urandom >"$W/tlsblob"
+	d=$(sha "$W/tlsblob")
+	run curl -sf --cacert "$t/cert.pem" -X POST --data-binary "@$W/tlsblob" \
+		"https://$BREG_ADDR/v2/tls/r/blobs/uploads/?digest=$d"
+	[ "$status" -eq 0 ]
+	curl -sf --cacert "$t/cert.pem" "https://$BREG_ADDR/v2/tls/r/blobs/$d" -o "$W/tlsblob.back"
+	cmp "$W/tlsblob" "$W/tlsblob.back"
+	skopeo copy -q --insecure-policy --dest-cert-dir "$t/certs" \
+		"docker-archive:$(busybox_archive)" "docker://$BREG_ADDR/tls/busybox:1"
+	rm -rf "$W/tlsoci"
+	skopeo copy -q --insecure-policy --src-cert-dir "$t/certs" \
+		"docker://$BREG_ADDR/tls/busybox:1" "oci:$W/tlsoci:bb"
+	[ -f "$W/tlsoci/index.json" ]
+	# a bad key pair is refused at start
+	printf '{"tls":{"certificate":"%s","key":"%s"}}' "$t/cert.pem" "$W/auth/htpasswd" >"$t/bad.json"
+	run "$BERTH_REGISTRY_BIN" serve --addr 127.0.0.1:1 --root "$t/root" --config "$t/bad.json"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"TLS certificate"* ]]
+}
+
 @test "read-only mode: pulls work, writes answer 405 UNSUPPORTED" {
 	make_image ro/r v1
 	put_manifest ro/r v1 "$W/m-ro_r-v1.json"

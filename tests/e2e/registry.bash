@@ -106,6 +106,7 @@ skopeo_put() {
 #                                    $BREG_DIR/root, access log in
 #                                    $BREG_DIR/access.log, stderr in $BREG_DIR/log)
 #                                    and BREG_PID. BREG_ROOT=DIR serves that root.
+#                                    (Also waits for a TLS server, --tls-cert.)
 #   stop_berth_registry              stops it (by its PID) and removes BREG_DIR
 
 BERTH_REGISTRY_BIN=${BERTH_REGISTRY_BIN:-$BUILD/src/registry/berth-registry}
@@ -119,7 +120,8 @@ start_berth_registry() {
 	BREG_PID=$!
 	local i
 	for i in $(seq 100); do
-		if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BREG_ADDR/v2/")" != 000 ]; then
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BREG_ADDR/v2/")" != 000 ] ||
+			[ "$(curl -sk -o /dev/null -w '%{http_code}' "https://$BREG_ADDR/v2/")" != 000 ]; then
 			return 0
 		fi
 		if ! kill -0 "$BREG_PID" 2>/dev/null; then
