@@ -566,7 +566,7 @@ static void login_record(struct reg_job *job, json_object *rec, void *data)
 	const char *token = NULL;
 
 	(void)job;
-	if (json_get_str(rec, "login", "token", false, &token, NULL) == 0 && token) {
+	if (json_get_str(rec, "login", "token", false, &token, NULL) > 0 && *token) {
 		free(l->token);
 		l->token = xstrdup(token);
 	}

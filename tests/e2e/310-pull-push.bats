@@ -17,18 +17,36 @@ setup_file() {
 	make_htpasswd "$BATS_FILE_TMPDIR/htpasswd" alice s3cret
 	start_docker_registry --htpasswd "$BATS_FILE_TMPDIR/htpasswd"
 	export AREG=$DREG_ADDR AREG_DIR=$DREG_DIR AREG_PID=$DREG_PID
+	# bearer tokens (tests/helpers/token-server.py), with refresh tokens
+	export TOK_DIR=$BATS_FILE_TMPDIR/tok
+	mkdir -p "$TOK_DIR"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TOK_DIR/key.pem" \
+		-out "$TOK_DIR/cert.pem" -days 2 -subj /CN=berth-test-token 2>/dev/null
+	local tport i
+	tport=$(free_port)
+	/usr/bin/python3 "$HELPERS/token-server.py" --port "$tport" --key "$TOK_DIR/key.pem" \
+		--cert "$TOK_DIR/cert.pem" --issuer berth-test-issuer --service berth-test \
+		--user bob:t0ken 2>"$TOK_DIR/log" &
+	echo $! >"$TOK_DIR/pid"
+	for i in $(seq 100); do grep -q "listening on" "$TOK_DIR/log" && break; sleep 0.05; done
+	start_docker_registry --token "http://127.0.0.1:$tport/token" berth-test \
+		berth-test-issuer "$TOK_DIR/cert.pem"
+	export TREG=$DREG_ADDR TREG_DIR=$DREG_DIR TREG_PID=$DREG_PID
 	start_berthd
 	export DROOT XROOT SOCK
 	ARCHIVE=$(busybox_archive)
 	skopeo_put "$ARCHIVE" "$REG/busybox:latest"
 	skopeo_put "$ARCHIVE" "$REG/busybox:1.36"
 	SKOPEO_CREDS=alice:s3cret skopeo_put "$ARCHIVE" "$AREG/private:latest"
+	SKOPEO_CREDS=bob:t0ken skopeo_put "$ARCHIVE" "$TREG/tok:latest"
 	export DOCKER_CONFIG=$BATS_FILE_TMPDIR/dockercfg
 	mkdir -p "$DOCKER_CONFIG"
 }
 
 teardown_file() {
 	cleanup_berthd
+	kill "$(cat "$TOK_DIR/pid")" 2>/dev/null || true
+	DREG_PID=$TREG_PID DREG_DIR=$TREG_DIR stop_docker_registry
 	DREG_PID=$AREG_PID DREG_DIR=$AREG_DIR stop_docker_registry
 	DREG_PID=$REG_PID DREG_DIR=$REG_DIR stop_docker_registry
 }
@@ -272,29 +290,56 @@ store_listing() {
 }
 
 @test "a client that goes away cancels its pull; nothing is left" {
-	skopeo_put "$(busybox_archive)" "$REG/slow:latest"
-	local port ppid
+	# an image of its own (a layer of random bytes), so that there is
+	# something to download slowly
+	local w=$BATS_TEST_TMPDIR
+	head -c 1000000 /dev/urandom >"$w/blob" && tar -C "$w" -cf "$w/l.tar" blob
+	b import "$w/l.tar" "$REG/slow:latest" >/dev/null
+	b push "$REG/slow:latest" >/dev/null
+	b rmi "$REG/slow:latest" >/dev/null
+	local port i before pid
 	port=$(free_port)
 	/usr/bin/python3 "$HELPERS/throttle-proxy.py" "$port" "$REG" --rate 20000 &
-	ppid=$!
-	wait_for_port() { curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; }
-	local i
-	for i in $(seq 50); do wait_for_port && break; sleep 0.1; done
-	local before pid
+	echo $! >"$BATS_TEST_TMPDIR/proxy.pid"
+	for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
 	before=$(store_listing)
 	pid=$(cat "$BATS_FILE_TMPDIR/berthd.pid")
-	"$BERTH" -H "unix://$SOCK" pull "127.0.0.1:$port/slow:latest" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	"$BERTH" -H "unix://$SOCK" pull "127.0.0.1:$port/slow:latest" >"$w/out" 2>&1 &
 	local cli=$!
-	for i in $(seq 100); do grep -q "Pulling fs layer" "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	for i in $(seq 100); do grep -q "Pulling fs layer" "$w/out" && break; sleep 0.1; done
 	[ -n "$(pgrep -P "$pid")" ] # the pull's child
 	kill "$cli"
 	wait "$cli" || true
 	for i in $(seq 100); do [ -z "$(pgrep -P "$pid")" ] && break; sleep 0.1; done
-	kill "$ppid"
-	wait "$ppid" || true
 	[ -z "$(pgrep -P "$pid")" ]
 	[ "$(store_listing)" = "$before" ]
 	# the same pull, not cancelled, works
 	b pull -q "$REG/slow:latest" >/dev/null
-	b run --rm "$REG/slow" true
+	b image inspect "$REG/slow:latest" >/dev/null
+}
+
+teardown() {
+	if [ -f "$BATS_TEST_TMPDIR/proxy.pid" ]; then
+		kill "$(cat "$BATS_TEST_TMPDIR/proxy.pid")" 2>/dev/null || true
+		wait "$(cat "$BATS_TEST_TMPDIR/proxy.pid")" 2>/dev/null || true
+	fi
+}
+
+@test "login to a token registry keeps the identity token, pulls use it" {
+	local cfg=$BATS_TEST_TMPDIR/cfg
+	mkdir -p "$cfg"
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" pull "$TREG/tok:latest"
+	[ "$status" -eq 1 ]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" login -u bob -p nope "$TREG"
+	[ "$status" -eq 1 ]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" login -u bob -p t0ken "$TREG"
+	[ "$status" -eq 0 ]
+	local token
+	token=$(jq -r ".auths[\"$TREG\"].identitytoken" "$cfg/config.json")
+	[ -n "$token" ] && [ "$token" != null ]
+	# no password is kept next to the token
+	[ "$(jq -r ".auths[\"$TREG\"].auth" "$cfg/config.json" | base64 -d)" = "bob:" ]
+	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" pull "$TREG/tok:latest"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Status: Downloaded newer image for $TREG/tok:latest"* ]]
 }
