@@ -164,6 +164,27 @@ pulled_config() {
 	[ "$(pulled_config "$BATS_TEST_TMPDIR/back" "$REG/chunked/bb:1")" = "$CONFIG" ]
 }
 
+@test "push: 5xx answers and dropped connections are retried with backoff" {
+	local port log=$BATS_TEST_TMPDIR/proxy.log i
+	port=$(free_port)
+	python3 "$HELPERS/flaky-proxy.py" --port "$port" --upstream "$REG" --fail PUT:2:503 \
+		--drop POST:1 --fail PATCH:1:500 2>"$log" &
+	echo $! >"$BATS_TEST_TMPDIR/proxy.pid"
+	for i in $(seq 100); do grep -q listening "$log" && break; sleep 0.05; done
+	run "$RT" push --root "$ROOT" --manifest "$MAN" "127.0.0.1:$port/flaky/bb:1"
+	local s1=$status
+	BERTH_REGISTRY_PUSH_CHUNK=262144 run "$RT" push --root "$ROOT" --manifest "$MAN" \
+		"127.0.0.1:$port/flaky2/bb:1"
+	kill "$(cat "$BATS_TEST_TMPDIR/proxy.pid")"
+	[ "$s1" -eq 0 ]
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'PUT .* -> 503' "$log")" -eq 2 ]
+	grep -q 'POST .* -> dropped' "$log"
+	grep -q 'PATCH .* -> 500' "$log"
+	[ "$(pulled_config "$BATS_TEST_TMPDIR/back" "$REG/flaky/bb:1")" = "$CONFIG" ]
+	[ "$(pulled_config "$BATS_TEST_TMPDIR/back2" "$REG/flaky2/bb:1")" = "$CONFIG" ]
+}
+
 @test "push: htpasswd registry refuses missing and wrong credentials as docker does" {
 	run "$RT" push --root "$ROOT" --manifest "$MAN" "$AREG/refused/bb:1"
 	[ "$status" -eq 1 ]
