@@ -253,6 +253,11 @@ int reg_transport_error(const char *method, const char *url, CURLcode code, long
 	} else if (code == CURLE_GOT_NOTHING) {
 		e = ECONNRESET;
 		why = xstrdup("EOF");
+	} else if ((code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR) && errbuf &&
+		   strstr(errbuf, "alert ")) {
+		/* "...SSL routines::tlsv13 alert certificate required" */
+		e = EPROTO;
+		why = xasprintf("remote error: tls: %s", strstr(errbuf, "alert ") + 6);
 	} else if (code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR) {
 		e = ECONNRESET;
 		why = xstrdup("read: connection reset by peer");

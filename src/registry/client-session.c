@@ -591,9 +591,15 @@ static int ping_one(struct reg_session *s, const struct reg_endpoint *e, long *r
 	return r;
 }
 
+/* Ping the endpoints from first on. When none answers, the last one's
+ * error is reported (as dockerd does: "connect: connection refused" of the
+ * plain http try), unless that endpoint answered but is no registry (an
+ * https server that got plain http): then an earlier transport error (the
+ * TLS failure) tells more. */
 static int ping_from(struct reg_session *s, size_t first, struct berth_error **err)
 {
-	int r = -EHOSTUNREACH;
+	_cleanup_error_ struct berth_error *transport = NULL;
+	int r = -EHOSTUNREACH, transport_r = 0;
 
 	for (size_t i = first; i < s->n_endpoints; i++) {
 		_cleanup_error_ struct berth_error *e = NULL;
@@ -607,15 +613,31 @@ static int ping_from(struct reg_session *s, size_t first, struct berth_error **e
 				reg_session_take_challenge(s, s->www_authenticate);
 			return 0;
 		}
+		if (r < 0 && !transport) {
+			transport = TAKE_PTR(e);
+			transport_r = r;
+			continue;
+		}
+		if (r == 0 && i + 1 == s->n_endpoints && transport) {
+			if (err && !*err)
+				*err = TAKE_PTR(transport);
+			return transport_r;
+		}
 		if (r == 0)
-			r = berth_error_set(&e, 0, BERTH_ERR_UNAVAILABLE,
-					    "Get \"%s/v2/\": unexpected status %ld", s->base,
-					    status);
+			r = reg_error_set(
+				&e, EPROTO, BERTH_ERR_UNAVAILABLE,
+				"Get \"%s/v2/\": unexpected status %ld (no registry there)",
+				s->base, status);
 		if (i + 1 == s->n_endpoints) {
 			if (err && !*err)
 				*err = TAKE_PTR(e);
 			return r;
 		}
+	}
+	if (transport) {
+		if (err && !*err)
+			*err = TAKE_PTR(transport);
+		return transport_r;
 	}
 	return berth_error_set(err, EHOSTUNREACH, BERTH_ERR_UNAVAILABLE,
 			       "no endpoint for registry '%s'", s->domain);

@@ -185,6 +185,76 @@ pulled_config() {
 	[ "$(pulled_config "$BATS_TEST_TMPDIR/back2" "$REG/flaky2/bb:1")" = "$CONFIG" ]
 }
 
+# tls_certs DIR: a CA, a server certificate for 127.0.0.1 and a client
+# certificate, both signed by the CA.
+tls_certs() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+		-subj /CN=berth-test-ca 2>/dev/null
+	local who
+	for who in server client; do
+		openssl req -newkey rsa:2048 -nodes -keyout "$d/$who.key" -out "$d/$who.csr" \
+			-subj "/CN=berth-test-$who" 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=%sAuth\n' "$who" >"$d/$who.ext"
+		openssl x509 -req -in "$d/$who.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 2 -extfile "$d/$who.ext" -out "$d/$who.crt" 2>/dev/null
+	done
+}
+
+@test "push: TLS registry on loopback that asks for client certificates (certs.d)" {
+	local d=$BATS_TEST_TMPDIR/tls port dir=$BATS_TEST_TMPDIR/treg i
+	tls_certs "$d"
+	port=$(free_port)
+	mkdir -p "$dir/storage"
+	cat >"$dir/config.yml" <<EOC
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $dir/storage
+http:
+  addr: 127.0.0.1:$port
+  tls:
+    certificate: $d/server.crt
+    key: $d/server.key
+    clientcas:
+      - $d/ca.crt
+EOC
+	docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+	echo $! >"$dir/pid"
+	for i in $(seq 100); do
+		curl -s -o /dev/null --cacert "$d/ca.crt" --cert "$d/client.crt" --key "$d/client.key" \
+			"https://127.0.0.1:$port/v2/" && break
+		sleep 0.05
+	done
+	local certs=$BATS_TEST_TMPDIR/certs.d
+	mkdir -p "$certs/127.0.0.1:$port"
+	cp "$d/ca.crt" "$certs/127.0.0.1:$port/ca.crt"
+	cp "$d/client.crt" "$certs/127.0.0.1:$port/client.cert"
+	cp "$d/client.key" "$certs/127.0.0.1:$port/client.key"
+	run "$RT" push --root "$ROOT" --manifest "$MAN" --certs-dir "$certs" "127.0.0.1:$port/tls/bb:1"
+	local s1=$status o1=$output
+	run "$RT" push --root "$ROOT" --manifest "$MAN" --certs-dir "$BATS_TEST_TMPDIR/none" \
+		"127.0.0.1:$port/tls/bb:2"
+	local s2=$status o2=$output
+	run "$RT" login --certs-dir "$certs" --user a:b "127.0.0.1:$port"
+	local s3=$status
+	rm "$certs/127.0.0.1:$port/client.key"
+	run "$RT" push --root "$ROOT" --manifest "$MAN" --certs-dir "$certs" "127.0.0.1:$port/tls/bb:3"
+	kill "$(cat "$dir/pid")"
+	[ "$s1" -eq 0 ]
+	[[ "$o1" == *": Pushed"* ]]
+	[ "$s2" -eq 1 ]
+	# the TLS alert (or a reset, as the timing goes), not the plain http try
+	[[ "$o2" == *"error: Get \"https://127.0.0.1:$port/v2/\": "* ]]
+	[ "$s3" -eq 0 ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"missing key client.key for client certificate client.cert"* ]]
+	[[ "$output" == *"kind: INVALID"* ]]
+}
+
 @test "push: htpasswd registry refuses missing and wrong credentials as docker does" {
 	run "$RT" push --root "$ROOT" --manifest "$MAN" "$AREG/refused/bb:1"
 	[ "$status" -eq 1 ]

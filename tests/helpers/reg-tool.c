@@ -181,9 +181,10 @@ static int cmd_tags(int argc, char **argv)
 
 /* Options of push and login that the shared parser does not know, taken out
  * of argv before it runs: --manifest D, --config D, --layer D (repeated),
- * --mount-from REPO (repeated), --identity-token T. */
+ * --mount-from REPO (repeated), --identity-token T, --certs-dir DIR (instead
+ * of /etc/docker/certs.d). */
 struct push_args {
-	const char *manifest, *config, *identity_token;
+	const char *manifest, *config, *identity_token, *certs_dir;
 	char **layers, **mount_from;
 };
 
@@ -201,6 +202,8 @@ static int push_args_take(int *argc, char **argv, struct push_args *p)
 			p->config = v;
 		else if (!strcmp(o, "--identity-token") && v)
 			p->identity_token = v;
+		else if (!strcmp(o, "--certs-dir") && v)
+			p->certs_dir = v;
 		else if (!strcmp(o, "--layer") && v)
 			strv_push(&p->layers, v);
 		else if (!strcmp(o, "--mount-from") && v)
@@ -268,6 +271,7 @@ static int cmd_push(int argc, char **argv)
 		return 2;
 	}
 	a.opts.max_concurrent_uploads = a.opts.max_concurrent_downloads;
+	a.opts.certs_dir = p.certs_dir;
 	a.auth.identity_token = p.identity_token ? xstrdup(p.identity_token) : NULL;
 	if ((r = image_ref_parse(argv[i], &ref, &e)) < 0 ||
 	    (r = blob_store_open(a.root, &bs, &e)) < 0 ||
@@ -311,6 +315,7 @@ static int cmd_login(int argc, char **argv)
 		return 2;
 	}
 	a.auth.identity_token = p.identity_token ? xstrdup(p.identity_token) : NULL;
+	a.opts.certs_dir = p.certs_dir;
 	r = reg_login(&a.opts, argv[i], &a.auth, &token, &e);
 	free(a.auth.identity_token);
 	common_clear(&a);
