@@ -5,6 +5,8 @@
 #include "tap.h"
 
 #include <curl/curl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "client-transport.h"
 
@@ -309,4 +311,68 @@ TEST(endpoints_in_order)
 	ASSERT_STREQ(s->endpoints[0].base, "https://quay.io");
 	ASSERT_TRUE(s->endpoints[0].verify);
 	reg_session_free(s);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(p);
+}
+
+TEST(certs_d_cas_and_client_certificate)
+{
+	char root[] = "/tmp/test-registry-certs.XXXXXX";
+	struct reg_options o = { 0 };
+	struct reg_session *s = NULL;
+	struct berth_error *e = NULL;
+	char *dir;
+
+	ASSERT_TRUE(mkdtemp(root) != NULL);
+	o.certs_dir = root;
+	dir = xasprintf("%s/reg.example:5000", root);
+	ASSERT_OK(mkdir(dir, 0700));
+	write_file(dir, "ca.crt", "-----BEGIN CERTIFICATE-----\nEXTRA-CA\n");
+	write_file(dir, "client.cert", "cert");
+	write_file(dir, "client.key", "key");
+
+	s = xzalloc(sizeof(*s));
+	s->opts = &o;
+	s->domain = xstrdup("reg.example:5000");
+	ASSERT_OK(reg_tls_load(s, &e));
+	ASSERT_TRUE(s->ca_blob != NULL);
+	ASSERT_TRUE(memmem(s->ca_blob, s->ca_blob_len, "EXTRA-CA", 8) != NULL);
+	if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0) /* system CAs first */
+		ASSERT_TRUE(s->ca_blob_len > 1000);
+	ASSERT_CONTAINS(s->client_cert, "/reg.example:5000/client.cert");
+	ASSERT_CONTAINS(s->client_key, "/reg.example:5000/client.key");
+	reg_session_free(s);
+
+	/* a certificate without its key is refused */
+	char *key = xasprintf("%s/client.key", dir);
+	ASSERT_OK(unlink(key));
+	free(key);
+	s = xzalloc(sizeof(*s));
+	s->opts = &o;
+	s->domain = xstrdup("reg.example:5000");
+	ASSERT_TRUE(reg_tls_load(s, &e) < 0);
+	ASSERT_EQ(e->kind, BERTH_ERR_INVALID);
+	ASSERT_CONTAINS(e->msg, "missing key client.key");
+	berth_error_free(e);
+	reg_session_free(s);
+
+	/* no directory for the registry: the system's CAs, no blob */
+	s = xzalloc(sizeof(*s));
+	s->opts = &o;
+	s->domain = xstrdup("other:443");
+	ASSERT_OK(reg_tls_load(s, NULL));
+	ASSERT_TRUE(s->ca_blob == NULL && s->client_cert == NULL);
+	reg_session_free(s);
+	ASSERT_OK(rm_rf(root));
+	free(dir);
 }
