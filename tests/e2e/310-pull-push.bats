@@ -124,6 +124,7 @@ store_listing() {
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r .Digest)" = "$pushed" ]
 	run b events --since 0 --until "$(($(date +%s) + 1))" --filter event=push --format '{{.Actor.ID}}'
+	echo "events: $output"
 	[[ "$output" == *"$REG/copy/bb:v2"* ]]
 	# push -a: every local tag of the repository
 	b tag "$REG/busybox:latest" "$REG/copy/bb:v3"
@@ -342,4 +343,19 @@ teardown() {
 	run env DOCKER_CONFIG="$cfg" "$BERTH" -H "unix://$SOCK" pull "$TREG/tok:latest"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Status: Downloaded newer image for $TREG/tok:latest"* ]]
+}
+
+@test "on a terminal: one line per layer, updated in place with its bar" {
+	skopeo_put "$(busybox_archive)" "$REG/tty:latest"
+	b rmi -f "$(b image inspect --format '{{.Id}}' "$REG/busybox:latest")" >/dev/null 2>&1 || true
+	run script -qec "stty cols 150; $BERTH -H unix://$SOCK pull $REG/tty:latest" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\e[2K\r'*": Pulling fs layer "$'\r'* ]]
+	[[ "$output" == *": Download complete "$'\r'$'\e[1B'* ]]
+	[[ "$output" == *"[==================================================>]"* ]]
+	[[ "$output" == *"Status: Downloaded newer image for $REG/tty:latest"* ]]
+	# docker pull -a through berthd
+	run dk pull -a "$REG/tty"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"latest: Pulling from tty"* ]]
 }
