@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,7 +83,7 @@ static void child_progress(uint64_t sent, void *data)
 
 static __attribute__((noreturn)) void child_main(struct reg_session *parent, struct blob_store *bs,
 						 const struct push_job *job,
-						 char *const *mount_from, int fd)
+						 char *const *mount_from, int fd, pid_t parent_pid)
 {
 	struct child_ctx c = { .fd = fd, .size = job->size };
 	struct reg_blob_push_cb cb = { .status = child_status, .data = &c };
@@ -91,6 +92,10 @@ static __attribute__((noreturn)) void child_main(struct reg_session *parent, str
 	int k;
 
 	(void)signal(SIGPIPE, SIG_DFL);
+	/* die with the pushing process (a cancelled job is killed) */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent_pid)
+		_exit(1);
 	k = reg_session_clone(parent, &s, &e);
 	if (k == 0) {
 		s->upload_progress = child_progress;
@@ -129,7 +134,7 @@ static void report(const struct push_run *p, const char *id, const char *status,
 static int job_start(struct push_run *p, struct push_job *j, struct berth_error **err)
 {
 	int fds[2];
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "pipe");
@@ -142,7 +147,7 @@ static int job_start(struct push_run *p, struct push_job *j, struct berth_error 
 	}
 	if (pid == 0) {
 		(void)close(fds[0]);
-		child_main(p->s, p->bs, j, p->mount_from, fds[1]);
+		child_main(p->s, p->bs, j, p->mount_from, fds[1], self);
 	}
 	(void)close(fds[1]);
 	j->pid = pid;
