@@ -52,11 +52,12 @@ bool reg_link_exists(struct reg_server *s, const char *name, enum reg_link k, co
 
 int reg_write_atomic(const char *path, const char *data)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	_cleanup_free_ char *dir = xstrdup(path);
+	_cleanup_free_ char *dir = xstrdup(path), *tmp = NULL;
 	int r;
 
+	/* A dot name: never a tag or a digest, and left out of listings. */
 	*strrchr(dir, '/') = '\0';
+	tmp = xasprintf("%s/.tmp-%s", dir, strrchr(path, '/') + 1);
 	if ((r = mkdir_p(dir, 0755)) < 0)
 		return r;
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -143,7 +144,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Regular files in dir, sorted; temporary files left out. */
+/* Regular files in dir, sorted; temporary (dot) files left out. */
 static char **dir_files(const char *dir)
 {
 	_cleanup_(closedirp) DIR *d = opendir(dir);
@@ -154,7 +155,7 @@ static char **dir_files(const char *dir)
 	if (!d)
 		return NULL;
 	while ((de = readdir(d)) && n < REG_MAX_LIST) {
-		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp."))
+		if (de->d_name[0] == '.')
 			continue;
 		strv_push(&v, de->d_name);
 		n++;
