@@ -56,6 +56,7 @@ int reg_login(const struct reg_options *opts, const char *server, const struct r
 	if (k < 0)
 		return k;
 	s->login = true;
+	reg_endpoints_drop_mirrors(s); /* docker logs in to the registry itself */
 	k = reg_session_ping(s, err);
 	if (k < 0)
 		return k;
