@@ -26,6 +26,15 @@ static void server_resume(struct http_loop *l, void *data)
 	(void)http_loop_mod_fd(l, s->fd, EPOLLIN);
 }
 
+/* An IPv6 peer's address; IPv4 clients of a dual-stack socket as IPv4. */
+static void peer_v6(const struct in6_addr *a, char *buf, socklen_t len)
+{
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		(void)inet_ntop(AF_INET, &a->s6_addr[12], buf, len);
+	else
+		(void)inet_ntop(AF_INET6, a, buf, len);
+}
+
 static void server_accept(struct http_loop *l, int fd, uint32_t events, void *data)
 {
 	struct http_server *s = data;
@@ -59,8 +68,8 @@ static void server_accept(struct http_loop *l, int fd, uint32_t events, void *da
 				(void)inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr,
 						peer, sizeof(peer));
 			else if (sa.ss_family == AF_INET6)
-				(void)inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr,
-						peer, sizeof(peer));
+				peer_v6(&((struct sockaddr_in6 *)&sa)->sin6_addr, peer,
+					sizeof(peer));
 		}
 		http_conn_new(s, cfd, peer);
 	}

@@ -424,6 +424,21 @@ put_manifest() { # REPO REF FILE
 	done
 }
 
+@test "an IPv6 listener ([::1]:PORT)" {
+	local port
+	port=$(free_port)
+	if ! ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then skip "no IPv6 loopback"; fi
+	mkdir -p "$W/v6"
+	"$BERTH_REGISTRY_BIN" serve --addr "[::1]:$port" --root "$W/v6/root" \
+		--access-log "$W/v6/log" >"$W/v6/err" 2>&1 3>&- &
+	BREG_PID=$! BREG_DIR=$W/v6/dir
+	for i in $(seq 100); do curl -sg -o /dev/null "http://[::1]:$port/v2/" && break; sleep 0.05; done
+	run curl -sg "http://[::1]:$port/v2/"
+	[ "$output" = "{}" ]
+	grep -q '^[^ ]* ::1 "GET /v2/" 200' "$W/v6/log"
+	# (":PORT", dual-stack on every address, is left out: tests stay on loopback)
+}
+
 @test "berth registry serve runs berth-registry through the CLI" {
 	run "$BUILD/src/cli/berth" registry serve --help
 	[ "$status" -eq 0 ]
