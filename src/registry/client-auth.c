@@ -487,7 +487,15 @@ static int token_request(struct reg_session *s, bool oauth, long *ret_status, ch
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	reg_tls_apply(s, c, !(host && reg_is_insecure(s->opts, host)), false);
-	cc = curl_easy_perform(c);
+	for (unsigned attempt = 0;; attempt++) {
+		cc = curl_easy_perform(c);
+		if (attempt >= 2 || (cc != CURLE_SEND_ERROR && cc != CURLE_RECV_ERROR &&
+				     cc != CURLE_GOT_NOTHING && cc != CURLE_PARTIAL_FILE))
+			break;
+		free(body); /* a dropped connection: again, after a pause */
+		body = NULL;
+		reg_sleep_backoff(attempt);
+	}
 	if (cc != CURLE_OK) {
 		long os_errno = 0;
 		(void)curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
