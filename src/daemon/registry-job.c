@@ -21,7 +21,7 @@ struct reg_job {
 	struct http_request *req;
 	const struct reg_job_ops *ops;
 	void *data;
-	pid_t pid;
+	pid_t pid, daemon_pid;
 	int fd;	   /* daemon: the pipe's read end; child: its write end */
 	char *buf; /* a partial line */
 	size_t len;
@@ -212,13 +212,15 @@ void reg_job_emit_record(struct reg_job *job, json_object *rec)
 	child_write(job, 'R', json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN));
 }
 
-/* The child keeps no client or listening socket: a connection the daemon
- * closes must end for its peer too. */
-static void close_sockets(int keep)
+/* The child keeps no client or listening socket (a connection the daemon
+ * closes must end for its peer too), nor the daemon's lock (a new berthd
+ * must not wait for a pull of the old one). */
+static void close_daemon_fds(int keep, const char *lock_path)
 {
 	DIR *dir = opendir("/proc/self/fd");
 	struct dirent *e;
 	struct stat st;
+	char link[64], target[4096];
 
 	if (!dir)
 		return;
@@ -227,10 +229,20 @@ static void close_sockets(int keep)
 		int fd = atoi(e->d_name);
 		if (fd <= 2 || fd == keep || fd == self)
 			continue;
-		if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		if ((fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) || !strcmp(target, lock_path))
 			(void)close(fd);
 	}
 	closedir(dir);
+}
+
+/* The daemon died: the whole job goes, helpers of the client included. */
+static void on_daemon_death(int sig)
+{
+	(void)sig;
+	(void)kill(0, SIGKILL);
 }
 
 static _Noreturn void child_main(struct reg_job *job)
@@ -239,13 +251,19 @@ static _Noreturn void child_main(struct reg_job *job)
 	sigset_t none;
 
 	(void)setpgid(0, 0);
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL); /* no pull outlives a crashed daemon */
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGUSR2, on_daemon_death);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	/* no pull outlives a crashed daemon */
+	(void)prctl(PR_SET_PDEATHSIG, SIGUSR2);
+	if (getppid() != job->daemon_pid)
+		_exit(1);
 	signal(SIGINT, SIG_DFL);
-	close_sockets(job->fd);
+	_cleanup_free_ char *lock = xasprintf("%s/berthd.lock", job->d->exec_root);
+	_cleanup_free_ char *real = realpath(lock, NULL);
+	close_daemon_fds(job->fd, real ? real : lock);
 	if (job->ops->child(job, job->data, &err) == 0)
 		_exit(0);
 	_cleanup_json_ json_object *e = json_object_new_object();
@@ -417,6 +435,7 @@ int reg_job_start(struct daemon *d, struct http_request *req, const struct reg_j
 		free(job);
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "pipe");
 	}
+	job->daemon_pid = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
 		(void)close(pipefd[0]);
