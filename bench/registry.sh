@@ -96,8 +96,8 @@ free_port() {
 # port, its storage in DIR (made empty); sets ADDR, the pid in DIR/pid. A port
 # taken between the check and the bind is tried again with another.
 reg_start() {
-	local kind=$1 dir=$2 try i
-	for try in 1 2 3 4 5; do
+	local kind=$1 dir=$2 i
+	for _ in 1 2 3 4 5; do
 		rm -rf "$dir"
 		mkdir -p "$dir/storage"
 		ADDR=127.0.0.1:$(free_port)
@@ -146,16 +146,41 @@ logged() {
 	return $rc
 }
 
+# cpu_ticks PID...: user + system time of the processes and of their waited
+# children, in clock ticks.
+cpu_ticks() {
+	local p n=0
+	for p in "$@"; do
+		n=$((n + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13 + $14 + $15}')))
+	done
+	echo "$n"
+}
+
 # timed FILE CMD...: run CMD logged, append its wall time in nanoseconds to
-# FILE; a failure appends nothing and returns 1.
+# FILE and the CPU time it cost, in seconds, to FILE.cpu: the commands it ran
+# (children of this shell) and the daemons in CPU_PIDS (read 0.3 s later, once
+# they have waited for their own children). A failure appends nothing and
+# returns 1. With SERVER_PID set, the CPU time of that registry server goes
+# to FILE.srv.
+CPU_PIDS="" SERVER_PID=""
 timed() {
-	local f=$1 t0 t1
+	local f=$1 t0 t1 c0 c1 s0=0 s1=0 hz
 	shift
+	hz=$(getconf CLK_TCK)
 	sync
+	# shellcheck disable=SC2086
+	c0=$(cpu_ticks $$ $CPU_PIDS)
+	[ -z "$SERVER_PID" ] || s0=$(cpu_ticks "$SERVER_PID")
 	t0=$(date +%s%N)
 	logged "$@" || return 1
 	t1=$(date +%s%N)
+	[ -z "$CPU_PIDS$SERVER_PID" ] || sleep 0.3
+	# shellcheck disable=SC2086
+	c1=$(cpu_ticks $$ $CPU_PIDS)
+	[ -z "$SERVER_PID" ] || s1=$(cpu_ticks "$SERVER_PID")
 	echo $((t1 - t0)) >>"$f"
+	echo "($c1 - $c0) / $hz" | bc -l >>"$f.cpu"
+	[ -z "$SERVER_PID" ] || echo "($s1 - $s0) / $hz" | bc -l >>"$f.srv"
 }
 
 # fail WHAT: report a failure with the end of the last command's output.
@@ -204,6 +229,7 @@ if has docker; then
 		say "docker: dockerd did not start, skipped"
 		tools=${tools/docker/}
 	fi
+	docker_pids=$(cat "$work/engine-docker/engine.pid" "$work/engine-docker/containerd.pid" 2>/dev/null)
 fi
 has podman && ! command -v podman >/dev/null && { say "podman: not installed, skipped"; tools=${tools/podman/}; }
 if ! command -v skopeo >/dev/null || ! command -v docker-registry >/dev/null; then
@@ -232,7 +258,7 @@ pull_once() {
 	berth)
 		d=$work/engine-berth-pull
 		start_berthd "$d" >/dev/null || return 1
-		timed "$f" bt "$d" pull "$ref"
+		CPU_PIDS=$(cat "$d/engine.pid") timed "$f" bt "$d" pull "$ref"
 		rc=$?
 		engine_stop "$d" >/dev/null 2>&1
 		return $rc
@@ -241,7 +267,7 @@ pull_once() {
 		dk rmi -f "$ref" >/dev/null 2>&1
 		dk image prune -af >/dev/null 2>&1
 		[ -z "$(dk images -aq)" ] || { echo "docker store not empty" >"$work/last"; return 1; }
-		timed "$f" dk pull -q "$ref"
+		CPU_PIDS=$docker_pids timed "$f" dk pull -q "$ref"
 		;;
 	podman)
 		d=$work/pp
@@ -270,12 +296,12 @@ push_once() {
 	case $t in
 	berth)
 		bt "$work/engine-berth-push" tag "$src_ref" "$dst" &&
-			timed "$f" bt "$work/engine-berth-push" push "$dst"
+			CPU_PIDS=$(cat "$work/engine-berth-push/engine.pid") timed "$f" bt "$work/engine-berth-push" push "$dst"
 		rc=$?
 		bt "$work/engine-berth-push" rmi "$dst" >/dev/null 2>&1
 		;;
 	docker)
-		dk tag "$src_ref" "$dst" && timed "$f" dk push -q "$dst"
+		dk tag "$src_ref" "$dst" && CPU_PIDS=$docker_pids timed "$f" dk push -q "$dst"
 		rc=$?
 		dk rmi "$dst" >/dev/null 2>&1
 		;;
@@ -290,25 +316,33 @@ push_once() {
 	esac
 	if [ $rc = 0 ] && ! has_manifest "$ADDR" "bench/push$i"; then
 		echo "$t push: no manifest in the registry" | tee -a "$log" >"$work/last"
-		sed -i '$d' "$f"
+		sed -i '$d' "$f"*
 		rc=1
 	fi
 	reg_stop "$work/reg-push"
 	return $rc
 }
 
+# The runs go round robin (run 1 of every tool, then run 2...), so that the
+# load of a shared machine falls on all of them alike. drop LIST WORD: LIST
+# without WORD.
+drop() { echo " $1 " | sed "s/ $2 / /"; }
+
 # 1. Pulls from docker-registry.
 reg_start docker "$work/reg-src" || exit 1
 src_addr=$ADDR
 src_ref=$src_addr/bench/big:latest
-skopeo_cp "oci:$img:latest" "docker://$src_ref" || { say "cannot put the image into docker-registry"; exit 1; }
-for t in $tools; do
-	for i in $(seq "$runs"); do
-		pull_once "$t" "$src_addr" "$work/pull-$t" || { fail "$t pull"; rm -f "$work/pull-$t"; break; }
+logged skopeo_cp "oci:$img:latest" "docker://$src_ref" || { fail "putting the image into docker-registry"; exit 1; }
+active=$tools
+for i in $(seq "$runs"); do
+	for t in $active; do
+		pull_once "$t" "$src_addr" "$work/pull-$t" ||
+			{ fail "$t pull"; rm -f "$work/pull-$t"*; active=$(drop "$active" "$t"); }
 	done
 done
 
-# 2. Pushes, each tool from its store (the pull above left docker's).
+# 2. Pushes, each tool from its store (the pulls above left docker's).
+active=""
 for t in $tools; do
 	case $t in
 	berth)
@@ -321,87 +355,128 @@ for t in $tools; do
 			{ fail "podman pull before push"; continue; }
 		;;
 	esac
-	for i in $(seq "$runs"); do
-		push_once "$t" "$work/push-$t" "$i" || { fail "$t push"; rm -f "$work/push-$t"; break; }
+	active="$active $t"
+done
+for i in $(seq "$runs"); do
+	for t in $active; do
+		push_once "$t" "$work/push-$t" "$i" ||
+			{ fail "$t push"; rm -f "$work/push-$t"*; active=$(drop "$active" "$t"); }
 	done
 done
 reg_stop "$work/reg-src"
 [ -d "$work/engine-berth-push" ] && engine_stop "$work/engine-berth-push" >/dev/null 2>&1
 podman_rm "$work/ph"
 
-# 3. The servers: the same skopeo and berth pulls and skopeo pushes.
-for s in $servers; do
-	if reg_start "$s" "$work/reg-srv" && logged skopeo_cp "oci:$img:latest" "docker://$ADDR/bench/big:latest"; then
-		for t in skopeo $(has berth && echo berth); do
-			for i in $(seq "$runs"); do
-				pull_once "$t" "$ADDR" "$work/srv-$s-pull-$t" ||
-					{ fail "$t pull from $s registry"; rm -f "$work/srv-$s-pull-$t"; break; }
-			done
-		done
+# 3. The servers, each seeded with the image: the same skopeo and berth
+# pulls, then the same skopeo pushes (a fresh server each push).
+declare -A saddr
+active=""
+for sv in $servers; do
+	if reg_start "$sv" "$work/reg-srv-$sv" &&
+		logged skopeo_cp "oci:$img:latest" "docker://$ADDR/bench/big:latest"; then
+		saddr[$sv]=$ADDR
+		active="$active $sv"
 	else
-		fail "$s registry (seeding it)"
+		fail "$sv registry (seeding it)"
 	fi
-	reg_stop "$work/reg-srv"
-	for i in $(seq "$runs"); do
-		if ! reg_start "$s" "$work/reg-srv"; then
-			rm -f "$work/srv-$s-push"
-			break
+done
+clients=skopeo
+has berth && clients="$clients berth"
+for i in $(seq "$runs"); do
+	for t in $clients; do
+		for sv in $active; do
+			[ -f "$work/srv-$sv-pull-$t.fail" ] && continue
+			SERVER_PID=$(cat "$work/reg-srv-$sv/pid") pull_once "$t" "${saddr[$sv]}" "$work/srv-$sv-pull-$t" ||
+				{ fail "$t pull from $sv registry"; rm -f "$work/srv-$sv-pull-$t" "$work/srv-$sv-pull-$t".*; touch "$work/srv-$sv-pull-$t.fail"; }
+		done
+	done
+done
+for sv in $active; do reg_stop "$work/reg-srv-$sv"; done
+active=$servers
+for i in $(seq "$runs"); do
+	for sv in $active; do
+		if ! reg_start "$sv" "$work/reg-srv-$sv"; then
+			rm -f "$work/srv-$sv-push"*
+			active=$(drop "$active" "$sv")
+			continue
 		fi
-		if ! timed "$work/srv-$s-push" skopeo_cp "oci:$img:latest" "docker://$ADDR/bench/push$i:latest" ||
+		if ! SERVER_PID=$(cat "$work/reg-srv-$sv/pid") timed "$work/srv-$sv-push" skopeo_cp "oci:$img:latest" "docker://$ADDR/bench/push$i:latest" ||
 			! has_manifest "$ADDR" "bench/push$i"; then
-			fail "skopeo push to $s registry"
-			rm -f "$work/srv-$s-push"
-			reg_stop "$work/reg-srv"
-			break
+			fail "skopeo push to $sv registry"
+			rm -f "$work/srv-$sv-push"*
+			active=$(drop "$active" "$sv")
 		fi
-		reg_stop "$work/reg-srv"
+		reg_stop "$work/reg-srv-$sv"
 	done
 done
 
 # Report.
-# secs FILE: the median wall time in seconds, or nothing.
-secs() {
+# med FILE [DIV]: the median of FILE's numbers divided by DIV, or nothing.
+med() {
 	[ -s "$1" ] || return 0
-	sort -n "$1" | awk '{t[NR] = $1} END {printf "%.3f\n", t[int((NR + 1) / 2)] / 1e9}'
+	sort -g "$1" | awk -v d="${2:-1}" '{t[NR] = $1} END {printf "%.3f\n", t[int((NR + 1) / 2)] / d}'
 }
-mbps() { [ -n "$1" ] && echo "$mb / $1" | bc -l; }
+# range FILE: "min-max" of FILE's wall times in seconds.
+range() { [ -s "$1" ] && sort -g "$1" | awk 'NR == 1 {a = $1} {b = $1} END {printf "%.2f-%.2f", a / 1e9, b / 1e9}'; }
 fmt() { if [ -n "$1" ]; then printf "${2:-%.1f}" "$1"; else printf 'n/a'; fi; }
-ratio() { if [ -n "$1" ] && [ -n "$2" ]; then printf '%.2fx' "$(echo "$1 / $2" | bc -l)"; else printf 'n/a'; fi; }
+ratio() {
+	if [ -n "$1" ] && [ -n "$2" ] && [ "$(echo "$2 > 0" | bc)" = 1 ]; then
+		printf '%.2fx' "$(echo "$1 / $2" | bc -l)"
+	else printf 'n/a'; fi
+}
 
-declare -A s r
+declare -A s r c sc rg
 for f in "$work"/pull-* "$work"/push-* "$work"/srv-*; do
-	[ -f "$f" ] || continue
 	k=${f##*/}
-	s[$k]=$(secs "$f")
-	r[$k]=$(mbps "${s[$k]}")
+	[ -f "$f" ] && [ "$k" = "${k%.*}" ] || continue
+	s[$k]=$(med "$f" 1e9)
+	r[$k]=$(echo "$mb / ${s[$k]}" | bc -l)
+	c[$k]=$(med "$f.cpu")
+	sc[$k]=$(med "$f.srv")
+	rg[$k]=$(range "$f")
 done
-v() { echo "${r[$1]:-}"; }
-printf '\n| %.0f MB image (%s gzip layers), median of %s | berth | docker | podman | skopeo | berth/docker | berth/podman | berth/skopeo |\n' \
+# row LABEL ARRAY KEY FORMAT: one line of the tools' table.
+row() {
+	local -n a=$2
+	local k=$3 b d p o
+	b=${a[$k-berth]:-} d=${a[$k-docker]:-} p=${a[$k-podman]:-} o=${a[$k-skopeo]:-}
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(fmt "$b" "$4")" "$(fmt "$d" "$4")" \
+		"$(fmt "$p" "$4")" "$(fmt "$o" "$4")" "$(ratio "$b" "$d")" "$(ratio "$b" "$p")" "$(ratio "$b" "$o")"
+}
+printf '\n| %.0f MB image, %s gzip layers; median of %s | berth | docker | podman | skopeo | berth/docker | berth/podman | berth/skopeo |\n' \
 	"$mb" "$nlayers" "$runs"
 printf '|---|---|---|---|---|---|---|---|\n'
-for op in pull push; do
-	label="pull from docker-registry into an empty store, MB/s"
-	[ $op = push ] && label="push to an empty docker-registry, MB/s"
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" \
-		"$(fmt "$(v $op-berth)")" "$(fmt "$(v $op-docker)")" "$(fmt "$(v $op-podman)")" "$(fmt "$(v $op-skopeo)")" \
-		"$(ratio "$(v $op-berth)" "$(v $op-docker)")" "$(ratio "$(v $op-berth)" "$(v $op-podman)")" \
-		"$(ratio "$(v $op-berth)" "$(v $op-skopeo)")"
-	printf '| %s, median s | %s | %s | %s | %s | | | |\n' "$op" "$(fmt "${s[$op-berth]:-}" %.2f)" \
-		"$(fmt "${s[$op-docker]:-}" %.2f)" "$(fmt "${s[$op-podman]:-}" %.2f)" "$(fmt "${s[$op-skopeo]:-}" %.2f)"
-done
-printf '\n| served by, MB/s (median s) | berth-registry | docker-registry | berth-registry/docker-registry |\n'
+row "pull from docker-registry into an empty store, MB/s" r pull %.1f
+row "pull, wall s" s pull %.2f
+row "pull, CPU s (client and engine)" c pull %.2f
+row "push to an empty docker-registry, MB/s" r push %.1f
+row "push, wall s" s push %.2f
+row "push, CPU s (client and engine)" c push %.2f
+printf '| wall s, min-max: pull / push |'
+for t in berth docker podman skopeo; do printf ' %s / %s |' "${rg[pull-$t]:-n/a}" "${rg[push-$t]:-n/a}"; done
+printf ' | | |\n'
+
+printf '\n| served by; median of %s | berth-registry | docker-registry | berth-registry/docker-registry |\n' "$runs"
 printf '|---|---|---|---|\n'
-for k in pull-skopeo pull-berth push; do
-	case $k in
-	pull-skopeo) label="skopeo copy docker:// oci: (pull)" ;;
-	pull-berth) label="berth pull into an empty store" ;;
-	push) label="skopeo copy oci: docker:// (push, empty registry)" ;;
-	esac
-	printf '| %s | %s (%s) | %s (%s) | %s |\n' "$label" \
-		"$(fmt "$(v srv-berth-$k)")" "$(fmt "${s[srv-berth-$k]:-}" %.2f)" \
-		"$(fmt "$(v srv-docker-$k)")" "$(fmt "${s[srv-docker-$k]:-}" %.2f)" \
-		"$(ratio "$(v srv-berth-$k)" "$(v srv-docker-$k)")"
+# srow LABEL ARRAY KEY FORMAT: one line of the servers' table.
+srow() {
+	local -n a=$2
+	local b=${a[srv-berth-$3]:-} d=${a[srv-docker-$3]:-}
+	printf '| %s | %s | %s | %s |\n' "$1" "$(fmt "$b" "$4")" "$(fmt "$d" "$4")" "$(ratio "$b" "$d")"
+}
+srow "skopeo copy docker:// oci: (pull), MB/s" r pull-skopeo %.1f
+srow "skopeo pull, server CPU s" sc pull-skopeo %.2f
+srow "berth pull into an empty store, MB/s" r pull-berth %.1f
+srow "berth pull, server CPU s" sc pull-berth %.2f
+srow "skopeo copy oci: docker:// (push, empty registry), MB/s" r push %.1f
+srow "skopeo push, server CPU s" sc push %.2f
+printf '| wall s, min-max: skopeo pull / berth pull / skopeo push |'
+for sv in berth docker; do
+	printf ' %s / %s / %s |' "${rg[srv-$sv-pull-skopeo]:-n/a}" "${rg[srv-$sv-pull-berth]:-n/a}" "${rg[srv-$sv-push]:-n/a}"
 done
+printf ' |\n'
 printf '\nMB = 10^6 bytes of compressed layers (%.0f); pulls unpack into the store except skopeo (oci: layout).\n' \
 	"$(echo "$mb * 1000000" | bc -l)"
+printf 'CPU s: user + system of the client commands and of the daemon (berthd and its children; dockerd,\n'
+printf 'containerd and their children); podman and skopeo are their own clients. Server CPU s: the registry process.\n'
 printf 'Load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
