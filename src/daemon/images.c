@@ -383,6 +383,12 @@ void images_gc_blobs(struct daemon *d)
 			       (img->manifest_digest &&
 				strcmp(img->manifest_digest, all[i]) == 0) ||
 			       strv_contains(img->layer_blobs, all[i]);
+			/* the index or manifest a pull resolved (repo digests) */
+			for (size_t r = 0; !used && img->repo_digests && img->repo_digests[r];
+			     r++) {
+				const char *at = strchr(img->repo_digests[r], '@');
+				used = at && strcmp(at + 1, all[i]) == 0;
+			}
 		}
 		if (!used)
 			(void)blob_delete(d->blobs, all[i], NULL);
