@@ -74,7 +74,7 @@ store_listing() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *": Already exists"* ]]
 	[[ "$output" == *"Status: Image is up to date for $REG/busybox:latest"* ]]
-	run b events --since 0 --until "$(($(date +%s) + 1))" --filter type=image --filter event=pull \
+	run b events --since 1 --until "$(($(date +%s) + 1))" --filter type=image --filter event=pull \
 		--format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
 	[[ "$output" == *"pull $REG/busybox:latest $REG/busybox"* ]]
 }
@@ -123,7 +123,7 @@ store_listing() {
 	run skopeo inspect --tls-verify=false "docker://$REG/copy/bb:v2"
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r .Digest)" = "$pushed" ]
-	run b events --since 0 --until "$(($(date +%s) + 1))" --filter event=push --format '{{.Actor.ID}}'
+	run b events --since 1 --until "$(($(date +%s) + 1))" --filter event=push --format '{{.Actor.ID}}'
 	echo "events: $output"
 	[[ "$output" == *"$REG/copy/bb:v2"* ]]
 	# push -a: every local tag of the repository
@@ -358,4 +358,27 @@ teardown() {
 	run dk pull -a "$REG/tty"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"latest: Pulling from tty"* ]]
+}
+
+@test "berthd's registry options show in info; a bad mirror is refused" {
+	local t=$BATS_TEST_TMPDIR/opts
+	mkdir -p "$t"
+	"$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" \
+		--insecure-registry 10.0.0.0/8 --insecure-registry myreg:5000 \
+		--registry-mirror https://mirror.example:5000 --max-concurrent-downloads 2 \
+		--max-concurrent-uploads 1 >"$t/log" 2>&1 &
+	local pid=$! i
+	for i in $(seq 100); do [ -S "$t/s.sock" ] && break; sleep 0.05; done
+	run curl -s --unix-socket "$t/s.sock" http://berth/v1.45/info
+	kill "$pid"
+	wait "$pid" || true
+	[ "$(echo "$output" | jq -c .RegistryConfig.InsecureRegistryCIDRs)" = '["10.0.0.0/8","::1/128","127.0.0.0/8"]' ]
+	[ "$(echo "$output" | jq -c '.RegistryConfig.IndexConfigs["myreg:5000"].Secure')" = false ]
+	[ "$(echo "$output" | jq -c .RegistryConfig.Mirrors)" = '["https://mirror.example:5000/"]' ]
+	[ "$(echo "$output" | jq -c '.RegistryConfig.IndexConfigs["docker.io"].Mirrors')" = '["https://mirror.example:5000/"]' ]
+	run "$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" --registry-mirror foo
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid mirror"* ]]
+	run "$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" --max-concurrent-downloads 0
+	[ "$status" -eq 1 ]
 }
