@@ -1,11 +1,12 @@
 /* berth http: the daemon's event loop (http-loop.h) and its HTTP/1.1 server.
- * Server: HTTP/1.1 over unix and TCP sockets, keep-alive, files by sendfile,
- * pipelining-safe, incremental parsing with hard limits (header bytes, header
- * count, line length, body size), Content-Length and chunked request bodies,
- * responses with Content-Length or chunked streaming with backpressure, and
- * the connection hijack (101 Switching Protocols) that Docker's attach and
- * exec use. Requests are reference counted: a handler may answer later (wait,
- * events, logs -f) and learns through a close callback when the client goes.
+ * Server: HTTP/1.1 over unix and TCP sockets (TLS optional), keep-alive,
+ * files by sendfile, pipelining-safe, incremental parsing with hard limits
+ * (header bytes, header count, line length, body size), Content-Length and
+ * chunked request bodies, responses with Content-Length or chunked streaming
+ * with backpressure, and the connection hijack (101 Switching Protocols) that
+ * Docker's attach and exec use. Requests are reference counted: a handler may
+ * answer later (wait, events, logs -f) and learns through a close callback
+ * when the client goes.
  *
  * Errors in the protocol (bad request line, oversized headers, bad chunk
  * framing) are answered by the server itself with 400/413/431 and the
