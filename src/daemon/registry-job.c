@@ -457,11 +457,22 @@ int reg_job_start(struct daemon *d, struct http_request *req, const struct reg_j
 	job->next = jobs;
 	jobs = job;
 	http_request_on_close(req, on_client_gone, job);
-	if (http_loop_add_fd(d->loop, job->fd, EPOLLIN, on_pipe, job) < 0 ||
-	    http_loop_watch_pid(d->loop, pid, on_exit_status, job) < 0) {
-		/* cannot happen short of running out of descriptors */
+	/* Failures here mean the daemon ran out of descriptors: the job is
+	 * killed and ends as failed, answered like any other. */
+	if (http_loop_add_fd(d->loop, job->fd, EPOLLIN, on_pipe, job) < 0) {
 		log_error("Cannot watch registry job %d", (int)pid);
 		(void)kill(-pid, SIGKILL);
+		(void)close(job->fd);
+		job->fd = -EBADF;
+		job->eof = true;
+	}
+	if (http_loop_watch_pid(d->loop, pid, on_exit_status, job) < 0) {
+		int status = 0;
+		log_error("Cannot watch registry job %d", (int)pid);
+		(void)kill(-pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		on_exit_status(d->loop, pid, status, job); /* may end the job */
 	}
 	return 0;
 }
