@@ -487,6 +487,8 @@ static int token_request(struct reg_session *s, bool oauth, long *ret_status, ch
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	reg_tls_apply(s, c, !(host && reg_is_insecure(s->opts, host)), false);
+	if (host && reg_is_insecure(NULL, host))
+		(void)curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	for (unsigned attempt = 0;; attempt++) {
 		cc = curl_easy_perform(c);
 		if (attempt >= 2 || (cc != CURLE_SEND_ERROR && cc != CURLE_RECV_ERROR &&

@@ -382,6 +382,8 @@ static CURLcode perform(struct reg_session *s, const struct req *q, struct xfer 
 	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	reg_tls_apply(s, c, s->verify, true);
+	if (reg_is_insecure(NULL, s->domain)) /* loopback: never through a proxy, as Go */
+		(void)curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 
 	/* credentials only to the registry itself, not to redirect targets */
 	auth = own ? reg_auth_header(s) : NULL;
