@@ -108,7 +108,6 @@ static const struct cmd_entry top_cmds[] = {
 	{ "pull", cmd_pull, NULL, "Download an image from a registry" },
 	{ "push", cmd_push, NULL, "Upload an image to a registry" },
 	{ "registry", cmd_registry, NULL, "Run berth's registry server (serve, gc)" },
-	{ "registry", cmd_registry, NULL, "Run berth's registry server (serve, gc)" },
 	{ "rename", cmd_rename, NULL, "Rename a container" },
 	{ "restart", cmd_restart, NULL, "Restart one or more containers" },
 	{ "rm", cmd_rm, NULL, "Remove one or more containers" },
