@@ -55,7 +55,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/berth-runtime $(BUILD)/src/daemon/berthd \
 		$(BUILD)/src/cli/berth $(BUILD)/src/monitor/berth-monitor \
-		$(BUILD)/src/init/berth-init $(DESTDIR)$(PREFIX)/bin/
+		$(BUILD)/src/init/berth-init $(BUILD)/src/registry/berth-registry \
+		$(DESTDIR)$(PREFIX)/bin/
 
 demo:
 	@scripts/deps.sh build test
