@@ -170,12 +170,53 @@ int reg_error_from_response(const struct reg_session *s, const struct reg_respon
 	return reg_error_set(err, EIO, BERTH_ERR_UNAVAILABLE, "%s", text);
 }
 
+/* The last answer's Bearer challenge with error="insufficient_scope", as
+ * docker's client reads it: "denied: <error_description>", the description
+ * defaulting to the DENIED code's own words. NULL without one. */
+static char *insufficient_scope(const struct reg_session *s)
+{
+	struct reg_challenge *c = NULL;
+	size_t n = 0;
+	char *text = NULL;
+
+	if (!s || !s->www_authenticate)
+		return NULL;
+	(void)reg_challenges_parse(s->www_authenticate, &c, &n);
+	for (size_t i = 0; i < n && !text; i++) {
+		const char *e = reg_challenge_param(&c[i], "error");
+		const char *d = reg_challenge_param(&c[i], "error_description");
+
+		if (strcmp(c[i].scheme, "bearer") == 0 && e && strcmp(e, "insufficient_scope") == 0)
+			text = xasprintf("denied: %s", d && *d ? d
+							       : "requested access to the resource "
+								 "is denied");
+	}
+	reg_challenges_free(c, n);
+	return text;
+}
+
+bool reg_response_denied(const struct reg_session *s, const struct reg_response *r)
+{
+	_cleanup_free_ char *scope = NULL, *code = NULL;
+
+	if (r->status != 401 && r->status != 403)
+		return false;
+	if ((scope = insufficient_scope(s)))
+		return true;
+	code = reg_error_code(r);
+	return code && strcmp(code, "DENIED") == 0;
+}
+
 int reg_error_access_denied(const struct reg_session *s, const struct reg_response *r,
 			    const char *action, const char *name, struct berth_error **err)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_free_ char *scope = NULL;
 
-	(void)reg_error_from_response(s, r, NULL, &e);
+	if ((r->status == 401 || r->status == 403) && (scope = insufficient_scope(s)))
+		(void)reg_error_set(&e, EACCES, BERTH_ERR_UNAUTHORIZED, "%s", scope);
+	else
+		(void)reg_error_from_response(s, r, NULL, &e);
 	if (e->kind != BERTH_ERR_UNAUTHORIZED && e->kind != BERTH_ERR_NOT_FOUND)
 		return reg_error_set(err, e->errnum, e->kind, "%s", e->msg);
 	if (strcmp(action, "pull") == 0)

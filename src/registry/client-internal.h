@@ -97,6 +97,11 @@ int reg_upload_stream(struct reg_session *s, const char *method, const char *pat
 int reg_error_from_response(const struct reg_session *s, const struct reg_response *r,
 			    const char *what, struct berth_error **err);
 
+/* Whether an answer is docker's "denied" (errcode DENIED): a 401 or 403
+ * whose Bearer challenge says error="insufficient_scope" (what Docker Hub
+ * and docker-registry answer a token without access) or whose body's first
+ * error code is DENIED. */
+bool reg_response_denied(const struct reg_session *s, const struct reg_response *r);
 /* An access refusal (401, 403, or a repository the registry hides behind
  * 404) as docker words it: for action "pull", "pull access denied for
  * <name>, repository does not exist or may require 'docker login':

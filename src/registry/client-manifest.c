@@ -374,9 +374,10 @@ void reg_resolved_clear(struct reg_resolved *r)
 }
 
 /* GET the manifest `reference` (tag or digest); check its digest against
- * the reference when it is one, else against Docker-Content-Digest. */
-static int manifest_get(struct reg_session *s, const char *what, const char *reference,
-			char **ret_body, size_t *ret_len, char **ret_type,
+ * the reference when it is one, else against Docker-Content-Digest. A
+ * refusal reads as docker's "pull access denied for <name>". */
+static int manifest_get(struct reg_session *s, const char *what, const char *name,
+			const char *reference, char **ret_body, size_t *ret_len, char **ret_type,
 			char ret_digest[static DIGEST_LEN + 1], struct berth_error **err)
 {
 	static const char *const headers[] = { "Accept: " REG_MANIFEST_ACCEPT, NULL };
@@ -388,6 +389,8 @@ static int manifest_get(struct reg_session *s, const char *what, const char *ref
 
 	if ((r = reg_request(s, "GET", path, headers, NULL, 0, REG_MANIFEST_MAX, &resp, err)) < 0)
 		return r;
+	if (resp.status != 200 && reg_response_denied(s, &resp))
+		return reg_error_access_denied(s, &resp, "pull", name, err);
 	if (resp.status != 200)
 		return reg_error_from_response(s, &resp, what, err);
 	digest_of(resp.body ? resp.body : "", resp.body_len, got);
@@ -489,14 +492,17 @@ int reg_resolve(struct reg_session *s, const struct image_ref *ref, const char *
 	_cleanup_(reg_platform_clear) struct reg_platform want = { 0 };
 	_cleanup_free_ char *name = image_ref_familiar(ref);
 	_cleanup_free_ char *what = xasprintf("manifest for %s", name);
+	/* docker's FamiliarName: no tag or digest */
+	const struct image_ref repo = { .domain = ref->domain, .path = ref->path };
+	_cleanup_free_ char *repo_name = image_ref_familiar(&repo);
 	_cleanup_free_ char *body = NULL, *type = NULL;
 	size_t len = 0;
 	int r;
 
 	if ((r = reg_platform_parse(platform, &want, err)) < 0)
 		return r;
-	if ((r = manifest_get(s, what, ref->digest ? ref->digest : ref->tag, &body, &len, &type,
-			      res.repo_digest, err)) < 0 ||
+	if ((r = manifest_get(s, what, repo_name, ref->digest ? ref->digest : ref->tag, &body, &len,
+			      &type, res.repo_digest, err)) < 0 ||
 	    (r = reg_manifest_parse(body, len, type, &res.manifest, err)) < 0)
 		return r;
 	if (res.manifest.kind == REG_MANIFEST_INDEX) {
@@ -510,8 +516,8 @@ int reg_resolve(struct reg_session *s, const struct image_ref *ref, const char *
 		free(type);
 		type = NULL;
 		reg_manifest_clear(&res.manifest);
-		if ((r = manifest_get(s, what, dg, &body, &len, &type, res.manifest_digest, err)) <
-			    0 ||
+		if ((r = manifest_get(s, what, repo_name, dg, &body, &len, &type,
+				      res.manifest_digest, err)) < 0 ||
 		    (r = reg_manifest_parse(body, len, type, &res.manifest, err)) < 0)
 			return r;
 		if (res.manifest.kind == REG_MANIFEST_INDEX)

@@ -72,6 +72,30 @@ static void result_fill(const struct reg_resolved *res, const struct reg_layer_j
 	}
 }
 
+/* Resolve the reference; a docker.io mirror that fails at it (the image
+ * is not there, a 5xx, unreachable) hands over to the next endpoint, the
+ * next mirror or registry-1.docker.io, as dockerd does. */
+static int resolve(struct reg_session *s, const struct reg_pull_request *rq,
+		   struct reg_resolved *res, struct berth_error **err)
+{
+	for (;;) {
+		_cleanup_error_ struct berth_error *e = NULL;
+		int r = reg_resolve(s, rq->ref, rq->platform, res, &e);
+
+		if (r >= 0)
+			return r;
+		if (!reg_session_on_mirror(s)) {
+			if (err && !*err)
+				*err = TAKE_PTR(e);
+			return r;
+		}
+		log_info("Attempting next endpoint for pull after error: %s (mirror %s)",
+			 e ? e->msg : strerror(-r), reg_session_base(s));
+		if ((r = reg_session_fallback(s, err)) < 0)
+			return r;
+	}
+}
+
 int reg_pull(const struct reg_options *opts, struct blob_store *bs, struct layer_store *ls,
 	     const struct reg_pull_request *rq, reg_progress_cb progress, void *progress_data,
 	     struct reg_pull_result *ret, struct berth_error **err)
@@ -82,7 +106,7 @@ int reg_pull(const struct reg_options *opts, struct blob_store *bs, struct layer
 	int r;
 
 	if ((r = reg_session_open(opts, rq->ref, rq->auth, "pull", NULL, &s, err)) < 0 ||
-	    (r = reg_resolve(s, rq->ref, rq->platform, &res, err)) < 0)
+	    (r = resolve(s, rq, &res, err)) < 0)
 		return r;
 	bool config_new = !blob_exists(bs, res.manifest.config.digest);
 	jobs = xcalloc(res.manifest.n_entries + 1, sizeof(*jobs));
