@@ -8,9 +8,10 @@
 # the image's compressed layer sizes (10^6 bytes) / wall time, median of N
 # runs, each run timed alone (date +%s%N around the one command, after sync).
 # 1. pull from docker-registry into an empty store: `berth pull` (berthd on a
-#    fresh data root each run), `docker pull` (a private dockerd, the image
-#    removed and its layers pruned between runs), `podman pull` (fresh
-#    --root/--runroot each run), `skopeo copy docker:// oci:` (no unpacking);
+#    fresh data root each run), `docker pull` (dockerd and its containerd on
+#    a fresh data root each run), `podman pull` (fresh --root/--runroot each
+#    run), `skopeo copy docker:// oci:` (no unpacking). No store is removed
+#    before the end (see pull_once: ext4 and recently freed inodes);
 # 2. push of the same image to a fresh docker-registry (new storage, new port,
 #    so nothing is mounted from a known repository or skipped as present):
 #    berth push, docker push, podman push (each from its store, where it was
@@ -196,15 +197,8 @@ podman_at() {
 	podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" --cgroup-manager cgroupfs \
 		--events-backend file "$@"
 }
-# podman_rm DIR: unmount what podman left under DIR, remove it.
-podman_rm() {
-	local m
-	for m in $(awk -v r="$1/" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
-		umount -l "$m" 2>/dev/null
-	done
-	rm -rf "$1"
-}
-dk() { "$DOCKER" -H "unix://$work/engine-docker/engine.sock" "$@"; }
+DKDIR=$work/engine-docker
+dk() { "$DOCKER" -H "unix://$DKDIR/engine.sock" "$@"; }
 bt() { "$berth" -H "unix://$1/engine.sock" "${@:2}"; }
 
 has() { case " $tools " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -250,39 +244,63 @@ printf '# image: %s gzip layers, %.1f MB compressed; %s runs each\n' "$nlayers" 
 printf '# %s, %s CPUs, load average %s (before making the image), %s (after), %s\n' "$(uname -r)" \
 	"$(nproc)" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 
+# Stores are never removed during the run, only at the end: ext4 (without a
+# journal, as here) skips inodes freed less than 30 s ago when it allocates
+# new ones, so creating the image's 6000 files right after removing a store
+# costs seconds of system time (recently_deleted, find_inode_bit) that belong
+# to the file system, not to the tool. Each pull gets a store of its own, which
+# is moved into WORK/keep afterwards.
+keep=$work/keep
+mkdir -p "$keep"
+npull=0
+
+# umount_under DIR: unmount what a tool left under DIR.
+umount_under() {
+	local m
+	for m in $(awk -v r="$1/" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+}
+
 # pull_once TOOL ADDR FILE: one timed pull of ADDR/bench/big:latest into an
-# empty store, the store emptied again afterwards.
+# empty store: berthd and dockerd started on fresh data roots, a fresh podman
+# root, a fresh OCI layout directory.
 pull_once() {
 	local t=$1 ref=$2/bench/big:latest f=$3 d rc
+	npull=$((npull + 1))
 	case $t in
 	berth)
 		d=$work/engine-berth-pull
 		start_berthd "$d" >/dev/null || return 1
 		CPU_PIDS=$(cat "$d/engine.pid") timed "$f" bt "$d" pull "$ref"
 		rc=$?
+		stop_pid "$(cat "$d/engine.pid")" 20
+		mv "$d/berthd/data" "$keep/berth-$npull" 2>/dev/null
 		engine_stop "$d" >/dev/null 2>&1
 		return $rc
 		;;
 	docker)
-		dk rmi -f "$ref" >/dev/null 2>&1
-		dk image prune -af >/dev/null 2>&1
-		[ -z "$(dk images -aq)" ] || { echo "docker store not empty" >"$work/last"; return 1; }
-		CPU_PIDS=$docker_pids timed "$f" dk pull -q "$ref"
+		d=$work/engine-docker-pull
+		if ! { start_containerd "$d" && start_dockerd "$d"; } >/dev/null 2>"$work/last"; then
+			engine_stop "$d" >/dev/null 2>&1
+			return 1
+		fi
+		CPU_PIDS=$(cat "$d/engine.pid" "$d/containerd.pid") DKDIR=$d timed "$f" dk pull -q "$ref"
+		rc=$?
+		stop_pid "$(cat "$d/engine.pid")" 20
+		mv "$d/docker/data" "$keep/docker-$npull" 2>/dev/null
+		engine_stop "$d" >/dev/null 2>&1
+		return $rc
 		;;
 	podman)
-		d=$work/pp
-		podman_rm "$d"
+		d=$keep/pp$npull
 		timed "$f" podman_at "$d" pull -q --tls-verify=false "$ref"
 		rc=$?
-		podman_rm "$d"
+		umount_under "$d"
 		return $rc
 		;;
 	skopeo)
-		rm -rf "$work/oci-pull"
-		timed "$f" skopeo_cp "docker://$ref" "oci:$work/oci-pull:latest"
-		rc=$?
-		rm -rf "$work/oci-pull"
-		return $rc
+		timed "$f" skopeo_cp "docker://$ref" "oci:$keep/oci-$npull:latest"
 		;;
 	esac
 }
@@ -341,7 +359,7 @@ for i in $(seq "$runs"); do
 	done
 done
 
-# 2. Pushes, each tool from its store (the pulls above left docker's).
+# 2. Pushes, each tool from its store.
 active=""
 for t in $tools; do
 	case $t in
@@ -364,8 +382,12 @@ for i in $(seq "$runs"); do
 	done
 done
 reg_stop "$work/reg-src"
-[ -d "$work/engine-berth-push" ] && engine_stop "$work/engine-berth-push" >/dev/null 2>&1
-podman_rm "$work/ph"
+if [ -d "$work/engine-berth-push" ]; then
+	stop_pid "$(cat "$work/engine-berth-push/engine.pid")" 20
+	mv "$work/engine-berth-push/berthd/data" "$keep/berth-push" 2>/dev/null
+	engine_stop "$work/engine-berth-push" >/dev/null 2>&1
+fi
+umount_under "$work/ph"
 
 # 3. The servers, each seeded with the image: the same skopeo and berth
 # pulls, then the same skopeo pushes (a fresh server each push).
