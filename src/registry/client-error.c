@@ -219,8 +219,10 @@ int reg_error_access_denied(const struct reg_session *s, const struct reg_respon
 		(void)reg_error_from_response(s, r, NULL, &e);
 	if (e->kind != BERTH_ERR_UNAUTHORIZED && e->kind != BERTH_ERR_NOT_FOUND)
 		return reg_error_set(err, e->errnum, e->kind, "%s", e->msg);
+	/* dockerd's notFoundError: a 404 to the API's client, so that the
+	 * docker CLI does not ask for a login (it does on a 401) */
 	if (strcmp(action, "pull") == 0)
-		return reg_error_set(err, EACCES, BERTH_ERR_UNAUTHORIZED,
+		return reg_error_set(err, EACCES, BERTH_ERR_NOT_FOUND,
 				     "pull access denied for %s, repository does not exist or "
 				     "may require 'docker login': %s",
 				     name, e->msg);

@@ -105,7 +105,8 @@ bool reg_response_denied(const struct reg_session *s, const struct reg_response 
 /* An access refusal (401, 403, or a repository the registry hides behind
  * 404) as docker words it: for action "pull", "pull access denied for
  * <name>, repository does not exist or may require 'docker login':
- * denied: ..."; other actions: the registry's own words. */
+ * denied: ..." (kind NOT_FOUND, as dockerd's notFoundError; errnum
+ * EACCES); other actions: the registry's own words. */
 int reg_error_access_denied(const struct reg_session *s, const struct reg_response *r,
 			    const char *action, const char *name, struct berth_error **err);
 

@@ -8,7 +8,8 @@ BERTH=$BUILD/src/cli/berth
 DOCKER=${DOCKER:-/usr/local/bin/docker}
 HELPERS=$(realpath "$BATS_TEST_DIRNAME/../helpers")
 
-# start_berthd: a daemon for this test file (called from setup_file).
+# start_berthd [BERTHD OPTIONS...]: a daemon for this test file (called from
+# setup_file); extra options (--registry-mirror URL...) go to berthd.
 start_berthd() {
 	DROOT=$BATS_FILE_TMPDIR/data
 	XROOT=$BATS_FILE_TMPDIR/exec
@@ -20,7 +21,7 @@ start_berthd() {
 	mkdir -p "$DROOT" "$XROOT"
 	echo "$CGPARENT" > "$BATS_FILE_TMPDIR/cgroup-parent"
 	"$BERTHD" --host "unix://$SOCK" --data-root "$DROOT" --exec-root "$XROOT" \
-		--cgroup-parent "$CGPARENT" --log-level debug >>"$BATS_FILE_TMPDIR/berthd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+		--cgroup-parent "$CGPARENT" --log-level debug "$@" >>"$BATS_FILE_TMPDIR/berthd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	BERTHD_PID=$!
 	echo "$BERTHD_PID" > "$BATS_FILE_TMPDIR/berthd.pid"
 	local i
