@@ -29,7 +29,10 @@ enum {
 };
 
 static const char *const sql[ST_MAX] = {
-	[ST_IMAGE_PUT] = "INSERT OR REPLACE INTO images (id, doc) VALUES (?1, ?2)",
+	/* an upsert: REPLACE deletes the row first, whose ON DELETE CASCADE
+	 * took the image's tags with it (a pull or push adding a RepoDigest) */
+	[ST_IMAGE_PUT] = ("INSERT INTO images (id, doc) VALUES (?1, ?2) "
+			  "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc"),
 	[ST_IMAGE_GET] = "SELECT doc FROM images WHERE id = ?1",
 	[ST_IMAGE_DEL] = "DELETE FROM images WHERE id = ?1",
 	[ST_IMAGE_ALL] = "SELECT id, doc FROM images ORDER BY rowid",
