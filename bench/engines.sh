@@ -36,7 +36,8 @@ work=$(mktemp -d /var/tmp/berth-bench-engines.XXXXXX)
 cd "$work" || exit 1 # conmon fails in a removed working directory (bench/run.sh's)
 PODMAN_CG=/berth-bench-podman
 # shellcheck source=../tests/helpers/cli-engine.sh
-CLI_TEST_IMAGE=busybox:latest BERTH_BUILD=$build . "$helpers/cli-engine.sh"
+export BERTH_BUILD=$build
+CLI_TEST_IMAGE=busybox:latest . "$helpers/cli-engine.sh"
 
 say() { printf '%s\n' "$*" >&2; }
 
