@@ -222,6 +222,10 @@ static void pull_done(struct reg_job *job, struct berth_error *err, void *data)
 	struct http_request *req = reg_job_request(job);
 
 	if (err && !reg_job_streaming(job)) {
+		/* dockerd answers a registry's refusal of a pull with 500, not
+		 * 401: a 401 makes the docker CLI prompt for a login. */
+		if (err->kind == BERTH_ERR_UNAUTHORIZED)
+			err->kind = BERTH_ERR_INTERNAL;
 		api_respond_error(req, err);
 		return;
 	}

@@ -142,6 +142,12 @@ image_id() {
 	run b pull "$ref"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"no basic auth credentials"* ]]
+	# dockerd answers this with 500: the docker CLI reports it and does not
+	# prompt for a login (a 401 would make it read a user name from stdin)
+	run dk pull "$ref" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no basic auth credentials"* ]]
+	[[ "$output" != *"Username"* ]]
 	run b login -u alice -p wrong "$HREG"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"401 Unauthorized"* ]]
