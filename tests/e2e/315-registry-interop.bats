@@ -67,6 +67,16 @@ teardown_file() {
 	BREG_PID=$BREG_PID_OPEN BREG_DIR=$BREG_DIR_OPEN stop_berth_registry
 }
 
+# Processes a test starts in the background (by PID, in $BATS_TEST_TMPDIR/pids)
+# are stopped even when the test fails half-way.
+teardown() {
+	local p
+	[ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
+	for p in $(cat "$BATS_TEST_TMPDIR/pids"); do
+		kill "$p" 2>/dev/null || true
+	done
+}
+
 # restart_berthd [BERTHD OPTIONS...]: the file's daemon again, with options.
 restart_berthd() {
 	stop_berthd
@@ -249,4 +259,55 @@ image_id() {
 	run b run --rm "$BREG/copied/busybox:latest" echo copied
 	[ "$status" -eq 0 ]
 	[ "$output" = "copied" ]
+}
+
+@test "berth pull through berthd survives berth-registry stopped mid-download and started again" {
+	# The registry's own process goes away: berth-registry on a root of its
+	# own, reached through a rate-limited proxy (so the download is still
+	# running when it stops); both are stopped, then started again on the
+	# same root and the same proxy port.
+	local root=$BATS_TEST_TMPDIR/sroot port rport pid ppid rc=0
+	mkdir -p "$root"
+	BREG_ROOT=$root start_berth_registry
+	local sdir=$BREG_DIR
+	pid=$BREG_PID
+	echo "$pid" >>"$BATS_TEST_TMPDIR/pids"
+	rport=$BREG_PORT
+	python3 "$HELPERS/regput.py" image "$BREG_ADDR" stop/slow:v1 --layers 1 --seed stopped \
+		--size 3000000 >/dev/null
+	port=$(free_port)
+	python3 "$HELPERS/throttle-proxy.py" "$port" "$BREG_ADDR" --rate 600000 \
+		>"$BATS_TEST_TMPDIR/proxy.log" 2>&1 3>&- &
+	ppid=$!
+	echo "$ppid" >>"$BATS_TEST_TMPDIR/pids"
+	sleep 0.5
+	b pull "127.0.0.1:$port/stop/slow:v1" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 3>&- &
+	local pull_pid=$!
+	echo "$pull_pid" >>"$BATS_TEST_TMPDIR/pids"
+	sleep 2
+	# 3 MB at 600 kB/s: the layer is still on its way
+	kill -0 "$pull_pid"
+	grep -q 'Pulling fs layer' "$BATS_TEST_TMPDIR/pull.out"
+	kill "$ppid" "$pid"
+	wait "$ppid" "$pid" || true
+	sleep 3
+	"$BERTH_REGISTRY_BIN" serve --addr "127.0.0.1:$rport" --root "$root" \
+		--access-log "$BATS_TEST_TMPDIR/access2.log" >/dev/null 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >>"$BATS_TEST_TMPDIR/pids"
+	python3 "$HELPERS/throttle-proxy.py" "$port" "127.0.0.1:$rport" --rate 50000000 \
+		>"$BATS_TEST_TMPDIR/proxy2.log" 2>&1 3>&- &
+	ppid=$!
+	echo "$ppid" >>"$BATS_TEST_TMPDIR/pids"
+	wait "$pull_pid" || rc=$?
+	kill "$ppid" "$pid"
+	wait "$ppid" "$pid" || true
+	rm -rf "$sdir"
+	cat "$BATS_TEST_TMPDIR/pull.out"
+	[ "$rc" -eq 0 ]
+	grep -q 'Retrying in ' "$BATS_TEST_TMPDIR/pull.out"
+	grep -q 'Downloaded newer image' "$BATS_TEST_TMPDIR/pull.out"
+	# the restarted registry was asked for the rest of the blob only
+	grep -q 'blobs/sha256:.* 206 ' "$BATS_TEST_TMPDIR/access2.log"
+	b image inspect "127.0.0.1:$port/stop/slow:v1" >/dev/null
 }
