@@ -18,32 +18,19 @@ struct progress_state {
 	void *aux_data;
 };
 
-static void human_size(int64_t n, char buf[static 32])
-{
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
-	double v = (double)n;
-	size_t i = 0;
-
-	while (v >= 1000.0 && i < ARRAY_SIZE(units) - 1) {
-		v /= 1000.0;
-		i++;
-	}
-	snprintf(buf, 32, "%.4g%s", v, units[i]);
-}
-
 /* JSONProgress.String() for a terminal of this width. */
 static char *progress_string(json_object *detail, int width)
 {
 	int64_t cur = cli_json_int(detail, "current"), total = cli_json_int(detail, "total");
 	const char *units = cli_json_str(detail, "units");
-	char a[32], b[32], bar[64] = "";
+	char bar[64] = "";
 
 	if (cur <= 0 && total <= 0)
 		return xstrdup("");
 	if (total <= 0) {
 		if (*units)
 			return xasprintf("%lld %s", (long long)cur, units);
-		human_size(cur, a);
+		_cleanup_free_ char *a = cli_human_size((double)cur, 4);
 		return xasprintf("%8s", a);
 	}
 	int pct = (int)((double)cur / (double)total * 100.0) / 2;
@@ -65,8 +52,8 @@ static char *progress_string(json_object *detail, int width)
 			return xasprintf("%s%lld %s", bar, (long long)cur, units);
 		return xasprintf("%s%lld/%lld %s", bar, (long long)cur, (long long)total, units);
 	}
-	human_size(cur, a);
-	human_size(total, b);
+	_cleanup_free_ char *a = cli_human_size((double)cur, 4);
+	_cleanup_free_ char *b = cli_human_size((double)total, 4);
 	if (cur > total)
 		return xasprintf("%s%8s", bar, a);
 	return xasprintf("%s%8s/%s", bar, a, b);
