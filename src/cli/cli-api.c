@@ -183,6 +183,7 @@ static int kind_errno(enum berth_err_kind kind)
 	case BERTH_ERR_INVALID:
 		return EINVAL;
 	case BERTH_ERR_UNAUTHORIZED:
+	case BERTH_ERR_FORBIDDEN:
 		return EACCES;
 	case BERTH_ERR_UNAVAILABLE:
 		return EAGAIN;

@@ -29,6 +29,7 @@ enum berth_err_kind {
 	BERTH_ERR_UNAUTHORIZED,
 	BERTH_ERR_UNAVAILABLE,
 	BERTH_ERR_INTERNAL,
+	BERTH_ERR_FORBIDDEN, /* docker's 403: a request the object's state forbids */
 	BERTH_ERR_KIND_MAX,
 };
 

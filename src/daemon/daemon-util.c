@@ -57,6 +57,8 @@ int api_status_of(const struct berth_error *err)
 		return 401;
 	case BERTH_ERR_UNAVAILABLE:
 		return 503;
+	case BERTH_ERR_FORBIDDEN:
+		return 403;
 	case BERTH_ERR_INTERNAL:
 	case BERTH_ERR_KIND_MAX:
 	default:
