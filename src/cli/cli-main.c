@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli-internal.h"
+#include "cli-network-internal.h"
 #include "cli-registry-internal.h"
 
 struct cmd_entry {
@@ -34,7 +35,7 @@ static const struct cmd_entry container_cmds[] = {
 	{ "list", cmd_ps, NULL, NULL },
 	{ "ps", cmd_ps, NULL, NULL },
 	{ "pause", cmd_pause, NULL, "Pause all processes within one or more containers" },
-	{ "port", NULL, NULL, "List port mappings or a specific mapping for the container" },
+	{ "port", cmd_port, NULL, "List port mappings or a specific mapping for the container" },
 	{ "prune", cmd_container_prune, NULL, "Remove all stopped containers" },
 	{ "rename", cmd_rename, NULL, "Rename a container" },
 	{ "restart", cmd_restart, NULL, "Restart one or more containers" },
@@ -73,6 +74,20 @@ static const struct cmd_entry image_cmds[] = {
 	{},
 };
 
+static const struct cmd_entry network_cmds[] = {
+	{ "connect", cmd_network_connect, NULL, "Connect a container to a network" },
+	{ "create", cmd_network_create, NULL, "Create a network" },
+	{ "disconnect", cmd_network_disconnect, NULL, "Disconnect a container from a network" },
+	{ "inspect", cmd_network_inspect, NULL,
+	  "Display detailed information on one or more networks" },
+	{ "ls", cmd_network_ls, NULL, "List networks" },
+	{ "list", cmd_network_ls, NULL, NULL },
+	{ "prune", cmd_network_prune, NULL, "Remove all unused networks" },
+	{ "rm", cmd_network_rm, NULL, "Remove one or more networks" },
+	{ "remove", cmd_network_rm, NULL, NULL },
+	{},
+};
+
 static const struct cmd_entry system_cmds[] = {
 	{ "df", cmd_system_df, NULL, "Show berth disk usage" },
 	{ "events", cmd_events, NULL, "Get real time events from the server" },
@@ -90,6 +105,7 @@ static const struct cmd_entry top_cmds[] = {
 	{ "info", cmd_info, NULL, "Display system-wide information" },
 	{ "container", NULL, container_cmds, "Manage containers" },
 	{ "image", NULL, image_cmds, "Manage images" },
+	{ "network", NULL, network_cmds, "Manage networks" },
 	{ "system", NULL, system_cmds, "Manage berth" },
 	{ "attach", cmd_attach, NULL,
 	  "Attach local standard input, output, and error streams to a running container" },
@@ -105,6 +121,7 @@ static const struct cmd_entry top_cmds[] = {
 	{ "logout", cmd_logout, NULL, "Log out from a registry" },
 	{ "logs", cmd_logs, NULL, "Fetch the logs of a container" },
 	{ "pause", cmd_pause, NULL, "Pause all processes within one or more containers" },
+	{ "port", cmd_port, NULL, "List port mappings or a specific mapping for the container" },
 	{ "pull", cmd_pull, NULL, "Download an image from a registry" },
 	{ "push", cmd_push, NULL, "Upload an image to a registry" },
 	{ "registry", cmd_registry, NULL, "Run berth's registry server (serve, gc)" },
@@ -126,10 +143,9 @@ static const struct cmd_entry top_cmds[] = {
 
 /* Commands of docker that the daemon does not serve yet. */
 static const char *const unsupported[] = {
-	"build",   "builder", "buildx", "checkpoint", "commit",	  "compose", "config",
-	"context", "cp",      "diff",	"export",     "manifest", "network", "node",
-	"plugin",  "port",    "search", "secret",     "service",  "stack",   "stats",
-	"swarm",   "trust",   "update", "volume",     NULL,
+	"build",   "builder", "buildx", "checkpoint", "commit", "compose", "config", "context",
+	"cp",	   "diff",    "export", "manifest",   "node",	"plugin",  "search", "secret",
+	"service", "stack",   "stats",	"swarm",      "trust",	"update",  "volume", NULL,
 };
 
 static const char *arg_context, *arg_log_level;
