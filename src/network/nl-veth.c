@@ -67,6 +67,15 @@ static bool name_ok(const char *name)
 	return len > 0 && len < IFNAMSIZ && !strpbrk(name, "/: \t\n");
 }
 
+/* One queue each way, which is what a veth uses unless told otherwise; said
+ * at creation, it spares the kernel resizing the queues of a live device
+ * (an RCU grace period each end). */
+static void put_one_queue(struct nlmsghdr *nlh)
+{
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
+}
+
 /* The pair (host end enslaved and up, container end inside nsfd) and
  * hairpin mode on the host end's bridge port: one batch on the host socket. */
 static void put_veth_create(struct nl_batch *b, const struct net_veth_config *cfg, int bridge,
@@ -81,6 +90,7 @@ static void put_veth_create(struct nl_batch *b, const struct net_veth_config *cf
 	if (cfg->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, cfg->mtu);
 	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)bridge);
+	put_one_queue(nlh);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -95,6 +105,7 @@ static void put_veth_create(struct nl_batch *b, const struct net_veth_config *cf
 	if (cfg->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, cfg->mtu);
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	put_one_queue(nlh);
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
