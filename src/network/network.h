@@ -61,7 +61,7 @@ struct net_veth_config {
 };
 /* The pair, its container end configured (address, mtu, mac, up, route). */
 int net_veth_attach(const struct net_veth_config *cfg, struct berth_error **err);
-/* Remove the container end ifname from the namespace (its pair goes too). */
+/* Remove the container end ifname (its pair goes too); missing, or its namespace: fine. */
 int net_veth_detach(const char *netns, const char *ifname, struct berth_error **err);
 /* docker's MAC for an address: 02:42 followed by the 4 address bytes. */
 void net_mac_from_ip(struct in_addr ip, uint8_t mac[6]);
@@ -69,8 +69,8 @@ void net_mac_from_ip(struct in_addr ip, uint8_t mac[6]);
 int net_mac_parse(const char *s, uint8_t mac[6]);
 void net_mac_format(const uint8_t mac[6], char buf[18]);
 
-/* IPv4 routes of the daemon's namespace (all tables but local), to keep new
- * subnets off ranges the host already routes. */
+/* IPv4 routes of the daemon's namespace (all tables but local, default routes
+ * left out), to keep new subnets off ranges the host already routes. */
 int net_routes_list(struct net_ipv4 **ret, size_t *ret_n, struct berth_error **err);
 /* Write a sysctl under /proc/sys ("net/ipv4/ip_forward", "1"). */
 int net_sysctl_set(const char *key, const char *value, struct berth_error **err);

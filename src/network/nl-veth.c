@@ -1,8 +1,8 @@
 /* veth pairs between a bridge and a container's namespace. The container end
  * is created straight inside the namespace, already named, with its mtu and
- * mac; the host end enslaved to the bridge, hairpin on and up, in the same
- * batch of requests. Inside the namespace one more batch sets it up and adds
- * the address and the default route. MAC addresses: docker's 02:42:<IPv4 bytes>. */
+ * mac; the host end enslaved to the bridge and up, then hairpin on. Inside
+ * the namespace one batch of requests sets it up and adds the address and the
+ * default route. MAC addresses: docker's 02:42:<IPv4 bytes>. */
 #define LOG_CATEGORY "network"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,8 +76,7 @@ static void put_one_queue(struct nlmsghdr *nlh)
 	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
 }
 
-/* The pair (host end enslaved and up, container end inside nsfd) and
- * hairpin mode on the host end's bridge port: one batch on the host socket. */
+/* The pair: host end enslaved and up, container end inside nsfd. */
 static void put_veth_create(struct nl_batch *b, const struct net_veth_config *cfg, int bridge,
 			    int nsfd, const uint8_t mac[6])
 {
@@ -98,8 +97,8 @@ static void put_veth_create(struct nl_batch *b, const struct net_veth_config *cf
 	/* The peer's attributes follow its own ifinfomsg. */
 	struct ifinfomsg *pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
 	memset(pifi, 0, sizeof(*pifi));
-	pifi->ifi_family =
-		AF_UNSPEC; /* up only later: the kernel configures it before the pair exists */
+	/* Not up yet: the kernel configures the peer before the pair is complete. */
+	pifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, cfg->ifname);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
 	if (cfg->mtu)
@@ -109,12 +108,18 @@ static void put_veth_create(struct nl_batch *b, const struct net_veth_config *cf
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
+}
 
-	/* ip link set <host_if> type bridge_slave hairpin on */
-	nlh = nl_batch_add(b, RTM_NEWLINK, 0);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+/* ip link set <host_if> type bridge_slave hairpin on: asked for only once the
+ * pair is made, so a link that already had the name is left alone. */
+static void put_hairpin(struct nl_batch *b, const char *host_if)
+{
+	struct nlmsghdr *nlh = nl_batch_add(b, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *info, *data;
+
 	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, cfg->host_if);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, host_if);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
@@ -195,9 +200,7 @@ int net_veth_attach(const struct net_veth_config *cfg, struct berth_error **err)
 {
 	_cleanup_nl_ struct mnl_socket *nl = NULL;
 	_cleanup_close_ int nsfd = -EBADF;
-	char extack[256];
 	struct nl_batch b;
-	unsigned failed = 0;
 	uint8_t mac[6];
 	int r, bridge = 0;
 
@@ -224,14 +227,15 @@ int net_veth_attach(const struct net_veth_config *cfg, struct berth_error **err)
 		net_mac_from_ip(cfg->addr.addr, mac);
 	nl_batch_init(&b);
 	put_veth_create(&b, cfg, bridge, nsfd, mac);
-	r = nl_batch_run(nl, &b, &failed, extack, sizeof(extack));
+	r = nl_request(nl, &b, err, "create veth '%s'", cfg->host_if);
+	if (r < 0)
+		return r;
+	nl_batch_init(&b);
+	put_hairpin(&b, cfg->host_if);
+	r = nl_request(nl, &b, err, "set hairpin mode on '%s'", cfg->host_if);
 	if (r < 0) {
-		_cleanup_free_ char *what =
-			failed == 0 ? xasprintf("create veth '%s'", cfg->host_if)
-				    : xasprintf("set hairpin mode on '%s'", cfg->host_if);
-		if (failed > 0)
-			host_end_delete(nl, cfg->host_if);
-		return nl_error(err, r, extack, what);
+		host_end_delete(nl, cfg->host_if);
+		return r;
 	}
 	r = veth_configure_inside(cfg, err);
 	if (r < 0) {
