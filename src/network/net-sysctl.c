@@ -11,7 +11,7 @@
 /* "/proc/sys/<key>", or NULL when the key could leave /proc/sys. */
 static char *sysctl_path(const char *key)
 {
-	if (str_is_empty(key) || key[0] == '/' || strstr(key, ".."))
+	if (!key || key[0] == '\0' || key[0] == '/' || strstr(key, ".."))
 		return NULL;
 	char *path = xasprintf("/proc/sys/%s", key);
 	if (!strchr(key, '/'))
