@@ -104,6 +104,12 @@ cleanup() {
 	if [ -f "$work/podman/holder.pid" ] && pid_alive "$(cat "$work/podman/holder.pid")"; then
 		timeout 120 $(client_cmd podman) rm -af -t 0 >/dev/null 2>&1
 		timeout 30 $(client_cmd podman) network rm -f "$net_name" >/dev/null 2>&1
+		# conmons, aardvark-dns: whatever podman left in the holder's namespace
+		m=$(readlink "/proc/$(cat "$work/podman/holder.pid")/ns/mnt")
+		for d in /proc/[0-9]*; do
+			[ "${d#/proc/}" != "$(cat "$work/podman/holder.pid")" ] &&
+				[ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$m" ] && stop_pid "${d#/proc/}" 2
+		done
 		stop_pid "$(cat "$work/podman/holder.pid")" 5
 	fi
 	for d in /sys/fs/cgroup/*"$PODMAN_CG" /sys/fs/cgroup"$PODMAN_CG"; do
@@ -242,9 +248,13 @@ berthd_start() {
 podman_start() {
 	local dir=$work/podman i
 	mkdir -p "$dir/tmp" "$dir/cni"
+	# netavark (podman's default since 4.0; with aardvark-dns, names on user
+	# networks) when installed, else CNI (without the dnsname plugin: no names).
+	local backend=cni
+	[ -x /usr/lib/podman/netavark ] && [ -x /usr/lib/podman/aardvark-dns ] && backend=netavark
 	cat >"$dir/containers.conf" <<-EOF
 	[network]
-	network_backend = "cni"
+	network_backend = "$backend"
 	network_config_dir = "$dir/cni"
 	cni_plugin_dirs = ["/usr/lib/cni"]
 	default_subnet = "10.213.120.0/24"
@@ -393,7 +403,8 @@ for k in $kinds; do
 		continue
 	fi
 	target[$k]=bench-nsink-$tag
-	if ! cli "$k" run --rm $(run_opts "$k") --network "$net_name" busybox nslookup "bench-nsink-$tag" >"$work/last" 2>&1; then
+	if ! cli "$k" run --rm $(run_opts "$k") --network "$net_name" busybox \
+		tcpbench send "bench-nsink-$tag" 5001 1 10 >"$work/last" 2>&1; then
 		target[$k]=$(cli "$k" inspect -f "{{(index .NetworkSettings.Networks \"$net_name\").IPAddress}}" "bench-nsink-$tag")
 		say "$k: containers do not resolve each other's names on $net_name, measured by address ${target[$k]}: $(tail -2 "$work/last" | tr '\n' ' ')"
 		echo "${target[$k]}" >"$work/byaddr-$k"

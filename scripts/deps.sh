@@ -8,7 +8,7 @@ for group in "$@"; do
 	build) pkgs="$pkgs gcc make meson ninja-build pkg-config libseccomp-dev libjson-c-dev libarchive-dev libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libcrypt-dev libmnl-dev libnftables-dev" ;;
 	test) pkgs="$pkgs busybox-static bats jq iproute2 procps util-linux clang libclang-rt-14-dev python3 openssl docker-registry skopeo nftables" ;;
 	engines) pkgs="$pkgs containerd docker.io" ;;
-	bench) pkgs="$pkgs hyperfine crun runc time bc containerd docker.io podman conmon" ;;
+	bench) pkgs="$pkgs hyperfine crun runc time bc containerd docker.io podman conmon netavark aardvark-dns" ;;
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
