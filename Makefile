@@ -50,6 +50,7 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh $(BUILD)
 	@bench/registry.sh $(BUILD)
+	@bench/network.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
