@@ -45,7 +45,10 @@ int nl_batch_run(struct mnl_socket *nl, struct nl_batch *b, unsigned *ret_failed
 int nl_request(struct mnl_socket *nl, struct nl_batch *b, struct berth_error **err,
 	       const char *what_fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Send a dump request (NLM_F_DUMP added) and call cb for each message. */
+/* Send a dump request (NLM_F_DUMP added) and call cb for each message.
+ * -EINTR: the table changed meanwhile; dump again on a new socket, at most
+ * NL_DUMP_TRIES times. */
+#define NL_DUMP_TRIES 5
 int nl_dump(struct mnl_socket *nl, struct nl_batch *b, mnl_cb_t cb, void *data);
 
 /* A link's index and kind ("bridge", "veth"... or "" when none) by name, in

@@ -174,10 +174,10 @@ static int link_list_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int net_link_list(const char *prefix, char ***ret, struct berth_error **err)
+/* One dump on a fresh socket (an interrupted one leaves parts unread). */
+static int link_list_once(struct link_list *ll, struct berth_error **err)
 {
 	_cleanup_nl_ struct mnl_socket *nl = NULL;
-	struct link_list ll = { .prefix = prefix ? prefix : "", .names = NULL };
 	struct nl_batch b;
 
 	int r = nl_open(NULL, &nl, err);
@@ -188,12 +188,24 @@ int net_link_list(const char *prefix, char ***ret, struct berth_error **err)
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = nl_dump(nl, &b, link_list_cb, &ll);
-	_cleanup_strv_ char **names = ll.names;
-	if (r < 0)
-		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "list links");
-	if (!names)
-		names = xzalloc(sizeof(char *));
-	*ret = TAKE_PTR(names);
-	return 0;
+	return nl_dump(nl, &b, link_list_cb, ll);
+}
+
+int net_link_list(const char *prefix, char ***ret, struct berth_error **err)
+{
+	int r = -EINTR;
+
+	/* EINTR: the links changed during the dump; take it again. */
+	for (int tries = 0; tries < NL_DUMP_TRIES && r == -EINTR; tries++) {
+		struct link_list ll = { .prefix = prefix ? prefix : "", .names = NULL };
+		r = link_list_once(&ll, err);
+		_cleanup_strv_ char **names = ll.names;
+		if (r >= 0) {
+			*ret = names ? TAKE_PTR(names) : xzalloc(sizeof(char *));
+			return 0;
+		}
+		if (err && *err) /* not a dump failure: no retry */
+			return r;
+	}
+	return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "list links");
 }

@@ -59,10 +59,10 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int net_routes_list(struct net_ipv4 **ret, size_t *ret_n, struct berth_error **err)
+/* One dump on a fresh socket (an interrupted one leaves parts unread). */
+static int routes_list_once(struct route_list *rl, struct berth_error **err)
 {
 	_cleanup_nl_ struct mnl_socket *nl = NULL;
-	struct route_list rl = { .v = NULL, .n = 0 };
 	struct nl_batch b;
 
 	int r = nl_open(NULL, &nl, err);
@@ -72,11 +72,25 @@ int net_routes_list(struct net_ipv4 **ret, size_t *ret_n, struct berth_error **e
 	struct nlmsghdr *nlh = nl_batch_add(&b, RTM_GETROUTE, 0);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
-	r = nl_dump(nl, &b, route_cb, &rl);
-	_cleanup_free_ struct net_ipv4 *v = rl.v;
-	if (r < 0)
-		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "list routes");
-	*ret = TAKE_PTR(v);
-	*ret_n = rl.n;
-	return 0;
+	return nl_dump(nl, &b, route_cb, rl);
+}
+
+int net_routes_list(struct net_ipv4 **ret, size_t *ret_n, struct berth_error **err)
+{
+	int r = -EINTR;
+
+	/* EINTR: the routes changed during the dump; take it again. */
+	for (int tries = 0; tries < NL_DUMP_TRIES && r == -EINTR; tries++) {
+		struct route_list rl = { .v = NULL, .n = 0 };
+		r = routes_list_once(&rl, err);
+		_cleanup_free_ struct net_ipv4 *v = rl.v;
+		if (r >= 0) {
+			*ret = TAKE_PTR(v);
+			*ret_n = rl.n;
+			return 0;
+		}
+		if (err && *err) /* not a dump failure: no retry */
+			return r;
+	}
+	return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "list routes");
 }
