@@ -469,6 +469,34 @@ TEST(veth_attach_detach)
 	ASSERT_EQ(la.mtu, 1500);
 	ASSERT_EQ(default_route(path).oif, route.oif); /* still via eth0 */
 
+	/* a bad mtu: the kernel's words, nothing left behind */
+	_cleanup_free_ char *host2 = veth_name("c");
+	_cleanup_error_ struct berth_error *err5 = NULL;
+	struct net_veth_config cfg2 = { .bridge = bridge,
+					.host_if = host2,
+					.netns = path,
+					.ifname = "eth2",
+					.mtu = 10,
+					.addr = { ip_of(4), 24 } };
+	ASSERT_EQ(net_veth_attach(&cfg2, &err5), -EINVAL);
+	printf("# %s\n", err5->msg);
+	ASSERT_CONTAINS(err5->msg, "create veth");
+	ASSERT_FALSE(net_link_exists(host2));
+	ASSERT_FALSE(link_read(path, "eth2", &la));
+	strv_free(la.names);
+
+	/* a gateway off the subnet: the kernel's extended ack text, nothing left */
+	struct in_addr off_gw = { htonl(0x0ad5ff01) }; /* 10.213.255.1 */
+	_cleanup_error_ struct berth_error *err6 = NULL;
+	cfg2.mtu = 1500;
+	cfg2.gateway = &off_gw;
+	ASSERT_TRUE(net_veth_attach(&cfg2, &err6) < 0);
+	printf("# %s\n", err6->msg);
+	ASSERT_CONTAINS(err6->msg, "add default route via 10.213.255.1: ");
+	ASSERT_FALSE(net_link_exists(host2));
+	ASSERT_FALSE(link_read(path, "eth2", &la));
+	strv_free(la.names);
+
 	/* the same names again: refused, nothing left behind */
 	_cleanup_error_ struct berth_error *err2 = NULL;
 	ASSERT_EQ(net_veth_attach(&cfg1, &err2), -EEXIST);
