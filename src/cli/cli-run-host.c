@@ -176,55 +176,6 @@ static int restart_json(const char *policy, json_object **ret, struct berth_erro
 	return 0;
 }
 
-/* Not default, bridge, host, none or container:X. */
-static bool user_network(const char *n)
-{
-	return n && strcmp(n, "default") && strcmp(n, "bridge") && strcmp(n, "host") &&
-	       strcmp(n, "none") && !str_has_prefix(n, "container:");
-}
-
-static json_object *endpoint_json(struct cli_run_opts *o)
-{
-	json_object *e = json_object_new_object();
-	json_object *ipam = NULL;
-
-	if (o->ip || o->ip6) {
-		ipam = json_object_new_object();
-		if (o->ip)
-			add_str(ipam, "IPv4Address", o->ip);
-		if (o->ip6)
-			add_str(ipam, "IPv6Address", o->ip6);
-	}
-	json_object_object_add(e, "IPAMConfig", ipam);
-	json_object_object_add(e, "Links",
-			       user_network(o->network) ? array_or_null(o->links) : NULL);
-	json_object_object_add(e, "Aliases", array_or_null(o->network_alias));
-	add_str(e, "MacAddress", "");
-	json_object_object_add(e, "DriverOpts", NULL);
-	add_int(e, "GwPriority", 0);
-	add_str(e, "NetworkID", "");
-	add_str(e, "EndpointID", "");
-	add_str(e, "Gateway", "");
-	add_str(e, "IPAddress", "");
-	add_int(e, "IPPrefixLen", 0);
-	add_str(e, "IPv6Gateway", "");
-	add_str(e, "GlobalIPv6Address", "");
-	add_int(e, "GlobalIPv6PrefixLen", 0);
-	json_object_object_add(e, "DNSNames", NULL);
-	return e;
-}
-
-json_object *cli_run_networking_config(struct cli_run_opts *o)
-{
-	json_object *n = json_object_new_object(), *eps = json_object_new_object();
-
-	if (!o->network || o->ip || o->ip6 || o->network_alias ||
-	    (o->links && user_network(o->network)))
-		json_object_object_add(eps, o->network ? o->network : "default", endpoint_json(o));
-	json_object_object_add(n, "EndpointsConfig", eps);
-	return n;
-}
-
 static json_object *resources(struct cli_run_opts *o, json_object *h)
 {
 	static const char *const empty_lists[] = { "BlkioWeightDevice", "BlkioDeviceReadBps",

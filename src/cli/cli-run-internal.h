@@ -19,8 +19,10 @@ struct cli_run_opts {
 	char **env, **env_file, **labels, **label_file, **volumes, **tmpfs, **cap_add, **cap_drop;
 	char **security_opt, **sysctls, **add_host, **dns, **dns_option, **dns_search, **log_opt;
 	char **group_add, **links, **volumes_from, **attach, **storage_opt;
-	char **device_cgroup_rules, **network_alias;
+	char **device_cgroup_rules, **network_alias, **link_local_ip;
 	json_object *mounts, *ulimits, *devices, *port_bindings, *exposed_ports;
+	json_object *networks; /* --network attachments: {"Target", "Aliases", ...} */
+	char *deferred_error;  /* the first -p/--expose error, reported by cli_run_build */
 	bool tty, interactive, detach, rm, read_only, privileged, init, publish_all;
 	bool oom_kill_disable, no_healthcheck, sig_proxy, quiet, entrypoint_set, init_set;
 	bool stop_timeout_set, pids_limit_set, trust;
@@ -42,7 +44,12 @@ int cli_run_build(struct cli_run_opts *o, char **args, int nargs, bool run, unsi
 /* Pieces of HostConfig (cli-run-host.c). */
 json_object *cli_run_host_config(struct cli_run_opts *o, json_object *config, unsigned rows,
 				 unsigned cols, struct berth_error **err);
-json_object *cli_run_networking_config(struct cli_run_opts *o);
+int cli_run_networking_config(struct cli_run_opts *o, json_object **ret, struct berth_error **err);
+/* docker's network flag parsers (cli-run-net.c): --network, --add-host, --dns, --dns-search. */
+int cli_parse_network(const char *arg, void *target, char **ret_msg);
+int cli_parse_add_host(const char *arg, void *target, char **ret_msg);
+int cli_parse_dns(const char *arg, void *target, char **ret_msg);
+int cli_parse_dns_search(const char *arg, void *target, char **ret_msg);
 /* docker's flag parsers for --mount, -p, --ulimit, --device, --cpus. */
 int cli_parse_mount(const char *arg, void *target, char **ret_msg);
 int cli_parse_publish(const char *arg, void *target, char **ret_msg);

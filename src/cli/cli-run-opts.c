@@ -13,21 +13,22 @@ void cli_run_opts_init(struct cli_run_opts *o)
 
 void cli_run_opts_done(struct cli_run_opts *o)
 {
-	char **lists[] = { o->env,	    o->env_file,    o->labels,
-			   o->label_file,   o->volumes,	    o->tmpfs,
-			   o->cap_add,	    o->cap_drop,    o->security_opt,
-			   o->sysctls,	    o->add_host,    o->dns,
-			   o->dns_option,   o->dns_search,  o->log_opt,
-			   o->group_add,    o->links,	    o->volumes_from,
-			   o->attach,	    o->storage_opt, o->device_cgroup_rules,
-			   o->network_alias };
-	json_object *objs[] = { o->mounts, o->ulimits, o->devices, o->port_bindings,
-				o->exposed_ports };
+	char **lists[] = { o->env,	     o->env_file,     o->labels,
+			   o->label_file,    o->volumes,      o->tmpfs,
+			   o->cap_add,	     o->cap_drop,     o->security_opt,
+			   o->sysctls,	     o->add_host,     o->dns,
+			   o->dns_option,    o->dns_search,   o->log_opt,
+			   o->group_add,     o->links,	      o->volumes_from,
+			   o->attach,	     o->storage_opt,  o->device_cgroup_rules,
+			   o->network_alias, o->link_local_ip };
+	json_object *objs[] = { o->mounts,	  o->ulimits,	    o->devices,
+				o->port_bindings, o->exposed_ports, o->networks };
 
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		strv_free(lists[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(objs); i++)
 		json_object_put(objs[i]);
+	free(o->deferred_error);
 }
 
 static int parse_nonneg_duration(const char *arg, void *target, char **ret_msg)
@@ -91,7 +92,8 @@ bad:
 void cli_run_opts_table(struct cli_run_opts *o, bool run, struct cli_opt *table)
 {
 	const struct cli_opt common[] = {
-		OPT_L("add-host", 0, add_host, "Add a custom host-to-IP mapping (host:ip)"),
+		OPT_F("add-host", 0, add_host, "list", cli_parse_add_host,
+		      "Add a custom host-to-IP mapping (host:ip)"),
 		OPT_L("attach", 'a', attach, "Attach to STDIN, STDOUT or STDERR"),
 		OPT_I("blkio-weight", 0, blkio_weight,
 		      "Block IO (relative weight), between 10 and 1000, or 0 to disable"),
@@ -117,9 +119,10 @@ void cli_run_opts_table(struct cli_run_opts *o, bool run, struct cli_opt *table)
 		OPT_F("device-cgroup-rule", 0, device_cgroup_rules, "list", parse_cgroup_rule,
 		      "Add a rule to the cgroup allowed devices list"),
 		OPT_B("disable-content-trust", 0, trust, "Skip image verification (default true)"),
-		OPT_L("dns", 0, dns, "Set custom DNS servers"),
+		OPT_F("dns", 0, dns, "list", cli_parse_dns, "Set custom DNS servers"),
 		OPT_L("dns-option", 0, dns_option, "Set DNS options"),
-		OPT_L("dns-search", 0, dns_search, "Set custom DNS search domains"),
+		OPT_F("dns-search", 0, dns_search, "list", cli_parse_dns_search,
+		      "Set custom DNS search domains"),
 		OPT_S("domainname", 0, domainname, "Container NIS domain name"),
 		{ "entrypoint", 0, CLI_OPT_STRING, &o->entrypoint, "string",
 		  "Overwrite the default ENTRYPOINT of the image", NULL, &o->entrypoint_set },
@@ -153,6 +156,8 @@ void cli_run_opts_table(struct cli_run_opts *o, bool run, struct cli_opt *table)
 		OPT_L("label", 'l', labels, "Set meta data on a container"),
 		OPT_L("label-file", 0, label_file, "Read in a line delimited file of labels"),
 		OPT_L("link", 0, links, "Add link to another container"),
+		OPT_L("link-local-ip", 0, link_local_ip,
+		      "Container IPv4/IPv6 link-local addresses"),
 		OPT_S("log-driver", 0, log_driver, "Logging driver for the container"),
 		OPT_L("log-opt", 0, log_opt, "Log driver options"),
 		OPT_S("mac-address", 0, mac_address,
@@ -167,7 +172,8 @@ void cli_run_opts_table(struct cli_run_opts *o, bool run, struct cli_opt *table)
 		OPT_F("mount", 0, mounts, "mount", cli_parse_mount,
 		      "Attach a filesystem mount to the container"),
 		OPT_S("name", 0, name, "Assign a name to the container"),
-		OPT_S("network", 0, network, "Connect a container to a network"),
+		OPT_F("network", 0, networks, "network", cli_parse_network,
+		      "Connect a container to a network"),
 		OPT_L("network-alias", 0, network_alias,
 		      "Add network-scoped alias for the container"),
 		OPT_B("no-healthcheck", 0, no_healthcheck,
@@ -382,9 +388,13 @@ int cli_run_build(struct cli_run_opts *o, char **args, int nargs, bool run, unsi
 	bool in = attach_has(o, "stdin") || o->interactive;
 	bool out = !o->attach || attach_has(o, "stdout");
 	bool errs = !o->attach || attach_has(o, "stderr");
-	json_object *host, *volumes = json_object_new_object(), *entry = NULL;
+	json_object *host, *net = NULL, *volumes = json_object_new_object(), *entry = NULL;
 	int r;
 
+	if (o->deferred_error) {
+		json_object_put(volumes);
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s", o->deferred_error);
+	}
 	r = check_attach(o, err);
 	if (r >= 0)
 		r = read_kv_files(o->env_file, o->env, &env, err);
@@ -424,8 +434,7 @@ int cli_run_build(struct cli_run_opts *o, char **args, int nargs, bool run, unsi
 		json_object_array_add(entry, json_object_new_string(o->entrypoint));
 	}
 	json_object_object_add(c, "Entrypoint", entry);
-	if (o->mac_address)
-		json_object_object_add(c, "MacAddress", json_object_new_string(o->mac_address));
+	/* API 1.44 moved MacAddress to the endpoint (cli-run-net.c), as docker sends it */
 	json_object_object_add(c, "OnBuild", NULL);
 	json_object_object_add(c, "Labels", TAKE_PTR(labels));
 	if (o->stop_signal)
@@ -436,7 +445,9 @@ int cli_run_build(struct cli_run_opts *o, char **args, int nargs, bool run, unsi
 	if (!host)
 		return -EINVAL;
 	json_object_object_add(c, "HostConfig", host);
-	json_object_object_add(c, "NetworkingConfig", cli_run_networking_config(o));
+	if (cli_run_networking_config(o, &net, err) < 0)
+		return -EINVAL;
+	json_object_object_add(c, "NetworkingConfig", net);
 	*ret = TAKE_PTR(c);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* Parsers of create's structured flags (--mount, -p, --ulimit, --device),
  * building the API's JSON as they go, with docker's messages. */
 #define LOG_CATEGORY "cli-run"
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -167,21 +168,48 @@ int cli_parse_mount(const char *arg, void *target, char **ret_msg)
 	return 0;
 }
 
-static int port_range(const char *s, long *ret_lo, long *ret_hi)
+/* strconv.ParseUint(s, 10, 16); the error in Go's words. */
+static char *parse_port_number(const char *s, size_t n, long *ret)
 {
-	char *end = NULL;
+	long v = 0;
 
-	*ret_lo = strtol(s, &end, 10);
-	if (end == s || *ret_lo < 0 || *ret_lo > 65535)
-		return -EINVAL;
-	*ret_hi = *ret_lo;
-	if (*end == '-') {
-		const char *p = end + 1;
-		*ret_hi = strtol(p, &end, 10);
-		if (end == p || *ret_hi < *ret_lo || *ret_hi > 65535)
-			return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return xasprintf("strconv.ParseUint: parsing \"%.*s\": invalid syntax",
+					 (int)n, s);
+		if (v <= 65535)
+			v = v * 10 + (s[i] - '0');
 	}
-	return *end ? -EINVAL : 0;
+	if (n == 0)
+		return xstrdup("strconv.ParseUint: parsing \"\": invalid syntax");
+	if (v > 65535)
+		return xasprintf("strconv.ParseUint: parsing \"%.*s\": value out of range", (int)n,
+				 s);
+	*ret = v;
+	return NULL;
+}
+
+/* nat.ParsePortRange: "80" or "80-90" (what follows a second '-' is ignored). */
+static char *port_range(const char *s, long *ret_lo, long *ret_hi)
+{
+	const char *dash = strchr(s, '-');
+	char *msg;
+
+	if (!*s)
+		return xstrdup("empty string specified for ports");
+	if (!dash) {
+		msg = parse_port_number(s, strlen(s), ret_lo);
+		*ret_hi = *ret_lo;
+		return msg;
+	}
+	const char *end = strchr(dash + 1, '-');
+	if ((msg = parse_port_number(s, (size_t)(dash - s), ret_lo)) ||
+	    (msg = parse_port_number(dash + 1, end ? (size_t)(end - dash - 1) : strlen(dash + 1),
+				     ret_hi)))
+		return msg;
+	if (*ret_hi < *ret_lo)
+		return xasprintf("invalid range specified for port: %s", s);
+	return NULL;
 }
 
 struct port_spec {
@@ -196,66 +224,96 @@ static void port_spec_done(struct port_spec *p)
 	free(p->proto);
 }
 
-/* nat.splitParts: [ip:][host:]container[/proto] */
-static void split_port(const char *raw, struct port_spec *p)
+/* nat.splitParts and SplitProtoPort: [ip:][host:]container[/proto] */
+static void split_port(const char *raw, struct port_spec *p, bool lower)
 {
-	const char *last = strrchr(raw, ':'), *slash;
-	_cleanup_free_ char *cont = xstrdup(last ? last + 1 : raw);
+	const char *last = strrchr(raw, ':'), *prev = NULL, *cont = last ? last + 1 : raw;
+	const char *slash = strchr(cont, '/');
 
-	slash = strchr(cont, '/');
-	p->proto = xstrdup(slash ? slash + 1 : "tcp");
+	for (const char *c = raw; last && c < last; c++)
+		if (*c == ':')
+			prev = c;
+	p->ip = prev ? xstrndup(raw, (size_t)(prev - raw)) : xstrdup("");
+	p->host = !last	 ? xstrdup("")
+		  : prev ? xstrndup(prev + 1, (size_t)(last - prev - 1))
+			 : xstrndup(raw, (size_t)(last - raw));
 	p->cont = slash ? xstrndup(cont, (size_t)(slash - cont)) : xstrdup(cont);
-	if (!last) {
-		p->ip = xstrdup("");
-		p->host = xstrdup("");
+	if (!*p->cont) {
+		p->proto = xstrdup("");
 		return;
 	}
-	_cleanup_free_ char *rest = xstrndup(raw, (size_t)(last - raw));
-	char *c = strrchr(rest, ':');
-	if (!c || (rest[0] == '[' && c < strchr(rest, ']'))) {
-		p->ip = xstrdup("");
-		p->host = xstrdup(rest);
-	} else {
-		*c = '\0';
-		p->host = xstrdup(c + 1);
-		size_t l = strlen(rest);
-		p->ip = rest[0] == '[' && l > 1 && rest[l - 1] == ']' ? xstrndup(rest + 1, l - 2)
-								      : xstrdup(rest);
-	}
+	const char *end = slash ? strchr(slash + 1, '/') : NULL;
+	p->proto =
+		!slash || slash[1] == '\0' || slash[1] == '/'
+			? xstrdup("tcp")
+			: xstrndup(slash + 1, end ? (size_t)(end - slash - 1) : strlen(slash + 1));
+	for (char *c = p->proto; lower && *c; c++)
+		*c = (char)tolower((unsigned char)*c);
 }
 
+/* nat.ParsePortSpec's checks; a message for the first problem. */
+static char *check_port_spec(const char *raw, struct port_spec *p, long r[4])
+{
+	unsigned char addr[16];
+	char *msg;
+
+	if (p->ip[0] == '[') {
+		size_t l = strlen(p->ip);
+		if (l < 2 || p->ip[l - 1] != ']')
+			return xasprintf("invalid IP address: %s", p->ip);
+		memmove(p->ip, p->ip + 1, l - 2);
+		p->ip[l - 2] = '\0';
+	}
+	if (*p->ip && inet_pton(AF_INET, p->ip, addr) != 1 && inet_pton(AF_INET6, p->ip, addr) != 1)
+		return xasprintf("invalid IP address: %s", p->ip);
+	if (!*p->cont)
+		return xasprintf("no port specified: %s<empty>", raw);
+	if ((msg = port_range(p->cont, &r[0], &r[1]))) {
+		free(msg);
+		return xasprintf("invalid containerPort: %s", p->cont);
+	}
+	if (*p->host && (msg = port_range(p->host, &r[2], &r[3]))) {
+		free(msg);
+		return xasprintf("invalid hostPort: %s", p->host);
+	}
+	if (*p->host && r[1] - r[0] != r[3] - r[2] && r[1] != r[0])
+		return xasprintf("invalid ranges specified for container and host Ports: %s and %s",
+				 p->cont, p->host);
+	if (strcmp(p->proto, "tcp") && strcmp(p->proto, "udp") && strcmp(p->proto, "sctp"))
+		return xasprintf("invalid proto: %s", p->proto);
+	return NULL;
+}
+
+/* -p is checked when the body is built, as docker does: a bad one is kept
+ * in deferred_error (the first) for cli_run_build to report. */
 int cli_parse_publish(const char *arg, void *target, char **ret_msg)
 {
 	struct cli_run_opts *o =
 		(struct cli_run_opts *)((char *)target -
 					offsetof(struct cli_run_opts, port_bindings));
 	_cleanup_(port_spec_done) struct port_spec p = { 0 };
-	long lo, hi, hlo = 0, hhi = 0;
+	long r[4] = { 0 }; /* container lo, hi, host lo, hi */
+	char *msg;
 
-	split_port(arg, &p);
-	if (port_range(p.cont, &lo, &hi) < 0) {
-		*ret_msg = xasprintf("invalid containerPort: %s", p.cont);
-		return -EINVAL;
-	}
-	if (*p.host && port_range(p.host, &hlo, &hhi) < 0) {
-		*ret_msg = xasprintf("invalid hostPort: %s", p.host);
-		return -EINVAL;
-	}
-	if (*p.host && hi - lo != hhi - hlo && hi != lo) {
-		*ret_msg = xasprintf(
-			"invalid ranges specified for container and host Ports: %s and %s", p.cont,
-			p.host);
-		return -EINVAL;
+	(void)ret_msg;
+	split_port(arg, &p, true);
+	if ((msg = check_port_spec(arg, &p, r))) {
+		if (o->deferred_error)
+			free(msg);
+		else
+			o->deferred_error = msg;
+		return 0;
 	}
 	if (!o->port_bindings)
 		o->port_bindings = json_object_new_object();
 	if (!o->exposed_ports)
 		o->exposed_ports = json_object_new_object();
-	for (long i = 0; i <= hi - lo; i++) {
-		_cleanup_free_ char *key = xasprintf("%ld/%s", lo + i, p.proto);
-		_cleanup_free_ char *hp = !*p.host		   ? xstrdup("")
-					  : hi == lo && hhi != hlo ? xasprintf("%ld-%ld", hlo, hhi)
-								   : xasprintf("%ld", hlo + i);
+	for (long i = 0; i <= r[1] - r[0]; i++) {
+		_cleanup_free_ char *key = xasprintf("%ld/%s", r[0] + i, p.proto);
+		_cleanup_free_ char *hp = !*p.host ? xstrdup("")
+					  : r[1] == r[0] && r[3] != r[2]
+						  ? xasprintf("%ld-%ld", r[2], r[3])
+						  : xasprintf("%ld", r[2] + i);
 		json_object *list = json_object_object_get(o->port_bindings, key);
 		json_object *b = json_object_new_object();
 		if (!list) {
@@ -270,25 +328,38 @@ int cli_parse_publish(const char *arg, void *target, char **ret_msg)
 	return 0;
 }
 
+/* --expose PORT[-PORT][/PROTO], checked when the body is built like -p. */
 int cli_parse_expose(const char *arg, void *target, char **ret_msg)
 {
 	struct cli_run_opts *o =
 		(struct cli_run_opts *)((char *)target -
 					offsetof(struct cli_run_opts, exposed_ports));
-	const char *slash = strchr(arg, '/');
-	_cleanup_free_ char *ports = slash ? xstrndup(arg, (size_t)(slash - arg)) : xstrdup(arg);
-	long lo, hi;
+	_cleanup_(port_spec_done) struct port_spec p = { 0 };
+	char *msg = NULL;
+	long lo = 0, hi = 0;
 
-	if (port_range(ports, &lo, &hi) < 0) {
-		*ret_msg = xasprintf("invalid range format for --expose: %s, error: invalid port "
-				     "range",
-				     arg);
-		return -EINVAL;
+	(void)ret_msg;
+	if (strchr(arg, ':')) {
+		msg = xasprintf("invalid port format for --expose: %s", arg);
+	} else {
+		split_port(arg, &p, false);
+		char *why = port_range(p.cont, &lo, &hi);
+		if (why)
+			msg = xasprintf("invalid range format for --expose: %s, error: %s", arg,
+					why);
+		free(why);
+	}
+	if (msg) {
+		if (o->deferred_error)
+			free(msg);
+		else
+			o->deferred_error = msg;
+		return 0;
 	}
 	if (!o->exposed_ports)
 		o->exposed_ports = json_object_new_object();
 	for (long i = lo; i <= hi; i++) {
-		_cleanup_free_ char *key = xasprintf("%ld/%s", i, slash ? slash + 1 : "tcp");
+		_cleanup_free_ char *key = xasprintf("%ld/%s", i, *p.proto ? p.proto : "tcp");
 		json_object_object_add(o->exposed_ports, key, json_object_new_object());
 	}
 	return 0;

@@ -41,8 +41,9 @@ static void form_group(struct cli_buf *b, const char *ip, const char *type, int6
 
 	if (b->len)
 		cli_buf_adds(b, ", ");
-	if (*ip)
-		cli_buf_printf(b, "%s:%s->%s/%s", ip, g, g, type);
+	if (*ip) /* net.JoinHostPort: an IPv6 address in brackets */
+		cli_buf_printf(b, strchr(ip, ':') ? "[%s]:%s->%s/%s" : "%s:%s->%s/%s", ip, g, g,
+			       type);
 	else
 		cli_buf_printf(b, "%s/%s", g, type);
 }
