@@ -137,8 +137,8 @@ static int question_write(const uint8_t *query, const struct net_dns_query *q, u
 	return 0;
 }
 
-static int build(const uint8_t *query, const struct net_dns_query *q,
-		 const struct in_addr *addrs, size_t n, int rcode, uint8_t *buf, size_t cap)
+static int build(const uint8_t *query, const struct net_dns_query *q, const struct in_addr *addrs,
+		 size_t n, int rcode, uint8_t *buf, size_t cap)
 {
 	size_t qlen = 0, off, count = 0;
 	uint16_t flags;

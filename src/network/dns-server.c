@@ -271,7 +271,8 @@ static void forward_send(struct dns_forward *f)
 
 	for (; f->upstream < s->up.n; f->upstream++) {
 		const struct sockaddr_in *to = &s->up.servers[f->upstream];
-		_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		_cleanup_close_ int fd =
+			socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 		if (fd < 0 || connect(fd, (const struct sockaddr *)to, sizeof(*to)) < 0)
 			continue;
@@ -435,7 +436,8 @@ static void tcp_read(struct dns_tcp *c)
 		}
 		http_loop_cancel_timer(c->s->loop, c->timer);
 		c->timer = http_loop_add_timer(
-			c->s->loop, DNS_FORWARD_TIMEOUT_MS * ARRAY_SIZE(c->s->up.servers) + DNS_TCP_TIMEOUT_MS,
+			c->s->loop,
+			DNS_FORWARD_TIMEOUT_MS * ARRAY_SIZE(c->s->up.servers) + DNS_TCP_TIMEOUT_MS,
 			tcp_timeout, c);
 		handle_query(c->s, c->msg, c->want, NULL, c);
 		return;
@@ -510,12 +512,14 @@ static int sockets_in_netns(const char *path, int *ret_udp, int *ret_tcp, struct
 
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open own network namespace");
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL,
+				       "open own network namespace");
 	target = open(path, O_RDONLY | O_CLOEXEC);
 	if (target < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open namespace '%s'", path);
 	if (setns(target, CLONE_NEWNET) < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "enter namespace '%s'", path);
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "enter namespace '%s'",
+				       path);
 	udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	saved = errno;
 	if (udp >= 0) {
@@ -555,7 +559,8 @@ int net_dns_start(struct http_loop *loop, const char *netns_path,
 	int r;
 
 	if (!loop || !netns_path || !lookup || !ret)
-		return berth_error_set(err, EINVAL, BERTH_ERR_INTERNAL, "DNS server: bad arguments");
+		return berth_error_set(err, EINVAL, BERTH_ERR_INTERNAL,
+				       "DNS server: bad arguments");
 	r = sockets_in_netns(netns_path, &udp, &tcp, err);
 	if (r < 0)
 		return r;
