@@ -21,7 +21,6 @@
 #include <stdint.h>
 
 #include "common.h"
-
 /* ---- namespaces (netns.c) ---- */
 
 /* A new network namespace (loopback up) bind-mounted on path (created, 0444).
@@ -31,7 +30,6 @@ int net_ns_create(const char *path, struct berth_error **err);
 int net_ns_remove(const char *path, struct berth_error **err);
 /* A socket(domain, type) created inside the namespace at path (O_CLOEXEC). */
 int net_ns_socket(const char *path, int domain, int type, int protocol, struct berth_error **err);
-
 /* ---- links (nl-*.c): one rtnetlink socket per call, in the daemon's namespace ---- */
 
 struct net_ipv4 {
@@ -55,8 +53,8 @@ struct net_veth_config {
 	const char *netns;   /* path of the container's namespace */
 	const char *ifname;  /* container end name inside it: "eth0", "eth1"... */
 	unsigned mtu;
-	const uint8_t *mac;	       /* 6 bytes, or NULL: derived from the address as docker does */
-	struct net_ipv4 addr;	       /* container end address */
+	const uint8_t *mac;   /* 6 bytes, or NULL: derived from the address as docker does */
+	struct net_ipv4 addr; /* container end address */
 	const struct in_addr *gateway; /* default route via it, or NULL: none */
 };
 /* The pair, its container end configured (address, mtu, mac, up, route). */
@@ -65,17 +63,16 @@ int net_veth_attach(const struct net_veth_config *cfg, struct berth_error **err)
 int net_veth_detach(const char *netns, const char *ifname, struct berth_error **err);
 /* docker's MAC for an address: 02:42 followed by the 4 address bytes. */
 void net_mac_from_ip(struct in_addr ip, uint8_t mac[6]);
-/* "02:42:ac:11:00:02" <-> bytes; parse fails with -EINVAL. */
+/* "02:42:ac:11:00:02" <-> bytes (-EINVAL). */
 int net_mac_parse(const char *s, uint8_t mac[6]);
 void net_mac_format(const uint8_t mac[6], char buf[18]);
 
 /* IPv4 routes of the daemon's namespace (all tables but local, default routes
  * left out), to keep new subnets off ranges the host already routes. */
 int net_routes_list(struct net_ipv4 **ret, size_t *ret_n, struct berth_error **err);
-/* Write a sysctl under /proc/sys ("net/ipv4/ip_forward", "1"). */
+/* A sysctl under /proc/sys ("net/ipv4/ip_forward", "1"). */
 int net_sysctl_set(const char *key, const char *value, struct berth_error **err);
 int net_sysctl_get(const char *key, char **ret, struct berth_error **err);
-
 /* ---- IPv4 address management (ipam.c) ---- */
 
 /* "10.1.0.0/16" -> addr + prefix; host bits must be zero when strict. */
@@ -84,7 +81,6 @@ char *net_cidr_format(const struct net_ipv4 *n); /* "10.1.0.0/16" */
 char *net_ip_format(struct in_addr a);		 /* "10.1.0.2" */
 bool net_cidr_contains(const struct net_ipv4 *n, struct in_addr a);
 bool net_cidr_overlaps(const struct net_ipv4 *a, const struct net_ipv4 *b);
-
 /* docker's default pools: 172.17.0.0/16..172.31.0.0/16 then 192.168.0.0/20
  * steps of 192.168.0.0/16; or "base=10.10.0.0/16,size=24" pools. */
 struct net_pool {
@@ -110,7 +106,6 @@ int net_ipam_alloc(struct net_ipam *p, struct in_addr *ret, struct berth_error *
 int net_ipam_reserve(struct net_ipam *p, struct in_addr a, struct berth_error **err);
 void net_ipam_release(struct net_ipam *p, struct in_addr a);
 bool net_ipam_in_use(const struct net_ipam *p, struct in_addr a);
-
 /* ---- NAT and filtering (nat.c): one table "ip <table>" ---- */
 
 struct net_nat;
@@ -118,7 +113,7 @@ struct net_nat;
  * maps: a fresh start after a crash loses nothing the caller cannot re-add. */
 int net_nat_open(const char *table, struct net_nat **ret, struct berth_error **err);
 struct net_nat *net_nat_free(struct net_nat *n);
-/* Delete the whole table (daemon shutdown with nothing running, tests). */
+/* Delete the whole table (tests). */
 int net_nat_destroy(const char *table, struct berth_error **err);
 
 struct net_nat_network {
@@ -134,18 +129,17 @@ int net_nat_network_add(struct net_nat *n, const struct net_nat_network *net,
 int net_nat_network_remove(struct net_nat *n, const char *bridge, struct berth_error **err);
 
 struct net_nat_port {
-	int proto;		   /* IPPROTO_TCP or IPPROTO_UDP */
-	struct in_addr host_ip;	   /* INADDR_ANY: every local address */
-	uint16_t host_port;	   /* host byte order */
-	struct in_addr target;	   /* container address */
-	uint16_t target_port;	   /* host byte order */
-	const char *bridge;	   /* the container's bridge (hairpin masquerade) */
+	int proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	struct in_addr host_ip; /* INADDR_ANY: every local address */
+	uint16_t host_port;	/* host byte order */
+	struct in_addr target;	/* container address */
+	uint16_t target_port;	/* host byte order */
+	const char *bridge;	/* the container's bridge (hairpin masquerade) */
 };
 /* DNAT from the host (prerouting and locally generated traffic, loopback
  * included) to the container. Idempotent. */
 int net_nat_port_add(struct net_nat *n, const struct net_nat_port *p, struct berth_error **err);
 int net_nat_port_remove(struct net_nat *n, const struct net_nat_port *p, struct berth_error **err);
-
 /* ---- published port reservations (ports.c) ---- */
 
 /* Bind (without listening) host_ip:port so no other program takes it while
