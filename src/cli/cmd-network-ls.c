@@ -138,7 +138,7 @@ int cmd_network_ls(struct cli_ctx *ctx, int argc, char **argv)
 					 "berth network ls, berth network list", CLI_ARGS_NONE };
 	_cleanup_args_ struct cli_args args = { 0 };
 	_cleanup_error_ struct berth_error *err = NULL;
-	_cleanup_json_ json_object *list = NULL, *rows = NULL, *header = NULL, *probe = NULL;
+	_cleanup_json_ json_object *list = NULL, *rows = NULL, *header = NULL;
 	_cleanup_free_ char *path = xstrdup("/networks");
 
 	if (cli_opts_parse(&cmd, opts, argc, argv, &args))
