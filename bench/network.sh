@@ -339,9 +339,12 @@ printf '# %s, %s CPUs, load average %s, %s; %s MiB per transfer, %s runs\n' "$(u
 # only in published ports: not measured twice).
 for k in $kinds; do
 	[ "$k" = docker-nop ] && continue
+	cmd="$(client_cmd "$k") run --rm $(run_opts "$k") busybox true"
 	hyperfine -N --style none --runs "$hruns" --warmup 3 --export-json "$work/run-$k.json" \
-		"$(client_cmd "$k") run --rm $(run_opts "$k") busybox true" >/dev/null 2>"$work/run-$k.err" ||
-		{ say "$k: run --rm failed: $(tail -3 "$work/run-$k.err")"; rm -f "$work/run-$k.json"; }
+		"$cmd" >/dev/null 2>"$work/run-$k.err" && continue
+	$cmd >"$work/last" 2>&1 # hyperfine does not show the command's error
+	say "$k: run --rm failed: $(tail -3 "$work/last")"
+	rm -f "$work/run-$k.json"
 done
 
 # drop LIST WORD: LIST without WORD.
