@@ -703,6 +703,70 @@ TEST(server_upstream_timeout)
 	ASSERT_TRUE(ms < 1000);
 }
 
+TEST(server_tcp_idle_client)
+{
+	struct exchange x = { .tcp = true };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53) };
+	struct timespec t0, t1;
+
+	NEED_SERVER();
+	int fd = netns_socket(SOCK_STREAM);
+	ASSERT_TRUE(fd >= 0);
+	to.sin_addr.s_addr = htonl(0x7f00000b);
+	ASSERT_OK(connect(fd, (struct sockaddr *)&to, sizeof(to)));
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)http_loop_add_fd(loop, fd, EPOLLIN, client_ready, &x);
+	uint64_t t = http_loop_add_timer(loop, 8000, guard, &x);
+	(void)http_loop_run(loop);
+	http_loop_cancel_timer(loop, t);
+	http_loop_del_fd(loop, fd);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	/* Closed by the server after its 5 s. */
+	ASSERT_FALSE(x.timed_out);
+	ASSERT_EQ(x.error, ECONNRESET);
+	ASSERT_TRUE(ms >= 4900 && ms < 6500);
+}
+
+TEST(server_forward_limit)
+{
+	uint8_t q[512], r[2048], drain[512];
+	int big = 4 << 20, got = 0;
+	uint32_t web = htonl(0x0ad54005);
+
+	NEED_SERVER();
+	ASSERT_OK(setsockopt(silent_fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)));
+	struct net_dns_upstreams up = upstreams_of(&silent_addr, 1);
+	ASSERT_OK(server_restart(&up));
+	int fd = netns_socket(SOCK_DGRAM);
+	ASSERT_TRUE(fd >= 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53) };
+	to.sin_addr.s_addr = htonl(0x7f00000b);
+	ASSERT_OK(connect(fd, (struct sockaddr *)&to, sizeof(to)));
+	/* 300 queries to a silent upstream, in bursts the server's socket
+	 * buffer takes: 256 forwarded, the rest dropped. */
+	for (int i = 0; i < 300; i++) {
+		size_t n = make_query(q, (uint16_t)i, "example.test", NET_DNS_TYPE_A);
+		ASSERT_EQ(send(fd, q, n, 0), (ssize_t)n);
+		if (i % 25 == 24)
+			idle(20);
+	}
+	idle(100);
+	close(fd);
+	while (recv(silent_fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+		got++;
+	ASSERT_EQ(got, 256);
+	/* Once they time out, the server takes queries again. */
+	idle(2200);
+	int len = ask(false, 0xbbbb, "web", NET_DNS_TYPE_A, r, NULL);
+	ASSERT_OK(check_a(r, len, 0xbbbb, 1, &web));
+	size_t n = make_query(q, 1, "example.test", NET_DNS_TYPE_A);
+	ASSERT_EQ(ask_raw(false, q, n, r, sizeof(r), 100, NULL), -ETIMEDOUT);
+	ASSERT_TRUE(recv(silent_fd, drain, sizeof(drain), MSG_DONTWAIT) > 0);
+}
+
 TEST(server_stop)
 {
 	uint8_t q[512], r[2048];
