@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -283,6 +285,17 @@ static void server_cleanup(void)
 	}
 }
 
+/* Killed (a meson timeout): the namespace goes all the same. What ip netns
+ * del does, with async-signal-safe calls only. */
+static void on_signal(int sig)
+{
+	if (ns_made) {
+		(void)umount2(ns_path, MNT_DETACH);
+		(void)unlink(ns_path);
+	}
+	_exit(128 + sig);
+}
+
 static size_t lookup(void *data, const char *name, struct in_addr *out, size_t max)
 {
 	if (strcmp(name, "web") == 0 && max >= 1) {
@@ -539,6 +552,8 @@ TEST(server_start)
 	snprintf(ns_name, sizeof(ns_name), "bdns%05x", rnd & 0xfffff);
 	snprintf(ns_path, sizeof(ns_path), "/run/netns/%s", ns_name);
 	atexit(server_cleanup);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	const char *const add[] = { "ip", "netns", "add", ns_name, NULL };
 	ASSERT_EQ(run(add), 0);
 	ns_made = true;
