@@ -23,6 +23,7 @@ struct cli_run_opts {
 	json_object *mounts, *ulimits, *devices, *port_bindings, *exposed_ports;
 	json_object *networks; /* --network attachments: {"Target", "Aliases", ...} */
 	char *deferred_error;  /* the first -p/--expose error, reported by cli_run_build */
+	bool deferred_expose;  /* ... and it came from --expose (a -p error goes first) */
 	bool tty, interactive, detach, rm, read_only, privileged, init, publish_all;
 	bool oom_kill_disable, no_healthcheck, sig_proxy, quiet, entrypoint_set, init_set;
 	bool stop_timeout_set, pids_limit_set, trust;

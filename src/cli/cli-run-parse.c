@@ -284,8 +284,56 @@ static char *check_port_spec(const char *raw, struct port_spec *p, long r[4])
 	return NULL;
 }
 
+/* Keep the first -p/--expose problem for cli_run_build (docker checks every
+ * -p, then every --expose, when it builds the body). */
+static void defer_error(struct cli_run_opts *o, char *msg, bool expose)
+{
+	if (!o->deferred_error || (o->deferred_expose && !expose)) {
+		free(o->deferred_error);
+		o->deferred_error = msg;
+		o->deferred_expose = expose;
+		return;
+	}
+	free(msg);
+}
+
+/* docker's convertToStandardNotation: "target=80,published=8080,protocol=udp"
+ * to "8080:80/udp" (other keys ignored). */
+static char *publish_long_form(const char *arg, char **ret_msg)
+{
+	_cleanup_free_ char *target = xstrdup(""), *published = xstrdup("");
+	_cleanup_free_ char *proto = xstrdup("tcp");
+	const char *p = arg;
+
+	for (;;) {
+		const char *end = strchr(p, ','), *eq;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		_cleanup_free_ char *param = xstrndup(p, n);
+		eq = strchr(param, '=');
+		if (!eq || eq == param) {
+			*ret_msg =
+				xasprintf("invalid publish opts format (should be name=value but "
+					  "got '%s')",
+					  param);
+			return NULL;
+		}
+		char **slot = str_has_prefix(param, "target=")	    ? &target
+			      : str_has_prefix(param, "published=") ? &published
+			      : str_has_prefix(param, "protocol=")  ? &proto
+								    : NULL;
+		if (slot) {
+			free(*slot);
+			*slot = xstrdup(eq + 1);
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return xasprintf("%s:%s/%s", published, target, proto);
+}
+
 /* -p is checked when the body is built, as docker does: a bad one is kept
- * in deferred_error (the first) for cli_run_build to report. */
+ * for cli_run_build to report. */
 int cli_parse_publish(const char *arg, void *target, char **ret_msg)
 {
 	struct cli_run_opts *o =
@@ -293,15 +341,20 @@ int cli_parse_publish(const char *arg, void *target, char **ret_msg)
 					offsetof(struct cli_run_opts, port_bindings));
 	_cleanup_(port_spec_done) struct port_spec p = { 0 };
 	long r[4] = { 0 }; /* container lo, hi, host lo, hi */
-	char *msg;
+	_cleanup_free_ char *std = NULL;
+	char *msg = NULL;
 
 	(void)ret_msg;
+	if (strchr(arg, '=')) {
+		if (!(std = publish_long_form(arg, &msg))) {
+			defer_error(o, msg, false);
+			return 0;
+		}
+		arg = std;
+	}
 	split_port(arg, &p, true);
 	if ((msg = check_port_spec(arg, &p, r))) {
-		if (o->deferred_error)
-			free(msg);
-		else
-			o->deferred_error = msg;
+		defer_error(o, msg, false);
 		return 0;
 	}
 	if (!o->port_bindings)
@@ -350,10 +403,7 @@ int cli_parse_expose(const char *arg, void *target, char **ret_msg)
 		free(why);
 	}
 	if (msg) {
-		if (o->deferred_error)
-			free(msg);
-		else
-			o->deferred_error = msg;
+		defer_error(o, msg, true);
 		return 0;
 	}
 	if (!o->exposed_ports)

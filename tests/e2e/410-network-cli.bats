@@ -75,6 +75,8 @@ same() {
 	same network ls --no-trunc --filter driver=bridge
 	same network ls -q --filter "name=$NP"
 	same network ls --format '{{.ID}} {{.Name}} {{.Driver}} {{.Scope}} {{.IPv6}} {{.Internal}}'
+	same network ls --format '{{.Name}} {{.CreatedAt}} {{.IPv4}}'
+	same network ls --format json --filter "name=${NP}b"
 }
 
 @test "network inspect: docker's JSON array; -f; an unknown network is an error after the output" {
@@ -322,6 +324,7 @@ EOF
 	same_request create --network name=netA,alias=x,ip=10.1.1.1 busybox
 	same_request create -p 80/UDP -p '[::1]:8090:90' -p 8000-8002:80 --add-host 'h:[::1]' \
 		--dns ::0001 --dns-search a.b. busybox
+	same_request create -p target=80,published=8080,protocol=udp,mode=host -p target=81 busybox
 	same_request network create -d bridge --subnet 10.213.5.0/24 --gateway 10.213.5.1 \
 		--ip-range 10.213.5.128/25 --internal --attachable --label a=b --label c \
 		-o com.docker.network.bridge.name=bx -o mtu=1400 --ipv6 netA

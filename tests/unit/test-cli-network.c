@@ -255,6 +255,14 @@ TEST(run_network_flags)
 		{ { "-p", "8000-8001:80-82", NULL },
 		  "invalid ranges specified for container and host Ports: 80-82 and 8000-8001" },
 		{ { "--expose", "80:90", NULL }, "invalid port format for --expose: 80:90" },
+		{ { "--expose", "abc", "-p", "1.2.3:80:80", NULL }, "invalid IP address: 1.2.3" },
+		{ { "-p", "target=80,published=8080-8081,protocol=UDP,mode=host", NULL },
+		  "default {\"EndpointsConfig\":{\"default\":" EMPTY_EP "}} "
+		  "{\"80/udp\":[{\"HostIp\":\"\",\"HostPort\":\"8080-8081\"}]} "
+		  "{\"80/udp\":{}} null -" },
+		{ { "-p", "published=8080", NULL }, "no port specified: 8080:/tcp<empty>" },
+		{ { "-p", "target=80,=x", NULL },
+		  "invalid publish opts format (should be name=value but got '=x')" },
 		{ { "--expose", "abc", NULL },
 		  "invalid range format for --expose: abc, error: strconv.ParseUint: parsing "
 		  "\"abc\": invalid syntax" },
