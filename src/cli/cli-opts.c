@@ -380,12 +380,16 @@ void cli_opts_help(const struct cli_command *cmd, const struct cli_opt *opts)
 		printf("\nAliases:\n  %s\n", cmd->aliases);
 	for (const struct cli_opt *o = opts; o && o->name; o++) {
 		size_t w = 6 + 2 + strlen(o->name) + (o->type ? 1 + strlen(o->type) : 0);
+		if (!o->help) /* hidden, like pflag's MarkHidden */
+			continue;
 		if (w > width)
 			width = w;
 	}
 	printf("\nOptions:\n");
 	for (const struct cli_opt *o = opts; o && o->name; o++) {
 		_cleanup_free_ char *label = NULL;
+		if (!o->help)
+			continue;
 		if (o->shorthand)
 			label = xasprintf("  -%c, --%s%s%s", o->shorthand, o->name,
 					  o->type ? " " : "", o->type ? o->type : "");

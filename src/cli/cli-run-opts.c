@@ -174,8 +174,10 @@ void cli_run_opts_table(struct cli_run_opts *o, bool run, struct cli_opt *table)
 		OPT_S("name", 0, name, "Assign a name to the container"),
 		OPT_F("network", 0, networks, "network", cli_parse_network,
 		      "Connect a container to a network"),
+		OPT_F("net", 0, networks, "network", cli_parse_network, NULL), /* hidden alias */
 		OPT_L("network-alias", 0, network_alias,
 		      "Add network-scoped alias for the container"),
+		OPT_L("net-alias", 0, network_alias, NULL), /* hidden alias */
 		OPT_B("no-healthcheck", 0, no_healthcheck,
 		      "Disable any container-specified HEALTHCHECK"),
 		OPT_B("oom-kill-disable", 0, oom_kill_disable, "Disable OOM Killer"),

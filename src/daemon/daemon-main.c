@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <arpa/inet.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 #include "api.h"
 #include "container.h"
+#include "networks.h"
 #include "registry-job.h"
 
 struct daemon *the_daemon;
@@ -40,6 +42,16 @@ static void usage(FILE *out)
 		     "      --registry-mirror URL   a mirror of docker.io (repeatable)\n"
 		     "      --max-concurrent-downloads N  per pull (default 3)\n"
 		     "      --max-concurrent-uploads N    per push (default 5)\n"
+		     "      --bridge-name NAME      the default bridge (default berth0)\n"
+		     "      --bip CIDR              its address and prefix, e.g. 10.1.0.1/24 "
+		     "(default: a free pool subnet)\n"
+		     "      --default-address-pool base=CIDR,size=N  subnets for networks "
+		     "(repeatable)\n"
+		     "      --mtu N                 MTU of the default bridge (default 1500)\n"
+		     "      --nft-table NAME        berth's nftables table (default berth)\n"
+		     "      --dns IP                upstream DNS server for containers "
+		     "(repeatable)\n"
+		     "      --ip-forward=BOOL       enable IPv4 forwarding (default true)\n"
 		     "      --version, --help\n");
 }
 
@@ -86,6 +98,81 @@ static int add_runtime(struct daemon *d, const char *spec, struct berth_error **
 	return 0;
 }
 
+/* Network options (networks.h): values checked here, used by networks_init. */
+enum {
+	OPT_BRIDGE_NAME = 0x100,
+	OPT_BIP,
+	OPT_POOL,
+	OPT_MTU,
+	OPT_NFT_TABLE,
+	OPT_DNS,
+	OPT_IP_FORWARD,
+};
+
+static int parse_net_option(struct net_options *o, int c, const char *v, struct berth_error **err)
+{
+	struct net_pool pool;
+	struct net_ipv4 bip;
+	struct in_addr ip;
+	int n = 0, r;
+
+	switch (c) {
+	case OPT_BRIDGE_NAME:
+		if (!*v || strlen(v) > 15 || strpbrk(v, "/: \t"))
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "--bridge-name '%s': an interface name of at most "
+					       "15 characters",
+					       v);
+		free(o->bridge_name);
+		o->bridge_name = xstrdup(v);
+		return 0;
+	case OPT_BIP:
+		if ((r = net_cidr_parse(v, false, &bip, err)) < 0)
+			return berth_error_wrap(err, "--bip");
+		free(o->bip);
+		o->bip = xstrdup(v);
+		return 0;
+	case OPT_POOL:
+		if ((r = net_pool_parse(v, &pool, err)) < 0)
+			return berth_error_wrap(err, "--default-address-pool");
+		o->pools = xrealloc(o->pools, (o->n_pools + 1) * sizeof(*o->pools));
+		o->pools[o->n_pools++] = pool;
+		return 0;
+	case OPT_MTU:
+		if (str_to_int(v, &n) < 0 || n < 68 || n > 65535)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "--mtu '%s': use a number from 68 to 65535", v);
+		o->mtu = (unsigned)n;
+		return 0;
+	case OPT_NFT_TABLE:
+		if (!*v || strlen(v) > 64 ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(v))
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "--nft-table '%s': use letters, digits and '_'", v);
+		free(o->nft_table);
+		o->nft_table = xstrdup(v);
+		return 0;
+	case OPT_DNS:
+		if (inet_pton(AF_INET, v, &ip) != 1)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "--dns '%s': an IPv4 address is expected", v);
+		strv_push(&o->dns, v);
+		return 0;
+	case OPT_IP_FORWARD:
+		if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+			o->ip_forward = true;
+		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+			o->ip_forward = false;
+		else
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "--ip-forward '%s': use true or false", v);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static int parse_args(struct daemon *d, int argc, char **argv, const char **group,
 		      struct berth_error **err)
 {
@@ -102,6 +189,13 @@ static int parse_args(struct daemon *d, int argc, char **argv, const char **grou
 		{ "registry-mirror", required_argument, NULL, 'M' },
 		{ "max-concurrent-downloads", required_argument, NULL, 'D' },
 		{ "max-concurrent-uploads", required_argument, NULL, 'U' },
+		{ "bridge-name", required_argument, NULL, OPT_BRIDGE_NAME },
+		{ "bip", required_argument, NULL, OPT_BIP },
+		{ "default-address-pool", required_argument, NULL, OPT_POOL },
+		{ "mtu", required_argument, NULL, OPT_MTU },
+		{ "nft-table", required_argument, NULL, OPT_NFT_TABLE },
+		{ "dns", required_argument, NULL, OPT_DNS },
+		{ "ip-forward", optional_argument, NULL, OPT_IP_FORWARD },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -181,6 +275,10 @@ static int parse_args(struct daemon *d, int argc, char **argv, const char **grou
 			*(c == 'D' ? &d->max_downloads : &d->max_uploads) = (unsigned)n;
 			break;
 		}
+		case OPT_BRIDGE_NAME ... OPT_IP_FORWARD:
+			if ((r = parse_net_option(&d->net_opts, c, optarg, err)) < 0)
+				return r;
+			break;
 		case 'v':
 			printf("berthd version %s\n", BERTH_VERSION);
 			exit(0);
@@ -287,6 +385,7 @@ static int setup_server(struct daemon *d, const char *group, struct berth_error 
 	api_containers_register(d, d->router);
 	api_exec_register(d, d->router);
 	api_top_register(d->router);
+	api_networks_register(d, d->router);
 	api_registry_register(d, d->router);
 	api_unsupported_register(d->router);
 	struct http_limits limits = { .max_body = 16u << 20 };
@@ -310,6 +409,7 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 	d->data_root = xstrdup("/var/lib/berth");
 	d->exec_root = xstrdup("/run/berth");
 	log_set_level(LOG_LEVEL_INFO);
+	d->net_opts.ip_forward = true;
 	if ((r = parse_args(d, argc, argv, &group, err)) < 0 || (r = make_dirs(d, err)) < 0 ||
 	    (r = take_lock(d, err)) < 0)
 		return r;
@@ -355,7 +455,8 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 	    (r = layer_store_open(d->data_root, &d->layers, err)) < 0 ||
 	    (r = http_loop_new(&d->loop, err)) < 0)
 		return r;
-	if ((r = images_load_all(d, err)) < 0 || (r = containers_load_all(d, err)) < 0)
+	if ((r = networks_init(d, err)) < 0 || (r = images_load_all(d, err)) < 0 ||
+	    (r = containers_load_all(d, err)) < 0)
 		return r;
 	d->started_ns = now_unix_ns();
 	containers_restore(d);

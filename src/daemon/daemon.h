@@ -27,6 +27,8 @@
 struct container;
 struct image_rec;
 
+struct networks;
+
 struct runtime_entry {
 	char *name;
 	char *path;
@@ -54,6 +56,7 @@ struct daemon {
 	char **insecure_registries; /* --insecure-registry */
 	char **registry_mirrors;    /* --registry-mirror */
 	unsigned max_downloads, max_uploads;
+	struct networks *networks; /* networks.c's state */
 	/* in memory */
 	struct container **containers;
 	size_t n_containers;
@@ -133,6 +136,7 @@ void api_events_register(struct daemon *d, struct http_router *r);
 void api_event(struct daemon *d, const char *type, const char *action, const char *id,
 	       json_object *attrs);
 void api_top_register(struct http_router *r);
+void api_networks_register(struct daemon *d, struct http_router *r);
 /* Pull, push, login (api-registry.c). */
 void api_registry_register(struct daemon *d, struct http_router *r);
 void images_pull(struct daemon *d, struct http_request *req);
