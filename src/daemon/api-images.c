@@ -103,9 +103,8 @@ static int filter_bool(struct api_filters *f, const char *key, int *ret, struct 
 	return 0;
 }
 
-/* docker's timetypes.GetTimestamp: unix seconds, an RFC 3339 time or date,
- * or a duration ("90m", "1h30m") before now; in unix seconds. */
-static int parse_time_filter(const char *v, int64_t *ret)
+/* docker's timetypes.GetTimestamp (api.h). */
+int api_time_filter_parse(const char *v, int64_t *ret)
 {
 	static const char *const formats[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
 					       NULL };
@@ -183,7 +182,7 @@ static int image_filter_parse(struct daemon *d, struct api_filters *f, struct im
 		}
 	}
 	for (size_t i = 0; (v = api_filters_get(f, "until")) && v[i]; i++) {
-		if (parse_time_filter(v[i], &flt.until) < 0)
+		if (api_time_filter_parse(v[i], &flt.until) < 0)
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
 					       "invalid filter 'until=%s'", v[i]);
 		flt.has_until = true;

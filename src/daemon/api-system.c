@@ -300,17 +300,8 @@ static void api_system_df(struct daemon *d, struct http_request *req)
 	http_respond_json(req, 200, o);
 }
 
-/* berth has no user-defined networks and no build cache yet: there is never
- * anything to prune, and `docker system prune` asks for both. */
-static void api_networks_prune(struct daemon *d, struct http_request *req)
-{
-	_cleanup_json_ json_object *o = json_object_new_object();
-
-	(void)d;
-	jadd(o, "NetworksDeleted", NULL);
-	http_respond_json(req, 200, o);
-}
-
+/* berth has no build cache yet: there is never anything to prune, and
+ * `docker system prune` asks for it (networks: api-networks.c). */
 static void api_build_prune(struct daemon *d, struct http_request *req)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();
@@ -329,6 +320,5 @@ void api_system_register(struct daemon *d, struct http_router *r)
 	api_add(r, "GET", "/version", 0, api_version);
 	api_add(r, "GET", "/info", 0, api_info);
 	api_add(r, "GET", "/system/df", 0, api_system_df);
-	api_add(r, "POST", "/networks/prune", 0, api_networks_prune);
 	api_add(r, "POST", "/build/prune", 0, api_build_prune);
 }

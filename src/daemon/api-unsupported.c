@@ -12,7 +12,6 @@ struct unsupported {
 };
 
 static const struct unsupported table[] = {
-	{ "/networks", NULL, "network" },
 	{ "/volumes", NULL, "volume" },
 	{ "/build", NULL, "build" },
 	{ "/commit", NULL, "commit" },

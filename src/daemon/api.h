@@ -26,6 +26,14 @@ char **api_filters_get(const struct api_filters *f, const char *key);
 /* Label filters: "key" or "key=value" against a label list. */
 bool api_labels_match(char *const *wanted, json_object *labels);
 
+/* /networks (api-networks.c). */
+void api_networks_register(struct daemon *d, struct http_router *r);
+
+/* docker's timetypes.GetTimestamp, for "until" filters: unix seconds, an
+ * RFC 3339 time or date, or a duration ("90m", "1h30m") before now; in unix
+ * seconds (api-images.c). */
+int api_time_filter_parse(const char *v, int64_t *ret);
+
 /* A small JSON builder shortcut. */
 static inline void jadd(json_object *o, const char *k, json_object *v)
 {

@@ -27,8 +27,6 @@
 struct container;
 struct image_rec;
 
-struct networks;
-
 struct runtime_entry {
 	char *name;
 	char *path;
@@ -136,7 +134,6 @@ void api_events_register(struct daemon *d, struct http_router *r);
 void api_event(struct daemon *d, const char *type, const char *action, const char *id,
 	       json_object *attrs);
 void api_top_register(struct http_router *r);
-void api_networks_register(struct daemon *d, struct http_router *r);
 /* Pull, push, login (api-registry.c). */
 void api_registry_register(struct daemon *d, struct http_router *r);
 void images_pull(struct daemon *d, struct http_request *req);

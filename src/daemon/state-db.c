@@ -5,11 +5,6 @@
 
 #include "state-db.h"
 
-struct state_db {
-	sqlite3 *db;
-	sqlite3_stmt *stmts[16];
-};
-
 enum {
 	ST_IMAGE_PUT,
 	ST_IMAGE_GET,
@@ -22,10 +17,18 @@ enum {
 	ST_CT_PUT,
 	ST_CT_DEL,
 	ST_CT_ALL,
+	ST_NET_PUT,
+	ST_NET_DEL,
+	ST_NET_ALL,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_MAX,
+};
+
+struct state_db {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[ST_MAX];
 };
 
 static const char *const sql[ST_MAX] = {
@@ -44,6 +47,10 @@ static const char *const sql[ST_MAX] = {
 		       "ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc"),
 	[ST_CT_DEL] = "DELETE FROM containers WHERE id = ?1",
 	[ST_CT_ALL] = "SELECT id, doc FROM containers ORDER BY rowid",
+	[ST_NET_PUT] = ("INSERT INTO networks (id, name, doc) VALUES (?1, ?2, ?3) "
+			"ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc"),
+	[ST_NET_DEL] = "DELETE FROM networks WHERE id = ?1",
+	[ST_NET_ALL] = "SELECT id, doc FROM networks ORDER BY rowid",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -57,6 +64,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS tags (ref TEXT PRIMARY KEY, image_id TEXT NOT NULL "
 	"  REFERENCES images(id) ON DELETE CASCADE);"
 	"CREATE TABLE IF NOT EXISTS containers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+	"  doc TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS networks (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
 	"  doc TEXT NOT NULL);";
 
 static int db_error(struct state_db *db, int rc, const char *what, struct berth_error **err)
@@ -234,4 +243,20 @@ int db_container_delete(struct state_db *db, const char *id, struct berth_error 
 int db_container_foreach(struct state_db *db, db_row_cb cb, void *data, struct berth_error **err)
 {
 	return run(db, ST_CT_ALL, NULL, NULL, NULL, cb, data, err);
+}
+
+int db_network_put(struct state_db *db, const char *id, const char *name, const char *doc,
+		   struct berth_error **err)
+{
+	return run(db, ST_NET_PUT, id, name, doc, NULL, NULL, err);
+}
+
+int db_network_delete(struct state_db *db, const char *id, struct berth_error **err)
+{
+	return run(db, ST_NET_DEL, id, NULL, NULL, NULL, NULL, err);
+}
+
+int db_network_foreach(struct state_db *db, db_row_cb cb, void *data, struct berth_error **err)
+{
+	return run(db, ST_NET_ALL, NULL, NULL, NULL, cb, data, err);
 }

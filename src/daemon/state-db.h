@@ -1,5 +1,5 @@
 /* The daemon's state database: SQLite in WAL mode at <data-root>/state.db.
- * Images, tags and containers; every state change is one transaction, so a
+ * Images, tags, containers and networks; every state change is one transaction, so a
  * daemon killed at any point leaves the database consistent. Records are
  * small JSON documents the daemon owns; this layer only stores them. */
 #ifndef BERTH_DAEMON_STATE_DB_H
@@ -37,5 +37,11 @@ int db_container_put(struct state_db *db, const char *id, const char *name, cons
 		     struct berth_error **err);
 int db_container_delete(struct state_db *db, const char *id, struct berth_error **err);
 int db_container_foreach(struct state_db *db, db_row_cb cb, void *data, struct berth_error **err);
+
+/* Networks: id -> doc (JSON). Names are unique (a second one is -EEXIST). */
+int db_network_put(struct state_db *db, const char *id, const char *name, const char *doc,
+		   struct berth_error **err);
+int db_network_delete(struct state_db *db, const char *id, struct berth_error **err);
+int db_network_foreach(struct state_db *db, db_row_cb cb, void *data, struct berth_error **err);
 
 #endif

@@ -15,7 +15,7 @@ teardown_file() {
 }
 
 @test "the berth CLI names the verbs it does not support yet" {
-	for verb in cp commit export diff stats update build network volume; do
+	for verb in cp commit export diff stats update build volume; do
 		run b "$verb" x
 		[ "$status" -ne 0 ]
 		[[ "$output" == *"berth: '$verb' is not supported yet"* ]] || { echo "$verb: $output"; false; }
@@ -24,7 +24,7 @@ teardown_file() {
 
 @test "the docker CLI gets 'not supported yet' from berthd for unbuilt features" {
 	local -A want=(
-		["network ls"]=network ["volume ls"]=volume ["volume create v"]=volume
+		["volume ls"]=volume ["volume create v"]=volume
 		["cp x:/a $BATS_TEST_TMPDIR/"]=cp ["stats --no-stream x"]=stats ["commit x"]=commit
 		["export x"]=export ["diff x"]=diff ["update --memory 10m x"]=update
 		["search x"]=search ["swarm init"]=swarm
@@ -40,7 +40,7 @@ teardown_file() {
 }
 
 @test "the API answers 501 for unbuilt endpoints and 404 for unknown paths" {
-	run curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://berth/v1.45/networks
+	run curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://berth/v1.45/volumes
 	[ "$output" = 501 ]
 	run curl -s --unix-socket "$SOCK" http://berth/v1.45/volumes
 	[ "$output" = '{"message":"berth: '\''volume'\'' is not supported yet"}' ]
