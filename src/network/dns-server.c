@@ -25,6 +25,7 @@
 #define DNS_MAX_TCP	       64
 #define DNS_FORWARD_TIMEOUT_MS 2000
 #define DNS_TCP_TIMEOUT_MS     5000
+#define DNS_TCP_MAX_QUERIES    64 /* per connection */
 #define DNS_MAX_ADDRS	       32
 #define DNS_UDP_BATCH	       64
 #define DNS_ANSWER_MAX	       1024 /* our own answers: header, question, DNS_MAX_ADDRS records */
@@ -56,6 +57,7 @@ struct dns_tcp {
 	uint8_t *out; /* the answer, with its length in front */
 	size_t out_len, out_off;
 	struct dns_forward *fwd;
+	unsigned queries; /* answered on this connection */
 };
 
 struct net_dns {
@@ -130,6 +132,27 @@ static void tcp_free(struct dns_tcp *c)
 
 /* ---- answering ---- */
 
+static void tcp_timeout(struct http_loop *l, void *data);
+
+/* The answer is out: read the connection's next query (glibc sends the A
+ * and AAAA queries on one connection), within the idle timeout. */
+static void tcp_next(struct dns_tcp *c)
+{
+	struct http_loop *loop = c->s->loop;
+
+	free(c->msg);
+	free(c->out);
+	c->msg = c->out = NULL;
+	c->got = c->want = c->out_len = c->out_off = 0;
+	if (++c->queries >= DNS_TCP_MAX_QUERIES || http_loop_mod_fd(loop, c->fd, EPOLLIN) < 0) {
+		tcp_free(c);
+		return;
+	}
+	if (c->timer)
+		http_loop_cancel_timer(loop, c->timer);
+	c->timer = http_loop_add_timer(loop, DNS_TCP_TIMEOUT_MS, tcp_timeout, c);
+}
+
 static void tcp_flush(struct dns_tcp *c)
 {
 	while (c->out_off < c->out_len) {
@@ -148,7 +171,7 @@ static void tcp_flush(struct dns_tcp *c)
 		}
 		c->out_off += (size_t)n;
 	}
-	tcp_free(c); /* one query per connection */
+	tcp_next(c);
 }
 
 static void tcp_reply(struct dns_tcp *c, const uint8_t *msg, size_t len)

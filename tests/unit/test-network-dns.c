@@ -402,10 +402,24 @@ static int netns_socket(int type)
 
 struct exchange {
 	bool tcp, done, timed_out;
+	int frames; /* TCP: answers to wait for (0: one) */
 	int error;
 	uint8_t buf[2048];
 	size_t len;
 };
+
+/* Complete length-prefixed messages at the start of buf. */
+static int tcp_frames(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+	int n = 0;
+
+	while (off + 2 <= len && off + 2 + get16(buf + off) <= len) {
+		off += 2 + get16(buf + off);
+		n++;
+	}
+	return n;
+}
 
 static void client_ready(struct http_loop *l, int fd, uint32_t events, void *data)
 {
@@ -420,7 +434,7 @@ static void client_ready(struct http_loop *l, int fd, uint32_t events, void *dat
 		return;
 	}
 	x->len += (size_t)n;
-	if (!x->tcp || (x->len >= 2 && x->len >= 2 + (size_t)get16(x->buf))) {
+	if (!x->tcp || tcp_frames(x->buf, x->len) >= (x->frames ? x->frames : 1)) {
 		x->done = true;
 		http_loop_stop(l);
 	}
@@ -716,6 +730,45 @@ TEST(server_upstream_timeout)
 	ASSERT_EQ(n, 12 + 14 + 4);
 	ASSERT_EQ(r[3] & 0xf, 2);
 	ASSERT_TRUE(ms < 1000);
+}
+
+TEST(server_tcp_two_queries)
+{
+	struct exchange x = { .tcp = true, .frames = 2 };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53) };
+	uint8_t out[1024];
+	uint32_t web = htonl(0x0ad54005), ex = htonl(0xc0000201);
+	size_t n = 0;
+
+	NEED_SERVER();
+	struct net_dns_upstreams up = upstreams_of(&good_addr, 1);
+	ASSERT_OK(server_restart(&up));
+	/* As glibc does: both queries at once on one connection, one of
+	 * ours and one forwarded. */
+	size_t l = make_query(out + 2, 0x0101, "web", NET_DNS_TYPE_A);
+	out[0] = 0;
+	out[1] = (uint8_t)l;
+	n = 2 + l;
+	l = make_query(out + n + 2, 0x0202, "example.test", NET_DNS_TYPE_A);
+	out[n] = 0;
+	out[n + 1] = (uint8_t)l;
+	n += 2 + l;
+	int fd = netns_socket(SOCK_STREAM);
+	ASSERT_TRUE(fd >= 0);
+	to.sin_addr.s_addr = htonl(0x7f00000b);
+	ASSERT_OK(connect(fd, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(send(fd, out, n, MSG_NOSIGNAL), (ssize_t)n);
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	(void)http_loop_add_fd(loop, fd, EPOLLIN, client_ready, &x);
+	uint64_t t = http_loop_add_timer(loop, 3000, guard, &x);
+	(void)http_loop_run(loop);
+	http_loop_cancel_timer(loop, t);
+	http_loop_del_fd(loop, fd);
+	close(fd);
+	ASSERT_TRUE(x.done);
+	size_t first = get16(x.buf);
+	ASSERT_OK(check_a(x.buf + 2, (int)first, 0x0101, 1, &web));
+	ASSERT_OK(check_a(x.buf + 4 + first, (int)get16(x.buf + 2 + first), 0x0202, 1, &ex));
 }
 
 TEST(server_tcp_idle_client)
