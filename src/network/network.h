@@ -89,7 +89,7 @@ struct net_pool {
 };
 /* Parse a --default-address-pool value. */
 int net_pool_parse(const char *s, struct net_pool *ret, struct berth_error **err);
-/* The first subnet from pools (in order) overlapping none of taken. */
+/* The first subnet from pools (docker's when n_pools is 0) overlapping none of taken. */
 int net_pool_next(const struct net_pool *pools, size_t n_pools, const struct net_ipv4 *taken,
 		  size_t n_taken, struct net_ipv4 *ret, struct berth_error **err);
 
@@ -100,9 +100,9 @@ struct net_ipam;
 struct net_ipam *net_ipam_new(const struct net_ipv4 *subnet, const struct net_ipv4 *range,
 			      struct in_addr gateway);
 struct net_ipam *net_ipam_free(struct net_ipam *p);
-/* Next free address: -ENOSPC "no available IPv4 addresses on this network's address pools". */
+/* Next free address: -ENOSPC "no available IPv4 addresses" (+ pools: NAME by the caller). */
 int net_ipam_alloc(struct net_ipam *p, struct in_addr *ret, struct berth_error **err);
-/* A chosen address: -EEXIST "Address already in use", -EINVAL outside the subnet. */
+/* Any address of the subnet: -EEXIST "Address already in use", -EINVAL outside. */
 int net_ipam_reserve(struct net_ipam *p, struct in_addr a, struct berth_error **err);
 void net_ipam_release(struct net_ipam *p, struct in_addr a);
 bool net_ipam_in_use(const struct net_ipam *p, struct in_addr a);
