@@ -308,7 +308,6 @@ TEST(open_and_table_shape)
 TEST(topology)
 {
 	_cleanup_free_ char *bta = name("bta"), *btb = name("btb"), *btc = name("btc");
-	_cleanup_free_ char *ready = NULL;
 
 	ASSERT_TRUE(nat != NULL);
 	ASSERT_OK(net_sysctl_get("net/ipv4/ip_forward", &old_forward, NULL));
