@@ -308,7 +308,16 @@ int network_create(struct daemon *d, json_object *req, struct net_rec **ret,
 			goto fail;
 		n->gateway.s_addr = htonl(ntohl(n->subnet.addr.s_addr) + 1);
 	}
-	if ((r = check_conflicts(d, n, err)) < 0 || (r = network_save(d, n, err)) < 0)
+	if ((r = check_conflicts(d, n, err)) < 0)
+		goto fail;
+	/* An interface berth did not make is never taken over (nor deleted on failure). */
+	if (net_link_exists(n->bridge)) {
+		r = berth_error_set(err, 0, BERTH_ERR_FORBIDDEN,
+				    "berth: bridge name %s is in use by an existing interface",
+				    n->bridge);
+		goto fail;
+	}
+	if ((r = network_save(d, n, err)) < 0)
 		goto fail;
 	if ((r = network_bridge_up(d, n, err)) < 0) {
 		(void)net_nat_network_remove(st->nat, n->bridge, NULL);

@@ -257,6 +257,11 @@ msg() {
 	[[ "$(msg)" == "cannot create network "*" (${BRIDGE}x): conflicts with network "*" (${BRIDGE}x): networks have same bridge name" ]]
 	create "{\"Name\": \"${P}c\", \"Options\": {\"com.docker.network.bridge.name\": \"$BRIDGE\"}}"
 	[ "$status" = 403 ]
+	# an interface berth did not make is left alone
+	create "{\"Name\": \"${P}c\", \"Options\": {\"com.docker.network.bridge.name\": \"lo\"}}"
+	[ "$status" = 403 ]
+	[ "$(msg)" = "berth: bridge name lo is in use by an existing interface" ]
+	ip -4 -o addr show dev lo | grep -vq 10.213.
 	api GET "/networks/${P}c"
 	[ "$status" = 404 ]
 }
@@ -346,6 +351,35 @@ msg() {
 	[ "$(jq -c . <<<"$output")" = '{"NetworksDeleted":null}' ]
 	dk rm -f "${P}ct" >/dev/null
 	run dk network rm "${P}u"
+	[ "$status" -eq 0 ]
+}
+
+@test "connect and disconnect through the API; unknown containers and networks" {
+	run dk network create "${P}k"
+	[ "$status" -eq 0 ]
+	run dk run -d --name "${P}kc" busybox sleep 60
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	api POST "/networks/${P}k/connect" -H 'Content-Type: application/json' \
+		-d "{\"Container\": \"${P}kc\", \"EndpointConfig\": {\"Aliases\": [\"kk\"]}}"
+	[ "$status" = 200 ] || { echo "$output"; false; }
+	api GET "/networks/${P}k"
+	jq -e --arg n "${P}kc" '[.Containers[] | .Name] == [$n] and
+		([.Containers[] | .IPv4Address][0] | test("/24$"))' <<<"$output"
+	api POST "/networks/${P}k/connect" -H 'Content-Type: application/json' \
+		-d "{\"Container\": \"${P}nocontainer\"}"
+	[ "$status" = 404 ]
+	[ "$(msg)" = "No such container: ${P}nocontainer" ]
+	api POST "/networks/${P}nonet/connect" -H 'Content-Type: application/json' \
+		-d "{\"Container\": \"${P}kc\"}"
+	[ "$status" = 404 ]
+	[ "$(msg)" = "network ${P}nonet not found" ]
+	api POST "/networks/${P}k/disconnect" -H 'Content-Type: application/json' \
+		-d "{\"Container\": \"${P}kc\", \"Force\": false}"
+	[ "$status" = 200 ] || { echo "$output"; false; }
+	api GET "/networks/${P}k"
+	jq -e '.Containers == {}' <<<"$output"
+	dk rm -f "${P}kc" >/dev/null
+	run dk network rm "${P}k"
 	[ "$status" -eq 0 ]
 }
 
