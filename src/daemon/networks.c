@@ -388,10 +388,8 @@ int networks_init(struct daemon *d, struct berth_error **err)
 		struct net_rec *n = st->nets[i];
 		if (strcmp(n->driver, "bridge") != 0 || network_bridge_up(d, n, &e) >= 0)
 			continue;
-		if (strcmp(n->name, "bridge") == 0) {
-			*err = TAKE_PTR(e);
-			return -EIO;
-		}
+		if (strcmp(n->name, "bridge") == 0)
+			return berth_error_set(err, 0, BERTH_ERR_INTERNAL, "%s", e->msg);
 		log_error("%s", e->msg);
 	}
 	if (o->ip_forward) {

@@ -282,6 +282,23 @@ msg() {
 	[ "$status" = 404 ]
 }
 
+@test "an id prefix two networks share is ambiguous (400), as dockerd says it" {
+	local i p=""
+	for i in $(seq 17); do
+		api GET /networks
+		p=$(jq -r '[.[].Id[0:1]] | group_by(.) | map(select(length > 1)) | .[0][0] // empty' <<<"$output")
+		[ -n "$p" ] && break
+		create "{\"Name\": \"${P}amb$i\"}"
+		[ "$status" = 201 ]
+	done
+	api GET "/networks/$p"
+	[ "$status" = 400 ]
+	[[ "$(msg)" =~ ^[0-9]+\ matches\ found\ based\ on\ ID\ prefix:\ network\ $p\ is\ ambiguous$ ]]
+	for i in $(seq 17); do
+		api DELETE "/networks/${P}amb$i"
+	done
+}
+
 @test "built-in networks cannot be removed (403)" {
 	for n in bridge host none; do
 		api DELETE "/networks/$n"
