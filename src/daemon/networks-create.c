@@ -278,7 +278,7 @@ static int check_conflicts(struct daemon *d, struct net_rec *n, struct berth_err
 		if (o->subnet.prefix && n->subnet.prefix &&
 		    net_cidr_overlaps(&o->subnet, &n->subnet))
 			return berth_error_set(err, 0, BERTH_ERR_FORBIDDEN,
-					       "invalid pool request: Pool overlaps with other one "
+					       "Pool overlaps with other one "
 					       "on this address space");
 		if (o->bridge && strcmp(o->bridge, n->bridge) == 0)
 			return berth_error_set(

@@ -212,7 +212,7 @@ msg() {
 @test "an overlapping subnet is refused as docker refuses it, nothing made" {
 	create "{\"Name\": \"${P}o\", \"IPAM\": {\"Config\": [{\"Subnet\": \"10.213.252.0/25\"}]}}"
 	[ "$status" = 403 ]
-	[ "$(msg)" = "invalid pool request: Pool overlaps with other one on this address space" ]
+	[ "$(msg)" = "Pool overlaps with other one on this address space" ]
 	run dk network create --subnet 10.213.200.0/16 "${P}o"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"invalid network config:"*"invalid subnet 10.213.200.0/16: it should be 10.213.0.0/16"* ]]
