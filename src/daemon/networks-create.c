@@ -179,7 +179,7 @@ static int options(struct daemon *d, json_object *req, struct net_rec *n, struct
 	if ((r = json_get_object(req, "", "Options", false, &opts, err)) < 0)
 		return r;
 	n->options = json_object_new_object();
-	n->mtu = d->net_opts.mtu;
+	n->mtu = 1500; /* as dockerd: --mtu is the default bridge's only */
 	if (!opts)
 		return 0;
 	json_object_object_foreach (opts, k, v) {
