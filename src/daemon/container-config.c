@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "container-internal.h"
+#include "networks.h"
 #include "container-mounts.h"
 #include "runtime.h"
 
@@ -127,20 +128,29 @@ static int check_network(struct daemon *d, json_object *hc, struct berth_error *
 {
 	const char *mode = get_str(hc, "NetworkMode");
 
-	(void)d;
+	struct net_rec *n = NULL;
+	struct container *other = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+
 	if (str_is_empty(mode) || strcmp(mode, "default") == 0)
 		mode = "bridge";
-	/* Not NOT_FOUND: the docker CLI would take a 404 for a missing image and pull. */
-	if (str_has_prefix(mode, "container:"))
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "berth: sharing another container's network ('%s') is not "
-				       "supported yet",
-				       mode);
-	if (strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strcmp(mode, "bridge") != 0)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "berth: user-defined networks are not supported yet "
-				       "(network '%s')",
-				       mode);
+	if (str_has_prefix(mode, "container:")) {
+		if (container_lookup(d, mode + strlen("container:"), &other, err) < 0)
+			return -ENOENT;
+		json_object *pb = jget(hc, "PortBindings");
+		if ((pb && json_object_is_type(pb, json_type_object) &&
+		     json_object_object_length(pb)) ||
+		    (jget(hc, "PublishAllPorts") &&
+		     json_object_get_boolean(jget(hc, "PublishAllPorts"))))
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "conflicting options: port publishing and the "
+					       "container type network mode");
+		jadd(hc, "NetworkMode", jstr(mode));
+		return 0;
+	}
+	/* Not NOT_FOUND: the docker CLI takes a 404 for a missing image and pulls. */
+	if (network_lookup(d, mode, &n, &e) < 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s", e->msg);
 	jadd(hc, "NetworkMode", jstr(mode));
 	return 0;
 }

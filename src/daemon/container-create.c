@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "container-internal.h"
+#include "container-net-internal.h"
 #include "container-mounts.h"
 
 static const char *const adjectives[] = {
@@ -232,7 +233,8 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 		r = berth_error_set(err, errno, BERTH_ERR_INTERNAL, "create '%s'", c->dir);
 		goto fail;
 	}
-	if ((r = container_write_etc_files(d, c, err)) < 0 || (r = container_save(d, c, err)) < 0)
+	if ((r = container_net_create(d, c, jget(body, "NetworkingConfig"), err)) < 0 ||
+	    (r = container_write_etc_files(d, c, err)) < 0 || (r = container_save(d, c, err)) < 0)
 		goto fail;
 	container_add(d, c);
 	container_event(d, c, "create", NULL);

@@ -15,8 +15,8 @@ char *container_status_text(const struct container *c);
 char *container_command_line(const struct container *c);
 json_object *container_mounts_json(const struct container *c);
 json_object *container_network_json(struct daemon *d, const struct container *c);
-/* NetworkSettings.Networks: the container's one network (its NetworkMode), no addresses. */
-json_object *container_networks_json(const struct container *c);
+/* NetworkSettings.Networks: one entry per endpoint (container-net-json.c). */
+json_object *container_networks_json(struct daemon *d, const struct container *c);
 json_object *container_exec_ids_json(const struct container *c);
 /* Resolve the runtime binary for the container's HostConfig.Runtime. */
 const char *container_runtime_path(struct daemon *d, const struct container *c);

@@ -28,56 +28,6 @@ char *container_command_line(const struct container *c)
 	return out;
 }
 
-json_object *container_networks_json(const struct container *c)
-{
-	json_object *nets = json_object_new_object(), *ep = json_object_new_object(), *v = NULL;
-	const char *mode = "bridge";
-
-	if (json_object_object_get_ex(c->host_config, "NetworkMode", &v) && v &&
-	    *json_object_get_string(v) && strcmp(json_object_get_string(v), "default") != 0)
-		mode = json_object_get_string(v);
-	/* One endpoint, without addresses: bridge is loopback-only for now. */
-	static const char *const nulls[] = { "IPAMConfig", "Links",    "Aliases",
-					     "DriverOpts", "DNSNames", NULL };
-	static const char *const empty[] = { "MacAddress",	  "NetworkID", "EndpointID",
-					     "Gateway",		  "IPAddress", "IPv6Gateway",
-					     "GlobalIPv6Address", NULL };
-	for (size_t i = 0; nulls[i]; i++)
-		jadd(ep, nulls[i], NULL);
-	for (size_t i = 0; empty[i]; i++)
-		jadd(ep, empty[i], jstr(""));
-	jadd(ep, "IPPrefixLen", json_object_new_int(0));
-	jadd(ep, "GlobalIPv6PrefixLen", json_object_new_int(0));
-	jadd(nets, mode, ep);
-	return nets;
-}
-
-json_object *container_network_json(struct daemon *d, const struct container *c)
-{
-	json_object *o = json_object_new_object();
-
-	(void)d;
-	jadd(o, "Bridge", jstr(""));
-	jadd(o, "SandboxID", jstr(""));
-	jadd(o, "HairpinMode", json_object_new_boolean(0));
-	jadd(o, "LinkLocalIPv6Address", jstr(""));
-	jadd(o, "LinkLocalIPv6PrefixLen", json_object_new_int(0));
-	jadd(o, "Ports", json_object_new_object());
-	jadd(o, "SandboxKey", jstr(""));
-	jadd(o, "SecondaryIPAddresses", NULL);
-	jadd(o, "SecondaryIPv6Addresses", NULL);
-	jadd(o, "EndpointID", jstr(""));
-	jadd(o, "Gateway", jstr(""));
-	jadd(o, "GlobalIPv6Address", jstr(""));
-	jadd(o, "GlobalIPv6PrefixLen", json_object_new_int(0));
-	jadd(o, "IPAddress", jstr(""));
-	jadd(o, "IPPrefixLen", json_object_new_int(0));
-	jadd(o, "IPv6Gateway", jstr(""));
-	jadd(o, "MacAddress", jstr(""));
-	jadd(o, "Networks", container_networks_json(c));
-	return o;
-}
-
 json_object *container_exec_ids_json(const struct container *c)
 {
 	if (!c->n_execs)

@@ -9,6 +9,7 @@
 #include "api.h"
 #include "container.h"
 #include "container-internal.h"
+#include "container-net-internal.h"
 
 static const char *const status_names[CT_STATUS_MAX] = {
 	[CT_CREATED] = "created",   [CT_RUNNING] = "running",
@@ -102,6 +103,8 @@ static char *container_doc(const struct container *c)
 	jadd(o, "RestartCount", json_object_new_int(c->restart_count));
 	jadd(o, "ManualStop", json_object_new_boolean(c->manual_stop));
 	jadd(o, "HasStarted", json_object_new_boolean(c->has_started));
+	if (c->net)
+		jadd(o, "Net", json_object_get(c->net));
 	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 }
 
@@ -179,6 +182,12 @@ static int load_row(const char *id, const char *doc, void *data)
 	(void)json_get_bool(o, "", "HasStarted", &c->has_started, NULL);
 	c->config = json_object_get(cfg);
 	c->host_config = json_object_get(hc);
+	json_object *net = jget(o, "Net");
+	c->net = net && json_object_is_type(net, json_type_object) ? json_object_get(net) : NULL;
+	if (!c->net) {
+		c->net = json_object_new_object();
+		jadd(c->net, "Endpoints", json_object_new_object());
+	}
 	if (!c->name)
 		c->name = xstrndup(c->id, 12);
 	container_set_paths(d, c);
@@ -209,6 +218,8 @@ void container_forget(struct daemon *d, struct container *c)
 	}
 	json_object_put(c->config);
 	json_object_put(c->host_config);
+	json_object_put(c->net);
+	free(c->port_fds);
 	free(c->name);
 	free(c->image_id);
 	free(c->image);
@@ -386,7 +397,7 @@ json_object *container_summary_json(struct daemon *d, struct container *c, bool 
 	_cleanup_free_ char *cmd = container_command_line(c);
 	jadd(o, "Command", jstr(cmd));
 	jadd(o, "Created", json_object_new_int64(c->created_ns / 1000000000LL));
-	jadd(o, "Ports", json_object_new_array());
+	jadd(o, "Ports", container_ports_list_json(c));
 	if (json_object_object_get_ex(c->config, "Labels", &labels) && labels)
 		jadd(o, "Labels", json_object_get(labels));
 	else
@@ -400,7 +411,7 @@ json_object *container_summary_json(struct daemon *d, struct container *c, bool 
 	jadd(hc, "NetworkMode", jstr(mode));
 	jadd(o, "HostConfig", hc);
 	json_object *ns = json_object_new_object();
-	jadd(ns, "Networks", container_networks_json(c));
+	jadd(ns, "Networks", container_networks_json(d, c));
 	jadd(o, "NetworkSettings", ns);
 	jadd(o, "Mounts", container_mounts_json(c));
 	return o;

@@ -24,6 +24,7 @@ enum ct_status {
 struct mon_conn;
 struct ct_waiter;
 struct ct_exec;
+struct net_dns;
 
 struct ct_attach {
 	int fd;
@@ -66,6 +67,12 @@ struct container {
 	size_t n_execs;
 	uint64_t stop_timer, restart_timer;
 	unsigned restart_delay_ms;
+	/* networking (container-net*.c): endpoints, namespace and ports, stored
+	 * with the record; the port reservations and the DNS server are live only */
+	json_object *net;
+	int *port_fds;
+	size_t n_port_fds;
+	struct net_dns *dns;
 };
 
 const char *ct_status_name(enum ct_status s);

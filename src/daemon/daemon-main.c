@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "container.h"
+#include "container-net-internal.h"
 #include "networks.h"
 #include "registry-job.h"
 
@@ -460,6 +461,7 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 		return r;
 	d->started_ns = now_unix_ns();
 	containers_restore(d);
+	containers_net_restore(d); /* leases, ports and DNS of what still runs */
 	/* Layers and blobs of a load or removal cut short by a crash. */
 	images_gc_layers(d);
 	images_gc_blobs(d);

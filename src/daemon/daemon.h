@@ -18,6 +18,7 @@
 #include "image.h"
 #include "json-util.h"
 #include "state-db.h"
+#include "networks-options.h"
 #include "store.h"
 
 #define BERTH_API_VERSION     "1.45"
@@ -54,7 +55,8 @@ struct daemon {
 	char **insecure_registries; /* --insecure-registry */
 	char **registry_mirrors;    /* --registry-mirror */
 	unsigned max_downloads, max_uploads;
-	struct networks *networks; /* networks.c's state */
+	struct networks *networks;   /* networks.c's state */
+	struct net_options net_opts; /* networks-options.h; parsed in daemon-main.c */
 	/* in memory */
 	struct container **containers;
 	size_t n_containers;

@@ -33,22 +33,12 @@ struct net_rec {
 	unsigned mtu;
 	struct net_ipv4 subnet, range; /* range.prefix 0: the whole subnet */
 	struct in_addr gateway;
-	json_object *labels;  /* object */
-	json_object *options; /* object: -o key=value as given */
+	json_object *labels;   /* object */
+	json_object *options;  /* object: -o key=value as given */
 	struct net_ipam *ipam; /* bridge driver only */
 };
 
-/* Daemon options for networks (berthd's command line). */
-struct net_options {
-	char *bridge_name;     /* --bridge-name: the default bridge (berth0) */
-	char *bip;	       /* --bip: gateway address/prefix of the default bridge */
-	struct net_pool *pools; /* --default-address-pool (repeatable); none: docker's */
-	size_t n_pools;
-	unsigned mtu;	       /* --mtu (0: 1500) */
-	char *nft_table;       /* --nft-table: berth's nftables table ("berth") */
-	char **dns;	       /* --dns: upstream resolvers instead of the host's */
-	bool ip_forward;       /* --ip-forward (default true) */
-};
+/* Daemon options: struct net_options, in networks-options.h (daemon.h holds them). */
 
 /* ---- the model (networks.c) ---- */
 
@@ -85,7 +75,7 @@ json_object *network_containers_json(struct daemon *d, const struct net_rec *n);
  * live when the container runs. docker's errors (409 when already on it). */
 int container_net_connect(struct daemon *d, struct container *c, struct net_rec *n,
 			  json_object *endpoint_config, struct berth_error **err);
-int container_net_disconnect(struct daemon *d, struct container *c, struct net_rec *n,
-			     bool force, struct berth_error **err);
+int container_net_disconnect(struct daemon *d, struct container *c, struct net_rec *n, bool force,
+			     struct berth_error **err);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "container-internal.h"
+#include "container-net-internal.h"
 #include "container-mounts.h"
 #include "runtime.h"
 #include "spec.h"
@@ -402,20 +403,31 @@ static json_object *resources_json(struct container *c, bool privileged)
 	return r;
 }
 
-static json_object *namespaces_json(struct container *c)
+/* The network namespace: none with host networking, the one berthd made
+ * (or the one of the container named by container:X) by path, else new. */
+static int namespaces_json(struct container *c, json_object **ret, struct berth_error **err)
 {
 	json_object *a = json_object_new_array();
-	const char *mode = jstring(c->host_config, "NetworkMode");
 	static const char *const types[] = { "pid", "ipc", "uts", "mount", "network" };
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_free_ char *netns = container_netns_join(the_daemon, c, &e);
 
+	if (e) {
+		json_object_put(a);
+		*err = TAKE_PTR(e);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
-		if (strcmp(types[i], "network") == 0 && mode && strcmp(mode, "host") == 0)
+		if (strcmp(types[i], "network") == 0 && container_net_mode_is(c, "host"))
 			continue;
 		json_object *n = json_object_new_object();
 		jadd(n, "type", jstr(types[i]));
+		if (strcmp(types[i], "network") == 0 && netns)
+			jadd(n, "path", jstr(netns));
 		json_object_array_add(a, n);
 	}
-	return a;
+	*ret = a;
+	return 0;
 }
 
 static json_object *host_devices;
@@ -461,8 +473,13 @@ static int linux_json(struct container *c, char *const *caps, bool privileged, j
 	_cleanup_free_ char *cg =
 		xasprintf("%s/%s", parent && *parent ? parent : the_daemon->cgroup_parent, c->id);
 
+	json_object *ns = NULL;
+	if (namespaces_json(c, &ns, err) < 0) {
+		json_object_put(l);
+		return -EINVAL;
+	}
 	jadd(l, "cgroupsPath", jstr(cg));
-	jadd(l, "namespaces", namespaces_json(c));
+	jadd(l, "namespaces", ns);
 	jadd(l, "resources", resources_json(c, privileged));
 	if (!privileged) {
 		jadd(l, "maskedPaths", jstrv((char *const *)masked_paths));

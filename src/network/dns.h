@@ -29,7 +29,7 @@
 
 struct net_dns_query {
 	uint16_t id;
-	uint16_t flags; /* as received (RD is echoed) */
+	uint16_t flags;			 /* as received (RD is echoed) */
 	char name[NET_DNS_MAX_NAME + 1]; /* lower case, no trailing dot */
 	uint16_t qtype, qclass;
 	size_t question_end; /* offset just past the question section */
@@ -52,8 +52,7 @@ int net_dns_build_error(const uint8_t *query, const struct net_dns_query *q, int
 /* Fill out (at most max) with the addresses for name (lower case, no trailing
  * dot, search suffix not stripped) as seen by the asking container; return
  * how many, 0 if the name is not one of ours (then it is forwarded). */
-typedef size_t (*net_dns_lookup_fn)(void *data, const char *name, struct in_addr *out,
-				    size_t max);
+typedef size_t (*net_dns_lookup_fn)(void *data, const char *name, struct in_addr *out, size_t max);
 
 struct net_dns_upstreams {
 	struct sockaddr_in servers[3]; /* port 53 unless given */

@@ -7,7 +7,7 @@
 #   cli-engine.sh stop DIR                     stop it by PID, remove what it left
 #
 # The daemons run in a mount namespace of their own with an empty tmpfs on
-# /run, keep their roots, state and sockets in DIR, make no network interface,
+# /run (berthd in a network namespace of its own too), keep their roots, state and sockets in DIR, make no network interface,
 # touch no host setting and put their cgroups under /berth-test-cli-*. The image
 # berth.test/busybox:latest is made with tests/helpers/mkimage.sh and loaded
 # (a DIR/busybox.tar put there beforehand is loaded instead).
@@ -119,8 +119,10 @@ start_berthd() {
 	berthd=$build/src/daemon/berthd
 	[ -x "$berthd" ] || berthd=$build/berthd
 	mkdir -p "$dir/berthd"
-	(detached unshare --mount --propagation private sh -c \
-		'mount -t tmpfs -o mode=0755,size=16m berth-cli-engine /run && exec "$@"' sh \
+	# berthd also gets a network namespace of its own: its default bridge,
+	# nftables table and ip_forward live and die there.
+	(detached unshare --mount --net --propagation private sh -c \
+		'ip link set lo up && mount -t tmpfs -o mode=0755,size=16m berth-cli-engine /run && exec "$@"' sh \
 		"$berthd" --data-root "$dir/berthd/data" --exec-root "$dir/berthd/exec" \
 		--host "unix://$dir/engine.sock" --cgroup-parent "$(cgroup_parent)" \
 		</dev/null >"$dir/berthd/log" 2>&1) &
