@@ -377,5 +377,7 @@ free_port() {
 	[[ $output != *"$NFT_TABLE"* ]]
 	run ip -o link show
 	[[ $output != *"$BRIDGE"* ]]
-	[[ $output != *"br-"* ]] || ! grep -qvxf "$BATS_FILE_TMPDIR/links-before" <(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^br-')
+	# no bridge of a user network either
+	run bash -c "ip -o link show | awk -F': ' '{print \$2}' | sed 's/@.*//' | grep '^br-' | grep -vxf '$BATS_FILE_TMPDIR/links-before'"
+	[ -z "$output" ]
 }

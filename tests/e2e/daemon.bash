@@ -21,6 +21,8 @@ start_berthd() {
 	mkdir -p "$DROOT" "$XROOT"
 	echo "$CGPARENT" > "$BATS_FILE_TMPDIR/cgroup-parent"
 	net_identity
+	# a socket left by a killed daemon would pass for the new one's
+	rm -f "$SOCK"
 	"$BERTHD" --host "unix://$SOCK" --data-root "$DROOT" --exec-root "$XROOT" \
 		--cgroup-parent "$CGPARENT" --log-level debug \
 		--bridge-name "$BRIDGE" --nft-table "$NFT_TABLE" --bip "$BIP" \
