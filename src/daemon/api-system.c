@@ -129,8 +129,9 @@ static void api_info(struct daemon *d, struct http_request *req)
 	json_object *plugins = json_object_new_object();
 	jadd(plugins, "Volume", json_object_new_array());
 	json_object *net = json_object_new_array();
-	json_object_array_add(net, jstr("null"));
+	json_object_array_add(net, jstr("bridge"));
 	json_object_array_add(net, jstr("host"));
+	json_object_array_add(net, jstr("null"));
 	jadd(plugins, "Network", net);
 	jadd(plugins, "Authorization", NULL); /* dockerd sends null: no authz plugins */
 	json_object *logp = json_object_new_array();
@@ -145,7 +146,10 @@ static void api_info(struct daemon *d, struct http_request *req)
 	jadd(o, "CPUShares", json_object_new_boolean(1));
 	jadd(o, "CPUSet", json_object_new_boolean(1));
 	jadd(o, "PidsLimit", json_object_new_boolean(1));
-	jadd(o, "IPv4Forwarding", json_object_new_boolean(0));
+	/* as the kernel has it now: berthd turns it on unless --ip-forward=false */
+	_cleanup_free_ char *fwd = NULL;
+	(void)file_read_all("/proc/sys/net/ipv4/ip_forward", 64, &fwd, NULL);
+	jadd(o, "IPv4Forwarding", json_object_new_boolean(fwd && fwd[0] == '1'));
 	jadd(o, "Debug", json_object_new_boolean(log_get_level() >= LOG_LEVEL_DEBUG));
 	jadd(o, "NFd", json_object_new_int(open_fds()));
 	jadd(o, "NGoroutines", json_object_new_int(0));
