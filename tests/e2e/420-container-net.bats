@@ -356,6 +356,24 @@ free_port() {
 	[ "$status" -ne 0 ]
 }
 
+@test "a container that exits while the daemon is away: its rules and namespace are cleaned up at start" {
+	local p
+	p=$(free_port)
+	b run -d --name brief -p "127.0.0.1:$p:80" busybox sleep 2
+	local id
+	id=$(b inspect -f '{{.Id}}' brief)
+	[ -e "$XROOT/netns/$id" ]
+	stop_berthd KILL
+	sleep 3
+	start_berthd
+	run b inspect -f '{{.State.Status}} {{.NetworkSettings.IPAddress}}' brief
+	[ "$output" = "exited " ]
+	[ ! -e "$XROOT/netns/$id" ]
+	run nft list table ip "$NFT_TABLE"
+	[[ $output != *"$p"* ]]
+	b rm brief
+}
+
 @test "nothing is left behind: no rules, links or namespaces of removed containers" {
 	b rm -f web >/dev/null 2>&1 || true
 	for id in $(b ps -aq); do b rm -f "$id"; done
