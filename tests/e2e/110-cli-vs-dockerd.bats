@@ -644,7 +644,7 @@ Are you sure you want to continue? [y/N] " ]
 	run b container
 	[ "$status" -eq 0 ]
 	[[ "$output" == "Usage:  berth container COMMAND"* ]]
-	for c in network volume build compose; do
+	for c in volume build compose; do
 		run b $c ls
 		[ "$status" -eq 1 ]
 		[ "$output" = "berth: '$c' is not supported yet" ]
