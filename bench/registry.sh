@@ -58,6 +58,7 @@ cd "$work" || exit 1
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
 # shellcheck source=../tests/helpers/cli-engine.sh
+export CLI_ENGINE_HOST_NET=1 # berthd pulls from registries on the host's loopback
 export BERTH_BUILD=$build # start_berthd reads it (an assignment before `.` lasts only while sourcing)
 . "$helpers/cli-engine.sh"
 log=$work/log

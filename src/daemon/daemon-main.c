@@ -450,6 +450,10 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 	if (!d->monitor_path)
 		log_warn("berth-monitor not found next to berthd or in PATH: containers cannot "
 			 "start");
+	/* before anything on the host changes (bridges, nftables) */
+	if (group && !getgrnam(group))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "--group '%s': no such group",
+				       group);
 	_cleanup_free_ char *dbp = xasprintf("%s/state.db", d->data_root);
 	if ((r = state_db_open(dbp, &d->db, err)) < 0 ||
 	    (r = blob_store_open(d->data_root, &d->blobs, err)) < 0 ||

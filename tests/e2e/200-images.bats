@@ -232,7 +232,8 @@ image_ids() {
 	# A second daemon on its own roots loads it back.
 	local d2=$BATS_FILE_TMPDIR/second
 	mkdir -p "$d2/data" "$d2/exec"
-	"$BERTHD" --host "unix://$d2/sock" --data-root "$d2/data" --exec-root "$d2/exec" \
+	# its own network namespace: the bridge and nftables table go with it
+	unshare --net "$BERTHD" --host "unix://$d2/sock" --data-root "$d2/data" --exec-root "$d2/exec" \
 		--cgroup-parent "/berth-test-$$-second" >"$d2/log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	local pid=$!
 	for _ in $(seq 100); do [ -S "$d2/sock" ] && break; sleep 0.05; done

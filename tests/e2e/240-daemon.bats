@@ -29,7 +29,9 @@ extra_berthd() {
 	local dir=$BATS_TEST_TMPDIR/$name
 	mkdir -p "$dir"
 	EXTRA_SOCK=$dir/d.sock
-	"$BERTHD" --host "unix://$EXTRA_SOCK" --data-root "$dir/data" --exec-root "$dir/exec" \
+	# in a network namespace of its own: its default bridge and nftables
+	# table go with it
+	unshare --net "$BERTHD" --host "unix://$EXTRA_SOCK" --data-root "$dir/data" --exec-root "$dir/exec" \
 		--cgroup-parent "/berth-test-$$-$name" "$@" >"$dir/log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	EXTRA_PID=$!
 	echo "$EXTRA_PID" >>"$BATS_TEST_TMPDIR/extra-pids"
@@ -78,7 +80,7 @@ teardown() {
 	groupdel "$g"
 	TMPGROUP=${TMPGROUP% *}
 	[ "$TMPGROUP" = "$g" ] && TMPGROUP=
-	run timeout 10 "$BERTHD" --host "unix://$BATS_TEST_TMPDIR/x.sock" --data-root "$BATS_TEST_TMPDIR/xd" \
+	run timeout 10 unshare --net "$BERTHD" --host "unix://$BATS_TEST_TMPDIR/x.sock" --data-root "$BATS_TEST_TMPDIR/xd" \
 		--exec-root "$BATS_TEST_TMPDIR/xe" --group no-such-group-$$
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"no-such-group-$$"* ]]
@@ -102,20 +104,20 @@ teardown() {
 	# warn level: no info lines
 	! grep -q 'listening' "$dir/log"
 	# a second daemon on the same exec root is refused
-	run timeout 10 "$BERTHD" --host "unix://$dir/d2.sock" --data-root "$dir/data2" --exec-root "$dir/exec"
+	run timeout 10 unshare --net "$BERTHD" --host "unix://$dir/d2.sock" --data-root "$dir/data2" --exec-root "$dir/exec"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"another berthd"* ]]
 	# bad values
-	run timeout 10 "$BERTHD" --log-level loud
+	run timeout 10 unshare --net "$BERTHD" --log-level loud
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"--log-level 'loud'"* ]]
-	run timeout 10 "$BERTHD" --host tcp://127.0.0.1:2375
+	run timeout 10 unshare --net "$BERTHD" --host tcp://127.0.0.1:2375
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"tcp://127.0.0.1:2375"* ]]
-	run timeout 10 "$BERTHD" --runtime nopath
+	run timeout 10 unshare --net "$BERTHD" --runtime nopath
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"NAME=PATH"* ]]
-	run timeout 10 "$BERTHD" --default-runtime nosuch --host "unix://$dir/d3.sock" \
+	run timeout 10 unshare --net "$BERTHD" --default-runtime nosuch --host "unix://$dir/d3.sock" \
 		--data-root "$dir/data3" --exec-root "$dir/exec3"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"nosuch"* ]]

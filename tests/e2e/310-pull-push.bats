@@ -363,7 +363,8 @@ teardown() {
 @test "berthd's registry options show in info; a bad mirror is refused" {
 	local t=$BATS_TEST_TMPDIR/opts
 	mkdir -p "$t"
-	"$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" \
+	# its own network namespace: the bridge and nftables table go with it
+	unshare --net "$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" \
 		--insecure-registry 10.0.0.0/8 --insecure-registry myreg:5000 \
 		--registry-mirror https://mirror.example:5000 --max-concurrent-downloads 2 \
 		--max-concurrent-uploads 1 >"$t/log" 2>&1 &
@@ -376,9 +377,9 @@ teardown() {
 	[ "$(echo "$output" | jq -c '.RegistryConfig.IndexConfigs["myreg:5000"].Secure')" = false ]
 	[ "$(echo "$output" | jq -c .RegistryConfig.Mirrors)" = '["https://mirror.example:5000/"]' ]
 	[ "$(echo "$output" | jq -c '.RegistryConfig.IndexConfigs["docker.io"].Mirrors')" = '["https://mirror.example:5000/"]' ]
-	run "$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" --registry-mirror foo
+	run unshare --net "$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" --registry-mirror foo
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"invalid mirror"* ]]
-	run "$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" --max-concurrent-downloads 0
+	run unshare --net "$BERTHD" --host "unix://$t/s.sock" --data-root "$t/d" --exec-root "$t/x" --max-concurrent-downloads 0
 	[ "$status" -eq 1 ]
 }

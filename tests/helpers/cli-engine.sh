@@ -120,11 +120,20 @@ start_berthd() {
 	[ -x "$berthd" ] || berthd=$build/berthd
 	mkdir -p "$dir/berthd"
 	# berthd also gets a network namespace of its own: its default bridge,
-	# nftables table and ip_forward live and die there.
-	(detached unshare --mount --net --propagation private sh -c \
+	# nftables table and ip_forward live and die there. With
+	# CLI_ENGINE_HOST_NET=1 (registries on the host's loopback) it stays in
+	# the host's, with a bridge and table of its own removed by engine_stop.
+	local net=--net netargs=()
+	if [ -n "${CLI_ENGINE_HOST_NET:-}" ]; then
+		net=
+		netargs=(--bridge-name "bce$$" --nft-table "berth_cli$$" --bip 10.213.120.1/24
+			--ip-forward=false)
+		echo "bce$$ berth_cli$$" >"$dir/host-net"
+	fi
+	(detached unshare --mount $net --propagation private sh -c \
 		'ip link set lo up && mount -t tmpfs -o mode=0755,size=16m berth-cli-engine /run && exec "$@"' sh \
 		"$berthd" --data-root "$dir/berthd/data" --exec-root "$dir/berthd/exec" \
-		--host "unix://$dir/engine.sock" --cgroup-parent "$(cgroup_parent)" \
+		--host "unix://$dir/engine.sock" --cgroup-parent "$(cgroup_parent)" "${netargs[@]}" \
 		</dev/null >"$dir/berthd/log" 2>&1) &
 	echo $! >"$dir/engine.pid"
 	cgroup_parent >"$dir/cgroup-parent"
@@ -186,6 +195,11 @@ engine_stop() {
 				while read -r p; do kill -KILL "$p" 2>/dev/null; done
 			find "$i" -depth -type d -exec rmdir {} \; 2>/dev/null
 		done
+	fi
+	if [ -f "$dir/host-net" ]; then
+		read -r p i <"$dir/host-net"
+		ip link del "$p" 2>/dev/null
+		nft delete table ip "$i" 2>/dev/null
 	fi
 	rm -rf "$dir"
 	return 0
