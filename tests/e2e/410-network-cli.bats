@@ -218,7 +218,9 @@ Are you sure you want to continue? [y/N]" ]
 	same port "${NP}pt" 80/tcp
 	same port "${NP}pt" 91
 	same ps --filter "name=${NP}pt" --format '{{.Ports}}|{{.Networks}}'
-	same ps --filter "name=${NP}pt"
+	# the table without CREATED and STATUS, whose "Less than a second ago"
+	# and "1 second ago" depend on the moment each CLI asks
+	same ps --filter "name=${NP}pt" --format 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Ports}}\t{{.Names}}'
 	run b port "${NP}nosuch"
 	[ "$status" -eq 1 ]
 	[[ "$output" == "Error response from daemon: No such container: ${NP}nosuch" ]]
