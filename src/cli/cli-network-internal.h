@@ -19,6 +19,10 @@ int cmd_network_prune(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_network_rm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_port(struct cli_ctx *ctx, int argc, char **argv);
 
+/* The members of an EndpointSettings the docker CLI sends empty (ids,
+ * addresses, DNSNames), added to e: run/create and network connect. */
+void cli_endpoint_add_unset(json_object *e);
+
 /* sortorder.NaturalLess as a comparison: digit runs compare as numbers. */
 int cli_natural_cmp(const char *a, const char *b);
 

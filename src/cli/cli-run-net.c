@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-network-internal.h"
 #include "cli-run-internal.h"
 
 /* Not default, bridge, host, none or container:X (NetworkMode.IsUserDefined). */
@@ -391,14 +392,7 @@ static int endpoint_settings(json_object *n, json_object **ret, bool *ret_empty,
 	json_object_object_add(e, "MacAddress", json_object_new_string(mac));
 	json_object_object_add(e, "DriverOpts", dopts ? json_object_get(dopts) : NULL);
 	json_object_object_add(e, "GwPriority", json_object_new_int64(gw));
-	static const char *const empty[] = { "NetworkID", "EndpointID", "Gateway", "IPAddress" };
-	for (size_t i = 0; i < ARRAY_SIZE(empty); i++)
-		json_object_object_add(e, empty[i], json_object_new_string(""));
-	json_object_object_add(e, "IPPrefixLen", json_object_new_int(0));
-	json_object_object_add(e, "IPv6Gateway", json_object_new_string(""));
-	json_object_object_add(e, "GlobalIPv6Address", json_object_new_string(""));
-	json_object_object_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0));
-	json_object_object_add(e, "DNSNames", NULL);
+	cli_endpoint_add_unset(e);
 	*ret = e;
 	return 0;
 }

@@ -14,6 +14,18 @@ struct cidr {
 	int bits;
 };
 
+void cli_endpoint_add_unset(json_object *e)
+{
+	static const char *const empty[] = { "NetworkID", "EndpointID", "Gateway", "IPAddress" };
+	for (size_t i = 0; i < ARRAY_SIZE(empty); i++)
+		json_object_object_add(e, empty[i], json_object_new_string(""));
+	json_object_object_add(e, "IPPrefixLen", json_object_new_int(0));
+	json_object_object_add(e, "IPv6Gateway", json_object_new_string(""));
+	json_object_object_add(e, "GlobalIPv6Address", json_object_new_string(""));
+	json_object_object_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0));
+	json_object_object_add(e, "DNSNames", NULL);
+}
+
 /* Go's net.ParseIP (an IPv4-mapped IPv6 address counts as IPv4). */
 static bool parse_ip(const char *s, struct cidr *ret)
 {
@@ -341,14 +353,7 @@ static json_object *endpoint_config(const char *ip, const char *ip6, char **alia
 	json_object_object_add(e, "MacAddress", json_object_new_string(""));
 	json_object_object_add(e, "DriverOpts", kv_object(driver_opts));
 	json_object_object_add(e, "GwPriority", json_object_new_int64(gw_priority));
-	static const char *const empty[] = { "NetworkID", "EndpointID", "Gateway", "IPAddress" };
-	for (size_t i = 0; i < ARRAY_SIZE(empty); i++)
-		json_object_object_add(e, empty[i], json_object_new_string(""));
-	json_object_object_add(e, "IPPrefixLen", json_object_new_int(0));
-	json_object_object_add(e, "IPv6Gateway", json_object_new_string(""));
-	json_object_object_add(e, "GlobalIPv6Address", json_object_new_string(""));
-	json_object_object_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0));
-	json_object_object_add(e, "DNSNames", NULL);
+	cli_endpoint_add_unset(e);
 	return e;
 }
 

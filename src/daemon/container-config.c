@@ -6,7 +6,6 @@
 
 #include "api.h"
 #include "container-internal.h"
-#include "networks.h"
 #include "container-mounts.h"
 #include "runtime.h"
 
@@ -128,9 +127,7 @@ static int check_network(struct daemon *d, json_object *hc, struct berth_error *
 {
 	const char *mode = get_str(hc, "NetworkMode");
 
-	struct net_rec *n = NULL;
 	struct container *other = NULL;
-	_cleanup_error_ struct berth_error *e = NULL;
 
 	if (str_is_empty(mode) || strcmp(mode, "default") == 0)
 		mode = "bridge";
@@ -148,9 +145,7 @@ static int check_network(struct daemon *d, json_object *hc, struct berth_error *
 		jadd(hc, "NetworkMode", jstr(mode));
 		return 0;
 	}
-	/* Not NOT_FOUND: the docker CLI takes a 404 for a missing image and pulls. */
-	if (network_lookup(d, mode, &n, &e) < 0)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s", e->msg);
+	/* a network name: looked up by container_net_create */
 	jadd(hc, "NetworkMode", jstr(mode));
 	return 0;
 }

@@ -233,8 +233,10 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 		r = berth_error_set(err, errno, BERTH_ERR_INTERNAL, "create '%s'", c->dir);
 		goto fail;
 	}
+	/* /etc/hosts, hostname and resolv.conf are written at start, with the
+	 * addresses (container_prepare_bundle). */
 	if ((r = container_net_create(d, c, jget(body, "NetworkingConfig"), err)) < 0 ||
-	    (r = container_write_etc_files(d, c, err)) < 0 || (r = container_save(d, c, err)) < 0)
+	    (r = container_save(d, c, err)) < 0)
 		goto fail;
 	container_add(d, c);
 	container_event(d, c, "create", NULL);

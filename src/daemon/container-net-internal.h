@@ -9,6 +9,15 @@
 #include "container.h"
 #include "networks.h"
 
+/* o's string member k, or NULL (the c->net records are read by key). */
+static inline const char *net_str(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
 /* HostConfig.NetworkMode, "default" read as "bridge". */
 const char *container_net_mode(const struct container *c);
 /* mode: "host", "none", "bridge", a network name, or "container" for any

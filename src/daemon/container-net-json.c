@@ -10,12 +10,6 @@
 #include "container-internal.h"
 #include "container-net-internal.h"
 
-static const char *str_of(json_object *o, const char *k)
-{
-	json_object *v = jget(o, k);
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 static json_object *dup_or_null(json_object *o)
 {
 	json_object *copy = NULL;
@@ -46,18 +40,18 @@ static json_object *endpoint_json(struct daemon *d, const struct container *c, s
 				  json_object *ep)
 {
 	json_object *o = json_object_new_object(), *cfg = ep ? jget(ep, "Config") : NULL;
-	const char *ip = ep ? str_of(ep, "IPAddress") : NULL;
+	const char *ip = ep ? net_str(ep, "IPAddress") : NULL;
 	bool live = ip && ct_is_running(c);
 
 	(void)d;
 	jadd(o, "IPAMConfig", dup_or_null(cfg ? jget(cfg, "IPAMConfig") : NULL));
 	jadd(o, "Links", dup_or_null(cfg ? jget(cfg, "Links") : NULL));
 	jadd(o, "Aliases", dup_or_null(cfg ? jget(cfg, "Aliases") : NULL));
-	jadd(o, "MacAddress", jstr(live ? str_of(ep, "MacAddress") : ""));
+	jadd(o, "MacAddress", jstr(live ? net_str(ep, "MacAddress") : ""));
 	jadd(o, "DriverOpts", dup_or_null(cfg ? jget(cfg, "DriverOpts") : NULL));
 	jadd(o, "GwPriority", json_object_new_int(0));
 	jadd(o, "NetworkID", jstr(n ? n->id : ""));
-	jadd(o, "EndpointID", jstr(live ? str_of(ep, "EndpointID") : ""));
+	jadd(o, "EndpointID", jstr(live ? net_str(ep, "EndpointID") : ""));
 	_cleanup_free_ char *gw = n && live && !n->internal ? net_ip_format(n->gateway) : NULL;
 	jadd(o, "Gateway", jstr(gw ? gw : ""));
 	jadd(o, "IPAddress", jstr(live ? ip : ""));
@@ -87,7 +81,7 @@ json_object *container_networks_json(struct daemon *d, const struct container *c
 	json_object_object_foreach (eps, id, ep) {
 		n = NULL;
 		(void)network_lookup(d, id, &n, NULL);
-		const char *name = n ? n->name : str_of(ep, "Name");
+		const char *name = n ? n->name : net_str(ep, "Name");
 		jadd(nets, name ? name : id, endpoint_json(d, c, n, ep));
 	}
 	return nets;
@@ -98,8 +92,8 @@ json_object *container_network_json(struct daemon *d, const struct container *c)
 	json_object *o = json_object_new_object(), *eps = container_net_endpoints(c);
 	struct net_rec *def = network_default_bridge(d);
 	json_object *ep = eps && def ? jget(eps, def->id) : NULL;
-	const char *ip = ep && ct_is_running(c) ? str_of(ep, "IPAddress") : NULL;
-	const char *key = c->net && ct_is_running(c) ? str_of(c->net, "SandboxKey") : NULL;
+	const char *ip = ep && ct_is_running(c) ? net_str(ep, "IPAddress") : NULL;
+	const char *key = c->net && ct_is_running(c) ? net_str(c->net, "SandboxKey") : NULL;
 
 	jadd(o, "Bridge", jstr(""));
 	jadd(o, "SandboxID", jstr(key ? c->id : ""));
@@ -110,7 +104,7 @@ json_object *container_network_json(struct daemon *d, const struct container *c)
 	jadd(o, "SandboxKey", jstr(key ? key : ""));
 	jadd(o, "SecondaryIPAddresses", NULL);
 	jadd(o, "SecondaryIPv6Addresses", NULL);
-	jadd(o, "EndpointID", jstr(ip ? str_of(ep, "EndpointID") : ""));
+	jadd(o, "EndpointID", jstr(ip ? net_str(ep, "EndpointID") : ""));
 	_cleanup_free_ char *gw = ip ? net_ip_format(def->gateway) : NULL;
 	jadd(o, "Gateway", jstr(gw ? gw : ""));
 	jadd(o, "GlobalIPv6Address", jstr(""));
@@ -118,7 +112,7 @@ json_object *container_network_json(struct daemon *d, const struct container *c)
 	jadd(o, "IPAddress", jstr(ip ? ip : ""));
 	jadd(o, "IPPrefixLen", json_object_new_int(ip ? (int)def->subnet.prefix : 0));
 	jadd(o, "IPv6Gateway", jstr(""));
-	jadd(o, "MacAddress", jstr(ip ? str_of(ep, "MacAddress") : ""));
+	jadd(o, "MacAddress", jstr(ip ? net_str(ep, "MacAddress") : ""));
 	jadd(o, "Networks", container_networks_json(d, c));
 	return o;
 }
@@ -130,14 +124,14 @@ json_object *network_containers_json(struct daemon *d, const struct net_rec *n)
 	for (size_t i = 0; i < d->n_containers; i++) {
 		struct container *c = d->containers[i];
 		json_object *eps = container_net_endpoints(c), *ep = eps ? jget(eps, n->id) : NULL;
-		if (!ep || !ct_is_running(c) || !str_of(ep, "IPAddress"))
+		if (!ep || !ct_is_running(c) || !net_str(ep, "IPAddress"))
 			continue;
 		json_object *e = json_object_new_object();
 		_cleanup_free_ char *cidr =
-			xasprintf("%s/%u", str_of(ep, "IPAddress"), n->subnet.prefix);
+			xasprintf("%s/%u", net_str(ep, "IPAddress"), n->subnet.prefix);
 		jadd(e, "Name", jstr(c->name));
-		jadd(e, "EndpointID", jstr(str_of(ep, "EndpointID")));
-		jadd(e, "MacAddress", jstr(str_of(ep, "MacAddress")));
+		jadd(e, "EndpointID", jstr(net_str(ep, "EndpointID")));
+		jadd(e, "MacAddress", jstr(net_str(ep, "MacAddress")));
 		jadd(e, "IPv4Address", jstr(cidr));
 		jadd(e, "IPv6Address", jstr(""));
 		jadd(o, c->id, e);
@@ -183,7 +177,7 @@ size_t container_dns_lookup(struct daemon *d, struct container *c, const char *n
 		return 0;
 	json_object_object_foreach (eps, id, mine) {
 		struct net_rec *n = NULL;
-		if (!str_of(mine, "IPAddress") || network_lookup(d, id, &n, NULL) < 0 ||
+		if (!net_str(mine, "IPAddress") || network_lookup(d, id, &n, NULL) < 0 ||
 		    !network_is_user_defined(n))
 			continue;
 		for (size_t i = 0; i < d->n_containers && n_out < max; i++) {
@@ -191,9 +185,9 @@ size_t container_dns_lookup(struct daemon *d, struct container *c, const char *n
 			json_object *oeps = container_net_endpoints(o);
 			json_object *ep = oeps ? jget(oeps, id) : NULL;
 			struct in_addr a;
-			if (!ep || !ct_is_running(o) || !str_of(ep, "IPAddress") ||
+			if (!ep || !ct_is_running(o) || !net_str(ep, "IPAddress") ||
 			    !answers_to(o, ep, name) ||
-			    inet_pton(AF_INET, str_of(ep, "IPAddress"), &a) != 1)
+			    inet_pton(AF_INET, net_str(ep, "IPAddress"), &a) != 1)
 				continue;
 			bool dup = false;
 			for (size_t k = 0; k < n_out; k++)
@@ -223,7 +217,7 @@ static const char *shared_ip(const struct container *c, const struct container *
 	if (!theirs)
 		return NULL;
 	json_object_object_foreach (theirs, id, ep) {
-		const char *ip = str_of(ep, "IPAddress");
+		const char *ip = net_str(ep, "IPAddress");
 		if (!ip)
 			continue;
 		if (mine && jget(mine, id))
@@ -270,7 +264,7 @@ char *container_hosts_extra(struct daemon *d, const struct container *c)
 	if (eps) {
 		json_object_object_foreach (eps, id, ep) {
 			(void)id;
-			const char *ip = str_of(ep, "IPAddress");
+			const char *ip = net_str(ep, "IPAddress");
 			if (!ip)
 				continue;
 			_cleanup_free_ char *line = xasprintf("%s\t%s\n", ip, hostname);

@@ -12,12 +12,6 @@
 #include "container-internal.h"
 #include "container-net-internal.h"
 
-static const char *str_of(json_object *o, const char *k)
-{
-	json_object *v = jget(o, k);
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 /* "80/tcp" -> 80, IPPROTO_TCP; sctp and bad text refused. */
 static int port_key_parse(const char *key, uint16_t *port, int *proto)
 {
@@ -56,9 +50,9 @@ static bool port_taken_by_us(struct daemon *d, int proto, struct in_addr ip, uin
 		for (size_t k = 0; ports && k < json_object_array_length(ports); k++) {
 			json_object *p = json_object_array_get_idx(ports, k);
 			struct in_addr other;
-			if (strcmp(str_of(p, "Proto"), proto_name(proto)) != 0 ||
+			if (strcmp(net_str(p, "Proto"), proto_name(proto)) != 0 ||
 			    json_object_get_int(jget(p, "HostPort")) != port ||
-			    inet_pton(AF_INET, str_of(p, "HostIp"), &other) != 1)
+			    inet_pton(AF_INET, net_str(p, "HostIp"), &other) != 1)
 				continue;
 			if (other.s_addr == ip.s_addr || other.s_addr == INADDR_ANY ||
 			    ip.s_addr == INADDR_ANY)
@@ -76,7 +70,7 @@ static json_object *primary_endpoint(struct daemon *d, struct container *c, stru
 	if (!eps)
 		return NULL;
 	json_object_object_foreach (eps, id, ep) {
-		if (str_of(ep, "IfName") && strcmp(str_of(ep, "IfName"), "eth0") == 0 &&
+		if (net_str(ep, "IfName") && strcmp(net_str(ep, "IfName"), "eth0") == 0 &&
 		    network_lookup(d, id, ret, NULL) == 0)
 			return ep;
 	}
@@ -105,7 +99,7 @@ static int publish_one(struct daemon *d, struct container *c, struct net_rec *n,
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
 					       "invalid port specification: \"%s\"", host_port);
 	}
-	(void)inet_pton(AF_INET, str_of(ep, "IPAddress"), &target);
+	(void)inet_pton(AF_INET, net_str(ep, "IPAddress"), &target);
 	_cleanup_free_ char *hips = net_ip_format(hip);
 	uint16_t port = 0;
 	for (unsigned long p = lo; p <= hi; p++) {
@@ -118,7 +112,7 @@ static int publish_one(struct daemon *d, struct container *c, struct net_rec *n,
 					       "driver failed programming external connectivity on "
 					       "endpoint %s (%s): Bind for %s:%u failed: port is "
 					       "already allocated",
-					       c->name, str_of(ep, "EndpointID"), hips, port);
+					       c->name, net_str(ep, "EndpointID"), hips, port);
 		}
 		fd = net_port_reserve(proto, hip, &port, &e);
 		if (fd >= 0)
@@ -129,7 +123,7 @@ static int publish_one(struct daemon *d, struct container *c, struct net_rec *n,
 			err, 0, BERTH_ERR_INTERNAL,
 			"driver failed programming external connectivity on endpoint "
 			"%s (%s): failed to bind host port for %s:%u:%s:%u/%s: %s",
-			c->name, str_of(ep, "EndpointID"), hips, port, str_of(ep, "IPAddress"),
+			c->name, net_str(ep, "EndpointID"), hips, port, net_str(ep, "IPAddress"),
 			ct_port, proto_name(proto), e->msg);
 	}
 	struct net_nat_port np = { .proto = proto,
@@ -149,7 +143,7 @@ static int publish_one(struct daemon *d, struct container *c, struct net_rec *n,
 	jadd(rec, "HostIp", jstr(hips));
 	jadd(rec, "HostPort", json_object_new_int(port));
 	jadd(rec, "Port", json_object_new_int(ct_port));
-	jadd(rec, "Target", jstr(str_of(ep, "IPAddress")));
+	jadd(rec, "Target", jstr(net_str(ep, "IPAddress")));
 	jadd(rec, "Bridge", jstr(n->bridge));
 	json_object_array_add(jget(c->net, "Ports"), rec);
 	return 0;
@@ -179,8 +173,8 @@ int container_ports_publish(struct daemon *d, struct container *c, struct berth_
 					    : 0;
 			for (size_t i = 0; i < nb; i++) {
 				json_object *b = json_object_array_get_idx(list, i);
-				if ((r = publish_one(d, c, n, ep, proto, port, str_of(b, "HostIp"),
-						     str_of(b, "HostPort"), err)) < 0)
+				if ((r = publish_one(d, c, n, ep, proto, port, net_str(b, "HostIp"),
+						     net_str(b, "HostPort"), err)) < 0)
 					return r;
 			}
 		}
@@ -205,13 +199,13 @@ int container_ports_publish(struct daemon *d, struct container *c, struct berth_
 static void unpublish_rec(struct daemon *d, json_object *p)
 {
 	struct net_nat_port np = {
-		.proto = strcmp(str_of(p, "Proto"), "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP,
+		.proto = strcmp(net_str(p, "Proto"), "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP,
 		.host_port = (uint16_t)json_object_get_int(jget(p, "HostPort")),
 		.target_port = (uint16_t)json_object_get_int(jget(p, "Port")),
-		.bridge = str_of(p, "Bridge"),
+		.bridge = net_str(p, "Bridge"),
 	};
-	(void)inet_pton(AF_INET, str_of(p, "HostIp"), &np.host_ip);
-	(void)inet_pton(AF_INET, str_of(p, "Target"), &np.target);
+	(void)inet_pton(AF_INET, net_str(p, "HostIp"), &np.host_ip);
+	(void)inet_pton(AF_INET, net_str(p, "Target"), &np.target);
 	(void)net_nat_port_remove(network_nat(d), &np, NULL);
 }
 
@@ -236,7 +230,7 @@ void container_ports_unpublish_on(struct daemon *d, struct container *c, const s
 	bool any = false;
 
 	for (size_t i = 0; ports && i < json_object_array_length(ports); i++)
-		any |= strcmp(str_of(json_object_array_get_idx(ports, i), "Bridge"), n->bridge) ==
+		any |= strcmp(net_str(json_object_array_get_idx(ports, i), "Bridge"), n->bridge) ==
 		       0;
 	/* All of a container's ports lead to its primary endpoint. */
 	if (any)
@@ -250,15 +244,15 @@ int container_ports_restore(struct daemon *d, struct container *c, struct berth_
 
 	for (size_t i = 0; ports && i < json_object_array_length(ports); i++) {
 		json_object *p = json_object_array_get_idx(ports, i);
-		int proto = strcmp(str_of(p, "Proto"), "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+		int proto = strcmp(net_str(p, "Proto"), "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
 		struct net_nat_port np = {
 			.proto = proto,
 			.host_port = (uint16_t)json_object_get_int(jget(p, "HostPort")),
 			.target_port = (uint16_t)json_object_get_int(jget(p, "Port")),
-			.bridge = str_of(p, "Bridge"),
+			.bridge = net_str(p, "Bridge"),
 		};
-		(void)inet_pton(AF_INET, str_of(p, "HostIp"), &np.host_ip);
-		(void)inet_pton(AF_INET, str_of(p, "Target"), &np.target);
+		(void)inet_pton(AF_INET, net_str(p, "HostIp"), &np.host_ip);
+		(void)inet_pton(AF_INET, net_str(p, "Target"), &np.target);
 		uint16_t port = np.host_port;
 		int fd = net_port_reserve(proto, np.host_ip, &port, NULL);
 		if (fd >= 0)
@@ -286,14 +280,14 @@ json_object *container_ports_map_json(const struct container *c)
 	for (size_t i = 0; ports && i < json_object_array_length(ports); i++) {
 		json_object *p = json_object_array_get_idx(ports, i), *b = json_object_new_object();
 		_cleanup_free_ char *key = xasprintf("%d/%s", json_object_get_int(jget(p, "Port")),
-						     str_of(p, "Proto"));
+						     net_str(p, "Proto"));
 		_cleanup_free_ char *hp = xasprintf("%d", json_object_get_int(jget(p, "HostPort")));
 		json_object *list = jget(m, key);
 		if (!list) {
 			list = json_object_new_array();
 			jadd(m, key, list);
 		}
-		jadd(b, "HostIp", jstr(str_of(p, "HostIp")));
+		jadd(b, "HostIp", jstr(net_str(p, "HostIp")));
 		jadd(b, "HostPort", jstr(hp));
 		json_object_array_add(list, b);
 	}
@@ -308,11 +302,11 @@ json_object *container_ports_list_json(const struct container *c)
 
 	for (size_t i = 0; ct_is_running(c) && ports && i < json_object_array_length(ports); i++) {
 		json_object *p = json_object_array_get_idx(ports, i), *o = json_object_new_object();
-		jadd(o, "IP", jstr(str_of(p, "HostIp")));
+		jadd(o, "IP", jstr(net_str(p, "HostIp")));
 		jadd(o, "PrivatePort", json_object_new_int(json_object_get_int(jget(p, "Port"))));
 		jadd(o, "PublicPort",
 		     json_object_new_int(json_object_get_int(jget(p, "HostPort"))));
-		jadd(o, "Type", jstr(str_of(p, "Proto")));
+		jadd(o, "Type", jstr(net_str(p, "Proto")));
 		json_object_array_add(a, o);
 	}
 	if (exposed && json_object_is_type(exposed, json_type_object)) {
@@ -328,7 +322,7 @@ json_object *container_ports_list_json(const struct container *c)
 			     i++) {
 				json_object *p = json_object_array_get_idx(ports, i);
 				published |= json_object_get_int(jget(p, "Port")) == port &&
-					     strcmp(str_of(p, "Proto"), proto_name(proto)) == 0;
+					     strcmp(net_str(p, "Proto"), proto_name(proto)) == 0;
 			}
 			if (published)
 				continue;

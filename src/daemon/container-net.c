@@ -26,15 +26,9 @@
 #include "dns.h"
 #include "networks.h"
 
-static const char *str_of(json_object *o, const char *k)
-{
-	json_object *v = jget(o, k);
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 const char *container_net_mode(const struct container *c)
 {
-	const char *m = str_of(c->host_config, "NetworkMode");
+	const char *m = net_str(c->host_config, "NetworkMode");
 	return str_is_empty(m) || strcmp(m, "default") == 0 ? "bridge" : m;
 }
 
@@ -56,8 +50,8 @@ json_object *container_net_endpoints(const struct container *c)
 static int check_endpoint_config(struct net_rec *n, json_object *cfg, struct berth_error **err)
 {
 	json_object *ipam = jget(cfg, "IPAMConfig"), *aliases = jget(cfg, "Aliases");
-	const char *ip = ipam ? str_of(ipam, "IPv4Address") : NULL;
-	const char *mac = str_of(cfg, "MacAddress");
+	const char *ip = ipam ? net_str(ipam, "IPv4Address") : NULL;
+	const char *mac = net_str(cfg, "MacAddress");
 	uint8_t m[6];
 
 	if (!str_is_empty(ip)) {
@@ -121,14 +115,16 @@ int container_net_create(struct daemon *d, struct container *c, json_object *net
 	if (strcmp(mode, "none") == 0 || strcmp(mode, "host") == 0 ||
 	    str_has_prefix(mode, "container:"))
 		return 0;
-	if ((r = network_lookup(d, mode, &n, err)) < 0)
-		return r;
+	/* Not NOT_FOUND: the docker CLI takes a 404 for a missing image and pulls. */
+	_cleanup_error_ struct berth_error *e = NULL;
+	if (network_lookup(d, mode, &n, &e) < 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "%s", e->msg);
 	if (strcmp(n->driver, "bridge") != 0)
 		return 0; /* "--network <id of host>" */
 	/* The mode's own endpoint first: it carries the default route. */
 	json_object *own = NULL;
 	if (epcfg && json_object_is_type(epcfg, json_type_object)) {
-		own = jget(epcfg, str_of(c->host_config, "NetworkMode"));
+		own = jget(epcfg, net_str(c->host_config, "NetworkMode"));
 		if (!own)
 			own = jget(epcfg, mode);
 		if (!own)
@@ -144,7 +140,6 @@ int container_net_create(struct daemon *d, struct container *c, json_object *net
 		return 0;
 	json_object_object_foreach (epcfg, key, val) {
 		struct net_rec *other = NULL;
-		_cleanup_error_ struct berth_error *e = NULL;
 		if (strcmp(key, "default") == 0 || val == own)
 			continue; /* the mode's own, as the docker CLI names it */
 		if (network_lookup(d, key, &other, &e) < 0)
@@ -181,8 +176,8 @@ static int endpoint_up(struct daemon *d, struct container *c, struct net_rec *n,
 		       unsigned index, const char *nspath, struct berth_error **err)
 {
 	json_object *cfg = jget(ep, "Config"), *ipam = cfg ? jget(cfg, "IPAMConfig") : NULL;
-	const char *want = ipam ? str_of(ipam, "IPv4Address") : NULL;
-	const char *mac_s = cfg ? str_of(cfg, "MacAddress") : NULL;
+	const char *want = ipam ? net_str(ipam, "IPv4Address") : NULL;
+	const char *mac_s = cfg ? net_str(cfg, "MacAddress") : NULL;
 	struct in_addr req, ip;
 	uint8_t mac[6];
 	char host_if[16], ifname[16], macbuf[18], epid[65];
@@ -191,7 +186,7 @@ static int endpoint_up(struct daemon *d, struct container *c, struct net_rec *n,
 	if (!str_is_empty(want) && inet_pton(AF_INET, want, &req) != 1)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid IPv4 address: %s", want);
 	if (index == 0 && str_is_empty(mac_s))
-		mac_s = str_of(c->config, "MacAddress"); /* docker before API 1.44 */
+		mac_s = net_str(c->config, "MacAddress"); /* docker before API 1.44 */
 	if ((r = network_ip_take(d, n, str_is_empty(want) ? NULL : &req, &ip, err)) < 0)
 		return r;
 	if (!str_is_empty(mac_s)) {
@@ -233,7 +228,7 @@ static int endpoint_up(struct daemon *d, struct container *c, struct net_rec *n,
 /* Forget an endpoint's live part and give its address back. */
 static void endpoint_down(struct daemon *d, struct net_rec *n, json_object *ep)
 {
-	const char *ip = str_of(ep, "IPAddress");
+	const char *ip = net_str(ep, "IPAddress");
 	struct in_addr a;
 
 	if (n && ip && inet_pton(AF_INET, ip, &a) == 1)
@@ -253,7 +248,7 @@ static int start_dns(struct daemon *d, struct container *c, struct berth_error *
 {
 	struct net_dns_upstreams up = *network_upstreams(d);
 	json_object *dns = jget(c->host_config, "Dns");
-	const char *path = str_of(c->net, "SandboxKey");
+	const char *path = net_str(c->net, "SandboxKey");
 
 	/* --dns on a user-defined network: the resolver's upstreams, as docker. */
 	if (dns && json_object_is_type(dns, json_type_array) && json_object_array_length(dns)) {
@@ -317,7 +312,7 @@ int container_net_setup(struct daemon *d, struct container *c, struct berth_erro
 	json_object_object_foreach (eps, id, ep) {
 		struct net_rec *n = NULL;
 		if ((r = network_lookup(d, id, &n, err)) < 0) {
-			const char *name = str_of(ep, "Name");
+			const char *name = net_str(ep, "Name");
 			berth_error_free(*err);
 			*err = NULL;
 			r = berth_error_set(err, 0, BERTH_ERR_NOT_FOUND, "network %s not found",
@@ -344,7 +339,7 @@ fail:
 void container_net_teardown(struct daemon *d, struct container *c)
 {
 	json_object *eps = container_net_endpoints(c);
-	const char *path = c->net ? str_of(c->net, "SandboxKey") : NULL;
+	const char *path = c->net ? net_str(c->net, "SandboxKey") : NULL;
 
 	c->dns = net_dns_stop(c->dns);
 	container_ports_unpublish(d, c);
@@ -387,14 +382,14 @@ int container_net_connect(struct daemon *d, struct container *c, struct net_rec 
 	if ((r = add_endpoint(c, n, endpoint_config, err)) < 0)
 		return r;
 	json_object *ep = jget(eps, n->id);
-	if (ct_is_running(c) && str_of(c->net, "SandboxKey")) {
+	if (ct_is_running(c) && net_str(c->net, "SandboxKey")) {
 		unsigned index = 0;
 		json_object_object_foreach (eps, id, e) {
 			(void)id;
-			if (e != ep && str_of(e, "IfName"))
+			if (e != ep && net_str(e, "IfName"))
 				index++;
 		}
-		if ((r = endpoint_up(d, c, n, ep, index, str_of(c->net, "SandboxKey"), err)) < 0 ||
+		if ((r = endpoint_up(d, c, n, ep, index, net_str(c->net, "SandboxKey"), err)) < 0 ||
 		    (network_is_user_defined(n) && !c->dns && (r = start_dns(d, c, err)) < 0)) {
 			json_object_object_del(eps, n->id);
 			return r;
@@ -424,10 +419,10 @@ int container_net_disconnect(struct daemon *d, struct container *c, struct net_r
 				       "container %s is not connected to network %s", c->id,
 				       n->name);
 	}
-	const char *ifname = str_of(ep, "IfName");
-	if (ifname && str_of(c->net, "SandboxKey")) {
+	const char *ifname = net_str(ep, "IfName");
+	if (ifname && net_str(c->net, "SandboxKey")) {
 		_cleanup_error_ struct berth_error *e = NULL;
-		if (net_veth_detach(str_of(c->net, "SandboxKey"), ifname, &e) < 0 && !force)
+		if (net_veth_detach(net_str(c->net, "SandboxKey"), ifname, &e) < 0 && !force)
 			return berth_error_set(err, 0, BERTH_ERR_INTERNAL, "disconnect: %s",
 					       e->msg);
 	}
@@ -449,7 +444,7 @@ bool network_has_active_endpoints(struct daemon *d, const struct net_rec *n)
 	for (size_t i = 0; i < d->n_containers; i++) {
 		struct container *c = d->containers[i];
 		json_object *eps = container_net_endpoints(c), *ep = eps ? jget(eps, n->id) : NULL;
-		if (ep && (ct_is_running(c) || str_of(ep, "IPAddress")))
+		if (ep && (ct_is_running(c) || net_str(ep, "IPAddress")))
 			return true;
 	}
 	return false;
@@ -465,7 +460,7 @@ void containers_net_restore(struct daemon *d)
 		struct container *c = d->containers[i];
 		json_object *eps = container_net_endpoints(c);
 		_cleanup_error_ struct berth_error *err = NULL;
-		if (!eps || !c->net || !str_of(c->net, "SandboxKey"))
+		if (!eps || !c->net || !net_str(c->net, "SandboxKey"))
 			continue;
 		if (!ct_is_running(c) && !c->mon) {
 			container_net_teardown(d, c);
@@ -474,7 +469,7 @@ void containers_net_restore(struct daemon *d)
 		}
 		json_object_object_foreach (eps, id, ep) {
 			struct net_rec *n = NULL;
-			const char *ip = str_of(ep, "IPAddress");
+			const char *ip = net_str(ep, "IPAddress");
 			struct in_addr a, got;
 			if (!ip || inet_pton(AF_INET, ip, &a) != 1 ||
 			    network_lookup(d, id, &n, NULL) < 0)
@@ -501,7 +496,7 @@ void containers_net_restore(struct daemon *d)
 		if (de->d_name[0] == '.')
 			continue;
 		if (container_lookup(d, de->d_name, &c, NULL) == 0 && c->net &&
-		    str_of(c->net, "SandboxKey"))
+		    net_str(c->net, "SandboxKey"))
 			continue;
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
 		(void)net_ns_remove(p, NULL);
@@ -525,11 +520,11 @@ char *container_netns_join(struct daemon *d, const struct container *c, struct b
 					      o->name);
 			return NULL;
 		}
-		if (o->net && str_of(o->net, "SandboxKey"))
-			return xstrdup(str_of(o->net, "SandboxKey"));
+		if (o->net && net_str(o->net, "SandboxKey"))
+			return xstrdup(net_str(o->net, "SandboxKey"));
 		return xasprintf("/proc/%d/ns/net", o->pid);
 	}
-	if (c->net && str_of(c->net, "SandboxKey"))
-		return xstrdup(str_of(c->net, "SandboxKey"));
+	if (c->net && net_str(c->net, "SandboxKey"))
+		return xstrdup(net_str(c->net, "SandboxKey"));
 	return NULL;
 }
