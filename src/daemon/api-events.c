@@ -1,11 +1,13 @@
 /* GET /events: docker's event stream. Events are kept in a ring of the last
- * EVENTS_KEPT (for ?since=) and written to every subscribed client whose
- * filters match; ?until= ends the stream (at once when it is past). */
+ * EVENTS_KEPT (for ?since=), on disk too so that they outlive a restart
+ * (events-log.h), and written to every subscribed client whose filters
+ * match; ?until= ends the stream (at once when it is past). */
 #define LOG_CATEGORY "api"
 #include <math.h>
 #include <string.h>
 
 #include "api.h"
+#include "events-log.h"
 
 #define EVENTS_KEPT 1024
 
@@ -25,6 +27,7 @@ struct subscriber {
 static struct event ring[EVENTS_KEPT];
 static size_t ring_next, ring_count;
 static struct subscriber *subscribers;
+static struct events_log *history;
 
 static bool any_matches(char *const *wanted, const char *value)
 {
@@ -40,6 +43,19 @@ static const char *jstr_at(json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
 }
 
+/* docker's FuzzyMatch on an actor: a filter value equal to, or a prefix of,
+ * the actor's id, or equal to its name; true when the key is not filtered. */
+static bool actor_matches(const struct api_filters *f, const char *key, const char *id,
+			  const char *name)
+{
+	char **want = api_filters_get(f, key);
+	bool ok = !want;
+
+	for (size_t i = 0; want && want[i]; i++)
+		ok |= (id && str_has_prefix(id, want[i])) || (name && !strcmp(name, want[i]));
+	return ok;
+}
+
 static bool event_matches(const struct api_filters *f, json_object *msg)
 {
 	json_object *actor = NULL, *attrs = NULL;
@@ -48,10 +64,7 @@ static bool event_matches(const struct api_filters *f, json_object *msg)
 	(void)json_object_object_get_ex(msg, "Actor", &actor);
 	(void)json_object_object_get_ex(actor, "Attributes", &attrs);
 	const char *id = jstr_at(actor, "ID"), *name = jstr_at(attrs, "name");
-	char **cs = api_filters_get(f, "container");
-	bool container_ok = !cs;
-	for (size_t i = 0; cs && cs[i]; i++)
-		container_ok |= (id && str_has_prefix(id, cs[i])) || (name && !strcmp(name, cs[i]));
+	bool container_ok = actor_matches(f, "container", id, name);
 	char **ev = api_filters_get(f, "event");
 	bool event_ok = !ev;
 	/* "exec_start" matches "exec_start: sh -c ..." as in docker */
@@ -63,6 +76,12 @@ static bool event_matches(const struct api_filters *f, json_object *msg)
 			(type && !strcmp(type, "image") && any_matches(im, id));
 	return container_ok && event_ok && image_ok &&
 	       any_matches(api_filters_get(f, "type"), type) &&
+	       any_matches(api_filters_get(f, "scope"), jstr_at(msg, "scope")) &&
+	       actor_matches(f, "network", id, name) && actor_matches(f, "volume", id, name) &&
+	       actor_matches(f, "plugin", id, name) && actor_matches(f, "node", id, name) &&
+	       actor_matches(f, "service", id, name) && actor_matches(f, "secret", id, name) &&
+	       actor_matches(f, "config", id, name) &&
+	       !api_filters_get(f, "daemon") /* berthd sends no daemon events */ &&
 	       api_labels_match(api_filters_get(f, "label"), attrs);
 }
 
@@ -98,6 +117,15 @@ static void subscriber_until(struct http_loop *l, void *data)
 	subscriber_drop(the_daemon, s);
 }
 
+static void ring_add(int64_t ns, json_object *msg)
+{
+	json_object_put(ring[ring_next].msg);
+	ring[ring_next] = (struct event){ .ns = ns, .msg = msg };
+	ring_next = (ring_next + 1) % EVENTS_KEPT;
+	if (ring_count < EVENTS_KEPT)
+		ring_count++;
+}
+
 void api_event(struct daemon *d, const char *type, const char *action, const char *id,
 	       json_object *attrs)
 {
@@ -124,11 +152,8 @@ void api_event(struct daemon *d, const char *type, const char *action, const cha
 	jadd(msg, "scope", jstr("local"));
 	jadd(msg, "time", json_object_new_int64(ns / 1000000000LL));
 	jadd(msg, "timeNano", json_object_new_int64(ns));
-	json_object_put(ring[ring_next].msg);
-	ring[ring_next] = (struct event){ .ns = ns, .msg = msg };
-	ring_next = (ring_next + 1) % EVENTS_KEPT;
-	if (ring_count < EVENTS_KEPT)
-		ring_count++;
+	events_log_append(history, msg);
+	ring_add(ns, msg);
 	for (struct subscriber *s = subscribers; s; s = s->next)
 		if (event_matches(&s->filters, msg))
 			(void)http_stream_write_json(s->req, msg);
@@ -160,8 +185,10 @@ static int parse_time(const char *s, int64_t *ret)
 
 static void api_events(struct daemon *d, struct http_request *req)
 {
-	static const char *const allowed[] = { "container", "event", "type",   "image",
-					       "label",	    "scope", "daemon", NULL };
+	static const char *const allowed[] = { "container", "event",  "type",	"image",
+					       "label",	    "scope",  "daemon", "network",
+					       "volume",    "plugin", "node",	"service",
+					       "secret",    "config", NULL };
 	_cleanup_error_ struct berth_error *err = NULL;
 	const char *since = http_request_query(req, "since");
 	const char *until = http_request_query(req, "until");
@@ -206,6 +233,17 @@ static void api_events(struct daemon *d, struct http_request *req)
 
 void api_events_register(struct daemon *d, struct http_router *r)
 {
-	(void)d;
+	json_object **old = NULL;
+	size_t n = 0;
+	int r2;
+
+	if ((r2 = events_log_open(d->data_root, EVENTS_KEPT, &history, &old, &n)) < 0)
+		log_warn("event history in %s: %s; events are kept in memory only", d->data_root,
+			 strerror(-r2));
+	for (size_t i = 0; i < n; i++) {
+		json_object *t = jget(old[i], "timeNano");
+		ring_add(t ? json_object_get_int64(t) : 0, old[i]);
+	}
+	free(old);
 	api_add(r, "GET", "/events", 0, api_events);
 }

@@ -50,3 +50,64 @@ load daemon
 	wait "$pid" || true
 	[ "$(cat "$out" | xargs)" = "create start die destroy" ]
 }
+
+# A --until one second ahead: docker's durations ("0s") are whole seconds,
+# which would leave out the events of the current second.
+soon() {
+	echo $(($(date +%s) + 1))
+}
+
+@test "events: the history outlives a daemon restart, also after SIGKILL" {
+	local t0
+	t0=$(date +%s)
+	b run --rm --name evr1 busybox true
+	stop_berthd TERM
+	start_berthd
+	run b events --since "$t0" --until "$(soon)" -f container=evr1 --format '{{.Action}}'
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | xargs)" = "create start die destroy" ]
+	b create --name evr2 busybox true >/dev/null
+	stop_berthd KILL
+	start_berthd
+	run dk events --since "$t0" --until "$(soon)" -f container=evr2 --format '{{.Action}}'
+	[ "$status" -eq 0 ]
+	[ "$output" = "create" ]
+	# the same JSON as before the restart: what the ring held is what was written
+	run b events --since "$t0" --until "$(soon)" -f container=evr1 --format '{{json .}}'
+	[ "$(echo "$output" | head -1 | jq -r .Actor.Attributes.name)" = evr1 ]
+	b rm evr2 >/dev/null
+}
+
+@test "events: a torn last line in the history file is skipped, the rest is read" {
+	local t0
+	t0=$(date +%s)
+	b create --name evt1 busybox true >/dev/null
+	stop_berthd KILL
+	printf '{"Type":"container","Action":"cre' >> "$DROOT/events.log"
+	start_berthd
+	run b events --since "$t0" --until "$(soon)" -f container=evt1 --format '{{.Action}}'
+	[ "$status" -eq 0 ]
+	[ "$output" = "create" ]
+	b rm evt1 >/dev/null
+	# the event after the torn line was written whole
+	stop_berthd KILL
+	start_berthd
+	run b events --since "$t0" --until "$(soon)" -f container=evt1 --format '{{.Action}}'
+	[ "$(echo "$output" | xargs)" = "create destroy" ]
+}
+
+@test "events: network, type and scope filters as docker's" {
+	local t0
+	t0=$(date +%s)
+	b network create evnet >/dev/null
+	b network rm evnet >/dev/null
+	run b events --since "$t0" --until "$(soon)" -f network=evnet --format '{{.Type}} {{.Action}}'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'network create\nnetwork destroy')" ]
+	[ "$(dk events --since "$t0" --until "$(soon)" -f network=evnet --format '{{.Type}} {{.Action}}')" = "$output" ]
+	run b events --since "$t0" --until "$(soon)" -f scope=swarm
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run b events --since "$t0" --until "$(soon)" -f type=network -f scope=local --format '{{.Action}}'
+	[ "$(echo "$output" | xargs)" = "create destroy" ]
+}
