@@ -58,10 +58,35 @@ struct events_out {
 	const char *format;
 };
 
+/* events.Message's fields whose JSON names differ from the Go names the
+ * templates use ({{.ID}} is "id", {{.Status}} "status"...). */
+static int message_field(void *data, json_object *dot, const char *name, json_object *const *args,
+			 size_t nargs, json_object **ret, struct berth_error **err)
+{
+	static const char *const names[][2] = { { "ID", "id" },	    { "Status", "status" },
+						{ "From", "from" }, { "Scope", "scope" },
+						{ "Time", "time" }, { "TimeNano", "timeNano" } };
+	(void)data;
+	(void)args;
+	(void)err;
+	for (size_t i = 0; i < ARRAY_SIZE(names) && nargs == 0; i++) {
+		if (strcmp(name, names[i][0]) != 0)
+			continue;
+		json_object *v = cli_json_get(dot, names[i][1]);
+		/* Go's zero values for the legacy fields a message leaves out */
+		*ret = v       ? json_object_get(v)
+		       : i < 4 ? json_object_new_string("")
+			       : json_object_new_int64(0);
+		return 1;
+	}
+	return 0;
+}
+
 static int on_event(json_object *m, void *data, struct berth_error **err)
 {
 	const struct events_out *o = data;
-	static const struct cli_format_kind kind = { .type_name = "events.Message" };
+	static const struct cli_format_kind kind = { .type_name = "events.Message",
+						     .method = message_field };
 
 	if (!o->format || !*o->format) {
 		print_event(m);

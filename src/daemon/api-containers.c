@@ -343,21 +343,63 @@ static void ct_logs(struct daemon *d, struct http_request *req)
 	container_logs(d, c, req);
 }
 
+/* POST /containers/prune: every stopped container the filters (until,
+ * label, label!) select; the space is that of their writable layers. */
 static void ct_prune(struct daemon *d, struct http_request *req)
 {
+	static const char *const allowed[] = { "until", "label", "label!", NULL };
+	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_json_ json_object *o = json_object_new_object();
 	json_object *deleted = json_object_new_array();
+	int64_t until = INT64_MAX, reclaimed = 0;
+	struct api_filters f;
+	char **v;
 
+	if (api_filters_parse(req, allowed, &f, &err) < 0) {
+		json_object_put(deleted);
+		api_respond_error(req, err);
+		return;
+	}
+	for (size_t i = 0; (v = api_filters_get(&f, "until")) && v[i]; i++) {
+		if (api_time_filter_parse(v[i], &until) < 0) {
+			json_object_put(deleted);
+			api_filters_free(&f);
+			http_respond_error(req, 400, "invalid filter 'until=%s'", v[i]);
+			return;
+		}
+	}
+	char **labels = api_filters_get(&f, "label"), **not_labels = api_filters_get(&f, "label!");
 	for (size_t i = d->n_containers; i > 0; i--) {
 		struct container *c = d->containers[i - 1];
-		if (ct_is_running(c) || c->starting || c->status == CT_RESTARTING)
+		json_object *cl = jget(c->config, "Labels");
+		if (ct_is_running(c) || c->starting || c->status == CT_RESTARTING ||
+		    c->created_ns / 1000000000LL >= until || !api_labels_match(labels, cl))
+			continue;
+		bool excluded = false;
+		for (size_t k = 0; not_labels && not_labels[k] && !excluded; k++) {
+			char *one[] = { not_labels[k], NULL };
+			excluded = api_labels_match(one, cl);
+		}
+		if (excluded)
 			continue;
 		_cleanup_free_ char *id = xstrdup(c->id);
-		if (container_remove(d, c, false, false, NULL) == 0)
+		_cleanup_json_ json_object *sizes = json_object_new_object();
+		container_add_sizes(d, c, sizes);
+		int64_t size = json_object_get_int64(jget(sizes, "SizeRw"));
+		if (container_remove(d, c, false, false, NULL) == 0) {
 			json_object_array_add(deleted, jstr(id));
+			reclaimed += size;
+		}
+	}
+	api_filters_free(&f);
+	/* Go's nil slice: null when nothing was removed */
+	if (json_object_array_length(deleted) == 0) {
+		json_object_put(deleted);
+		deleted = NULL;
 	}
 	jadd(o, "ContainersDeleted", deleted);
-	jadd(o, "SpaceReclaimed", json_object_new_int(0));
+	jadd(o, "SpaceReclaimed", json_object_new_int64(reclaimed));
+	api_prune_event(d, "container", reclaimed);
 	http_respond_json(req, 200, o);
 }
 

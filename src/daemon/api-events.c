@@ -139,7 +139,8 @@ void api_event(struct daemon *d, const char *type, const char *action, const cha
 	json_object_put(given);
 	if (!strcmp(type, "container") || !strcmp(type, "image")) {
 		jadd(msg, "status", jstr(action));
-		jadd(msg, "id", jstr(id));
+		if (!str_is_empty(id)) /* Go's omitempty */
+			jadd(msg, "id", jstr(id));
 		const char *image = jstr_at(attrs, "image");
 		if (image)
 			jadd(msg, "from", jstr(image));
@@ -157,6 +158,15 @@ void api_event(struct daemon *d, const char *type, const char *action, const cha
 	for (struct subscriber *s = subscribers; s; s = s->next)
 		if (event_matches(&s->filters, msg))
 			(void)http_stream_write_json(s->req, msg);
+}
+
+void api_prune_event(struct daemon *d, const char *type, int64_t reclaimed)
+{
+	json_object *attrs = json_object_new_object();
+	_cleanup_free_ char *n = xasprintf("%lld", (long long)reclaimed);
+
+	jadd(attrs, "reclaimed", jstr(n));
+	api_event(d, type, "prune", "", attrs);
 }
 
 /* docker's timestamps: seconds[.nanoseconds] (the CLI converts durations and dates). */

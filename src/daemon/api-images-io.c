@@ -104,6 +104,9 @@ static void load_body_done(struct http_request *req, int fd, struct berth_error 
 			stream_error(req, err->msg);
 			goto out;
 		}
+		struct image_rec *loaded = NULL;
+		if (image_lookup(d, it->config_digest, &loaded, NULL) == 0)
+			image_event(d, loaded, "load", NULL);
 		if (!tags || !tags[0]) {
 			_cleanup_free_ char *line =
 				xasprintf("Loaded image ID: %s\n", it->config_digest);
@@ -260,6 +263,11 @@ void images_save(struct daemon *d, struct http_request *req, char **names)
 		goto out;
 	}
 	(void)http_loop_watch_pid(d->loop, pid, save_child_done, NULL);
+	for (size_t k = 0; k < n_items; k++) {
+		struct image_rec *saved = NULL;
+		if (image_lookup(d, items[k].config_digest, &saved, NULL) == 0)
+			image_event(d, saved, "save", NULL);
+	}
 	http_stream_begin(req, 200, "application/x-tar");
 	pump_fd_to_stream(d, req, pipefd[0], NULL, NULL);
 out:
@@ -321,6 +329,9 @@ static void import_body_done(struct http_request *req, int fd, struct berth_erro
 		images_gc_blobs(d);
 		images_gc_layers(d);
 	} else {
+		struct image_rec *imported = NULL;
+		if (image_lookup(d, item.config_digest, &imported, NULL) == 0)
+			image_event(d, imported, "import", NULL);
 		http_stream_begin(req, 200, "application/json");
 		stream_message(req, "status", item.config_digest);
 		http_stream_end(req);

@@ -246,6 +246,7 @@ static int untag(struct daemon *d, struct image_rec *img, const char *full, json
 		return r;
 	_cleanup_free_ char *fam = image_familiar_tag(full);
 	add_record(out, "Untagged", fam);
+	image_event(d, img, "untag", NULL);
 	for (size_t i = 0; img->tags && img->tags[i]; i++) {
 		if (strcmp(img->tags[i], full) != 0)
 			continue;
@@ -549,6 +550,7 @@ static void images_prune(struct daemon *d, struct http_request *req)
 		for (size_t t = 0; img->tags && img->tags[t]; t++) {
 			_cleanup_free_ char *fam = image_familiar_tag(img->tags[t]);
 			add_record(deleted, "Untagged", fam);
+			image_event(d, img, "untag", NULL);
 		}
 		add_record(deleted, "Deleted", img->id);
 		uint64_t size = img->size;
@@ -561,6 +563,7 @@ static void images_prune(struct daemon *d, struct http_request *req)
 	api_filters_free(&f);
 	jadd(o, "ImagesDeleted", deleted);
 	jadd(o, "SpaceReclaimed", json_object_new_int64((int64_t)reclaimed));
+	api_prune_event(d, "image", (int64_t)reclaimed);
 	http_respond_json(req, 200, o);
 }
 

@@ -296,6 +296,7 @@ static void networks_prune(struct daemon *d, struct http_request *req)
 		deleted = NULL;
 	}
 	jadd(o, "NetworksDeleted", deleted);
+	api_prune_event(d, "network", 0);
 	http_respond_json(req, 200, o);
 }
 

@@ -26,6 +26,10 @@ char **api_filters_get(const struct api_filters *f, const char *key);
 /* Label filters: "key" or "key=value" against a label list. */
 bool api_labels_match(char *const *wanted, json_object *labels);
 
+/* The "prune" event dockerd sends after a prune of containers, images,
+ * networks or volumes: no actor id, the bytes reclaimed (api-events.c). */
+void api_prune_event(struct daemon *d, const char *type, int64_t reclaimed);
+
 /* /networks (api-networks.c). */
 void api_networks_register(struct daemon *d, struct http_router *r);
 

@@ -288,7 +288,20 @@ int image_tag(struct daemon *d, struct image_rec *img, const char *ref, struct b
 		return r;
 	untag_everywhere(d, ref);
 	strv_push(&img->tags, ref);
+	_cleanup_free_ char *fam = image_familiar_tag(ref);
+	image_event(d, img, "tag", fam);
 	return 0;
+}
+
+void image_event(struct daemon *d, const struct image_rec *img, const char *action,
+		 const char *name)
+{
+	json_object *attrs = json_object_new_object();
+
+	for (size_t i = 0; img->config && i < img->config->n_labels; i++)
+		jadd(attrs, img->config->labels[i].key, jstr(img->config->labels[i].value));
+	jadd(attrs, "name", jstr(name ? name : img->id));
+	api_event(d, "image", action, img->id, attrs);
 }
 
 int image_add_repo_digest(struct daemon *d, struct image_rec *img, const char *ref,
@@ -408,6 +421,7 @@ int image_remove(struct daemon *d, struct image_rec *img, char ***ret_layers,
 			img->removed = false;
 			return r;
 		}
+		image_event(d, img, "delete", NULL);
 		return 0;
 	}
 	if ((r = state_db_begin(d->db, err)) < 0)
@@ -424,6 +438,7 @@ int image_remove(struct daemon *d, struct image_rec *img, char ***ret_layers,
 		d->n_images--;
 		break;
 	}
+	image_event(d, img, "delete", NULL);
 	image_rec_free(img);
 	gc_removed(d);
 	gc_layers(d, ret_layers);

@@ -7,7 +7,8 @@ load daemon
 
 @test "events: the same lines, JSON and templates as the docker CLI" {
 	local t0 t1
-	t0=$(date +%s)
+	# nanoseconds: setup_file's image load must not fall in the window
+	t0=$(date +%s.%N)
 	b run --rm --name evc1 -l ev=yes busybox true
 	b create --name evc2 busybox true >/dev/null
 	b rm evc2 >/dev/null
@@ -110,4 +111,55 @@ soon() {
 	[ -z "$output" ]
 	run b events --since "$t0" --until "$(soon)" -f type=network -f scope=local --format '{{.Action}}'
 	[ "$(echo "$output" | xargs)" = "create destroy" ]
+}
+
+@test "events: image tag, untag, save, load, import and delete as dockerd logs them" {
+	local t0 id
+	t0=$(date +%s.%N)
+	id=$(b image inspect -f '{{.Id}}' busybox)
+	b tag busybox evimg:one
+	b save -o "$BATS_TEST_TMPDIR/one.tar" evimg:one
+	b rmi evimg:one >/dev/null
+	b load -i "$BATS_TEST_TMPDIR/one.tar" >/dev/null
+	b rmi evimg:one >/dev/null
+	mkdir -p "$BATS_TEST_TMPDIR/root" && echo hi > "$BATS_TEST_TMPDIR/root/f"
+	tar -C "$BATS_TEST_TMPDIR/root" -cf "$BATS_TEST_TMPDIR/root.tar" .
+	local imp
+	imp=$(b import "$BATS_TEST_TMPDIR/root.tar")
+	b rmi "$imp" >/dev/null
+	run b events --since "$t0" --until "$(soon)" -f type=image --format '{{.Action}} {{.Actor.Attributes.name}}'
+	[ "$status" -eq 0 ]
+	local want
+	want=$(printf '%s\n' "tag evimg:one" "save $id" "untag $id" "load $id" "untag $id" \
+		"import $imp" "delete $imp")
+	[ "$output" = "$want" ]
+	# the image's id is the actor, in the legacy fields too
+	run b events --since "$t0" --until "$(soon)" -f event=tag --format '{{.ID}} {{.Status}} {{.Actor.ID}}'
+	[ "$output" = "$id tag $id" ]
+	[ "$(dk events --since "$t0" --until "$(soon)" -f event=tag --format '{{.ID}} {{.Status}} {{.Actor.ID}}')" = "$output" ]
+}
+
+@test "container prune: filters, real reclaimed space, the prune event" {
+	local t0 keep gone
+	t0=$(date +%s.%N)
+	keep=$(b create -l keep=1 busybox true)
+	gone=$(b run -d -l tmp=1 busybox sh -c 'dd if=/dev/zero of=/big bs=1024 count=300 2>/dev/null')
+	b wait "$gone" >/dev/null
+	run b container prune -f --filter label!=keep
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$gone"* ]]
+	[[ "$output" != *"$keep"* ]]
+	[[ "$output" == *"Total reclaimed space: 307"* ]]
+	# no id in the legacy fields (Go's omitempty): {{.ID}} is empty
+	run b events --since "$t0" --until "$(soon)" -f type=container -f event=prune --format '{{.Actor.Attributes.reclaimed}} {{.ID}}.'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" ." ]]
+	[ "${output%% *}" -ge 307200 ]
+	run dk container prune -f --filter until=0s --filter label=nomatch
+	[ "$status" -eq 0 ]
+	b inspect "$keep" >/dev/null
+	run dk container prune -f --filter bogus=1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid filter 'bogus'"* ]]
+	b rm "$keep" >/dev/null
 }
