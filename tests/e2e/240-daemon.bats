@@ -290,7 +290,8 @@ teardown() {
 
 @test "events: a live stream, since/until replay and filters (docker CLI)" {
 	local t0 out=$BATS_TEST_TMPDIR/events
-	t0=$(date +%s)
+	# nanoseconds: the image events of earlier tests must fall before it
+	t0=$(date +%s.%N)
 	DOCKER_HOST="unix://$SOCK" timeout -s KILL 20 "$DOCKER" events --filter label=ev=yes --filter container=ev1 --filter container=ev1b \
 		--format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}' >"$out" &
 	local epid=$!
