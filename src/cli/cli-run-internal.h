@@ -16,6 +16,7 @@ struct cli_run_opts {
 	const char *ipc, *uts, *userns, *cgroupns, *cgroup_parent, *log_driver, *cpuset_cpus;
 	const char *cpuset_mems, *pull, *isolation, *volume_driver, *mac_address, *health_cmd;
 	const char *health_interval, *health_timeout, *health_start_period, *ip, *ip6;
+	const char *health_start_interval;
 	char **env, **env_file, **labels, **label_file, **volumes, **tmpfs, **cap_add, **cap_drop;
 	char **security_opt, **sysctls, **add_host, **dns, **dns_option, **dns_search, **log_opt;
 	char **group_add, **links, **volumes_from, **attach, **storage_opt;

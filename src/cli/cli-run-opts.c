@@ -136,6 +136,10 @@ void cli_run_opts_table(struct cli_run_opts *o, bool run, struct cli_opt *table)
 		      "Time between running the check (ms|s|m|h) (default 0s)"),
 		OPT_I("health-retries", 0, health_retries,
 		      "Consecutive failures needed to report unhealthy"),
+		OPT_F("health-start-interval", 0, health_start_interval, "duration",
+		      parse_nonneg_duration,
+		      "Time between running the check during the start period (ms|s|m|h) "
+		      "(default 0s)"),
 		OPT_F("health-start-period", 0, health_start_period, "duration",
 		      parse_nonneg_duration,
 		      "Start period for the container to initialize before starting health-retries "
@@ -314,26 +318,41 @@ static int labels_json(struct cli_run_opts *o, json_object **ret, struct berth_e
 	return 0;
 }
 
-static bool have_health(struct cli_run_opts *o)
+static int64_t health_duration(const char *s)
 {
-	return o->health_cmd || o->health_interval || o->health_timeout || o->health_start_period ||
-	       o->health_retries;
+	int64_t d = 0;
+
+	if (s && cli_parse_duration(s, &d) < 0)
+		d = 0;
+	return d;
 }
 
-/* docker's HealthConfig: Test only with --health-cmd (or NONE), durations when set. */
+/* docker's test: a command, a non-zero duration or retries */
+static bool have_health(struct cli_run_opts *o)
+{
+	return (o->health_cmd && *o->health_cmd) || health_duration(o->health_interval) ||
+	       health_duration(o->health_timeout) || health_duration(o->health_start_period) ||
+	       health_duration(o->health_start_interval) || o->health_retries;
+}
+
+/* docker's HealthConfig: Test only with --health-cmd (or NONE), the non-zero
+ * fields; negative values refused in docker's order. */
 static int healthcheck_json(struct cli_run_opts *o, json_object **ret, struct berth_error **err)
 {
 	_cleanup_json_ json_object *h = json_object_new_object();
-	const char *durations[][2] = { { "Interval", o->health_interval },
-				       { "Timeout", o->health_timeout },
-				       { "StartPeriod", o->health_start_period } };
+	const char *durations[][3] = {
+		{ "Interval", o->health_interval, "interval" },
+		{ "Timeout", o->health_timeout, "timeout" },
+		{ "Retries", NULL, "retries" },
+		{ "StartPeriod", o->health_start_period, "start-period" },
+		{ "StartInterval", o->health_start_interval, "start-interval" },
+	};
 	json_object *test;
-	int64_t d;
 
 	if (o->no_healthcheck && have_health(o))
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       "--no-healthcheck conflicts with --health-* options");
-	if (o->no_healthcheck || o->health_cmd) {
+	if (o->no_healthcheck || (o->health_cmd && *o->health_cmd)) {
 		test = json_object_new_array();
 		json_object_array_add(
 			test, json_object_new_string(o->no_healthcheck ? "NONE" : "CMD-SHELL"));
@@ -341,22 +360,19 @@ static int healthcheck_json(struct cli_run_opts *o, json_object **ret, struct be
 			json_object_array_add(test, json_object_new_string(o->health_cmd));
 		json_object_object_add(h, "Test", test);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
-		if (!durations[i][1] || cli_parse_duration(durations[i][1], &d) < 0 || d == 0)
-			continue;
+	for (size_t i = 0; !o->no_healthcheck && i < ARRAY_SIZE(durations); i++) {
+		bool retries = strcmp(durations[i][0], "Retries") == 0;
+		int64_t d = retries ? o->health_retries : health_duration(durations[i][1]);
 		if (d < 0)
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "--health-%s cannot be negative",
-					       i == 0	? "interval"
-					       : i == 1 ? "timeout"
-							: "start-period");
-		json_object_object_add(h, durations[i][0], json_object_new_int64(d));
+					       "--health-%s cannot be negative", durations[i][2]);
 	}
-	if (o->health_retries < 0)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "--health-retries cannot be negative");
-	if (o->health_retries)
-		json_object_object_add(h, "Retries", json_object_new_int64(o->health_retries));
+	for (size_t i = 0; !o->no_healthcheck && i < ARRAY_SIZE(durations); i++) {
+		bool retries = strcmp(durations[i][0], "Retries") == 0;
+		int64_t d = retries ? o->health_retries : health_duration(durations[i][1]);
+		if (d)
+			json_object_object_add(h, durations[i][0], json_object_new_int64(d));
+	}
 	*ret = TAKE_PTR(h);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "container-internal.h"
 #include "container-logs.h"
+#include "health.h"
 #include "runtime.h"
 
 static struct container *find(struct daemon *d, struct http_request *req)
@@ -67,6 +68,8 @@ static bool matches(struct daemon *d, struct container *c, const struct api_filt
 	}
 	json_object_object_get_ex(c->config, "Labels", &labels);
 	if ((v = api_filters_get(f, "label")) && !api_labels_match(v, labels))
+		return false;
+	if ((v = api_filters_get(f, "health")) && !strv_contains(v, health_status_name(c)))
 		return false;
 	if ((v = api_filters_get(f, "ancestor"))) {
 		bool ok = false;
@@ -148,6 +151,19 @@ static void ct_list(struct daemon *d, struct http_request *req)
 	for (size_t i = 0; st && st[i]; i++) {
 		if (!strv_contains((char *const *)states, st[i])) {
 			http_respond_error(req, 400, "Invalid filter 'status=%s'", st[i]);
+			api_filters_free(&f);
+			return;
+		}
+	}
+	static const char *const healths[] = { "none", "starting", "healthy", "unhealthy", NULL };
+	char **hv = api_filters_get(&f, "health");
+	for (size_t i = 0; hv && hv[i]; i++) {
+		if (!strv_contains((char *const *)healths, hv[i])) {
+			http_respond_error(
+				req, 400,
+				"invalid filter 'health=%s': invalid value for health "
+				"(%s): must be one of none, starting, healthy, unhealthy",
+				hv[i], hv[i]);
 			api_filters_free(&f);
 			return;
 		}

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "container-internal.h"
 #include "container-mounts.h"
+#include "health.h"
 #include "runtime.h"
 
 static int type_error(const char *path, const char *want, struct berth_error **err)
@@ -298,7 +299,7 @@ int container_check_config(struct daemon *d, json_object *body, json_object **re
 	    (r = check_type(cfg, "Config", "User", json_type_string, "a string", err)) < 0 ||
 	    (r = check_type(cfg, "Config", "WorkingDir", json_type_string, "a string", err)) < 0 ||
 	    (r = check_type(cfg, "Config", "StopTimeout", json_type_int, "an integer", err)) < 0 ||
-	    (r = check_host_config(d, hc, err)) < 0)
+	    (r = health_config_check(cfg, err)) < 0 || (r = check_host_config(d, hc, err)) < 0)
 		return r;
 	json_object *vols = NULL;
 	if (json_object_object_get_ex(cfg, "Volumes", &vols) && vols &&

@@ -10,6 +10,7 @@
 #include "container-internal.h"
 #include "container-net-internal.h"
 #include "container-mounts.h"
+#include "health.h"
 
 static const char *const adjectives[] = {
 	"agile",  "bold",  "brisk",  "calm",   "clever", "crisp",  "daring", "eager",
@@ -153,6 +154,7 @@ static void merge_image(json_object *cfg, const struct image_config *ic, const c
 	v = NULL;
 	if (!json_object_object_get_ex(cfg, "Hostname", &v) || !v || !*json_object_get_string(v))
 		jadd(cfg, "Hostname", json_object_new_string_len(id, 12));
+	health_config_merge(cfg, ic);
 	jadd(cfg, "Image", jstr(image));
 }
 

@@ -59,6 +59,10 @@ struct ct_exec {
 	bool has_exit_code;
 	struct http_request *start_req; /* detached start waiting for the pid */
 };
+/* The OCI process of an exec of c (config: Cmd, User, WorkingDir, Env,
+ * ConsoleSize) written to path: the container's process with those settings. */
+int exec_process_write(struct daemon *d, struct container *c, json_object *config, bool tty,
+		       const char *path, struct berth_error **err);
 void exec_on_started(struct daemon *d, struct container *c, const char *exec_id, pid_t pid);
 void exec_on_exited(struct daemon *d, struct container *c, const char *exec_id, int code);
 void exec_on_failed(struct daemon *d, struct container *c, const char *exec_id, int code,

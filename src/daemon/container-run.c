@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "container-internal.h"
+#include "health.h"
 #include "runtime.h"
 
 const char *container_runtime_path(struct daemon *d, const struct container *c)
@@ -159,6 +160,7 @@ void container_on_started(struct daemon *d, struct container *c, pid_t pid, int6
 	c->oom_killed = false;
 	free(c->error);
 	c->error = NULL;
+	health_container_started(d, c);
 	persist(d, c);
 	container_event(d, c, "start", NULL);
 	if (c->start_req) {
@@ -222,6 +224,7 @@ void container_on_exited(struct daemon *d, struct container *c, int code, bool o
 	mon_close(d, c);
 	container_release_rootfs(d, c);
 	execs_container_stopped(d, c);
+	health_container_stopped(d, c);
 	if (c->stop_timer) {
 		http_loop_cancel_timer(d->loop, c->stop_timer);
 		c->stop_timer = 0;
@@ -286,6 +289,7 @@ void container_on_state(struct daemon *d, struct container *c, int state, pid_t 
 			c->has_started = true;
 			c->started_ns = now_unix_ns();
 			c->starting = false;
+			health_container_started(d, c);
 		}
 		c->mounted = true;
 		persist(d, c);
@@ -417,6 +421,7 @@ int container_pause(struct daemon *d, struct container *c, bool pause, struct be
 	if (r < 0)
 		return r;
 	c->status = pause ? CT_PAUSED : CT_RUNNING;
+	health_container_paused(d, c);
 	persist(d, c);
 	container_event(d, c, pause ? "pause" : "unpause", NULL);
 	return 0;

@@ -10,6 +10,7 @@
 #include "container.h"
 #include "container-internal.h"
 #include "container-net-internal.h"
+#include "health.h"
 
 static const char *const status_names[CT_STATUS_MAX] = {
 	[CT_CREATED] = "created",   [CT_RUNNING] = "running",
@@ -78,6 +79,8 @@ static json_object *state_json(const struct container *c)
 	jadd(o, "Error", jstr(c->error ? c->error : ""));
 	jadd(o, "StartedAt", jstr(started));
 	jadd(o, "FinishedAt", jstr(finished));
+	if (c->health)
+		jadd(o, "Health", health_inspect_json(c));
 	return o;
 }
 
@@ -105,6 +108,8 @@ static char *container_doc(const struct container *c)
 	jadd(o, "HasStarted", json_object_new_boolean(c->has_started));
 	if (c->net)
 		jadd(o, "Net", json_object_get(c->net));
+	if (c->health)
+		jadd(o, "Health", health_record_json(c));
 	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 }
 
@@ -190,6 +195,7 @@ static int load_row(const char *id, const char *doc, void *data)
 	}
 	if (!c->name)
 		c->name = xstrndup(c->id, 12);
+	health_record_load(c, jget(o, "Health"));
 	container_set_paths(d, c);
 	container_add(d, c);
 	return 0;
@@ -216,6 +222,7 @@ void container_forget(struct daemon *d, struct container *c)
 		d->n_containers--;
 		break;
 	}
+	health_free(d, c);
 	json_object_put(c->config);
 	json_object_put(c->host_config);
 	json_object_put(c->net);
@@ -267,6 +274,9 @@ char *container_status_text(const struct container *c)
 	case CT_RUNNING:
 	case CT_PAUSED: {
 		_cleanup_free_ char *h = human_duration((now - c->started_ns) / 1000000000LL);
+		const char *health = health_status_text(c);
+		if (c->status == CT_RUNNING && health)
+			return xasprintf("Up %s (%s)", h, health);
 		return xasprintf("Up %s%s", h, c->status == CT_PAUSED ? " (Paused)" : "");
 	}
 	case CT_RESTARTING: {
@@ -540,6 +550,7 @@ void containers_restore(struct daemon *d)
 		if (ct_is_running(c) || c->status == CT_RESTARTING) {
 			if (mon_reconnect(d, c, NULL) == 0) {
 				restore_execs(c);
+				health_container_restored(d, c);
 				continue;
 			}
 			settle_lost(d, c);

@@ -25,6 +25,7 @@ struct mon_conn;
 struct ct_waiter;
 struct ct_exec;
 struct net_dns;
+struct ct_health;
 
 struct ct_attach {
 	int fd;
@@ -73,6 +74,8 @@ struct container {
 	int *port_fds;
 	size_t n_port_fds;
 	struct net_dns *dns;
+	/* health checks (health.c): state stored with the record, probes live */
+	struct ct_health *health;
 };
 
 const char *ct_status_name(enum ct_status s);

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "container-internal.h"
+#include "health.h"
 #include "spec.h"
 
 static bool jbool(json_object *o, const char *k)
@@ -74,11 +75,9 @@ static void exec_create(struct daemon *d, struct http_request *req)
 	http_respond_json(req, 201, o);
 }
 
-/* The OCI process of the exec: the container's, with the exec's settings. */
-static int exec_process_file(struct daemon *d, struct ct_exec *x, char **ret_path,
-			     struct berth_error **err)
+int exec_process_write(struct daemon *d, struct container *c, json_object *config, bool tty,
+		       const char *path, struct berth_error **err)
 {
-	struct container *c = x->c;
 	struct image_rec *img = NULL;
 	_cleanup_free_ char *spec_text = NULL;
 	_cleanup_json_ json_object *spec = NULL;
@@ -90,17 +89,17 @@ static int exec_process_file(struct daemon *d, struct ct_exec *x, char **ret_pat
 	    (r = json_parse_text(spec_text, strlen(spec_text), 64, "spec", &spec, err)) < 0)
 		return r;
 	json_object_object_get_ex(spec, "process", &proc);
-	jadd(proc, "args", json_object_get(jget(x->config, "Cmd")));
-	jadd(proc, "terminal", json_object_new_boolean(x->tty));
-	if (x->tty)
-		spec_console_size(proc, jget(x->config, "ConsoleSize"));
-	if ((v = jget(x->config, "WorkingDir")) && *json_object_get_string(v))
+	jadd(proc, "args", json_object_get(jget(config, "Cmd")));
+	jadd(proc, "terminal", json_object_new_boolean(tty));
+	if (tty)
+		spec_console_size(proc, jget(config, "ConsoleSize"));
+	if ((v = jget(config, "WorkingDir")) && *json_object_get_string(v))
 		jadd(proc, "cwd", json_object_get(v));
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
 	_cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	json_object *puser = jget(proc, "user");
 	uint32_t uid = (uint32_t)json_object_get_int64(jget(puser, "uid"));
-	if ((v = jget(x->config, "User")) && *json_object_get_string(v)) {
+	if ((v = jget(config, "User")) && *json_object_get_string(v)) {
 		uint32_t gid = 0;
 		json_object *extra_gids = NULL, *user = json_object_new_object();
 		if ((r = spec_resolve_user(rootfd, json_object_get_string(v), NULL, &uid, &gid,
@@ -114,11 +113,22 @@ static int exec_process_file(struct daemon *d, struct ct_exec *x, char **ret_pat
 		jadd(proc, "user", user);
 	}
 	/* dockerd: the container's env for the exec's tty, then the exec's */
-	jadd(proc, "env", spec_env_json(c->config, x->tty, jget(x->config, "Env"), rootfd, uid));
-	_cleanup_free_ char *path = xasprintf("%s/exec-%s.json", c->run_dir, x->id);
+	jadd(proc, "env", spec_env_json(c->config, tty, jget(config, "Env"), rootfd, uid));
 	const char *text = json_object_to_json_string_ext(proc, JSON_C_TO_STRING_PLAIN);
 	if ((r = file_write_replace(path, text, strlen(text), 0600)) < 0)
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL, "write '%s'", path);
+	return 0;
+}
+
+/* The OCI process of the exec: the container's, with the exec's settings. */
+static int exec_process_file(struct daemon *d, struct ct_exec *x, char **ret_path,
+			     struct berth_error **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/exec-%s.json", x->c->run_dir, x->id);
+	int r = exec_process_write(d, x->c, x->config, x->tty, path, err);
+
+	if (r < 0)
+		return r;
 	*ret_path = TAKE_PTR(path);
 	return 0;
 }
@@ -221,9 +231,10 @@ void exec_on_started(struct daemon *d, struct container *c, const char *exec_id,
 {
 	struct ct_exec *x = exec_find_in(c, exec_id);
 
-	(void)d;
-	if (!x)
+	if (!x) {
+		(void)health_on_exec_started(d, c, exec_id, pid);
 		return;
+	}
 	x->pid = pid;
 	if (x->start_req) {
 		http_respond(x->start_req, 200, NULL, NULL, 0);
@@ -235,9 +246,10 @@ void exec_on_exited(struct daemon *d, struct container *c, const char *exec_id, 
 {
 	struct ct_exec *x = exec_find_in(c, exec_id);
 
-	(void)d;
-	if (!x)
+	if (!x) {
+		(void)health_on_exec_exited(d, c, exec_id, code);
 		return;
+	}
 	x->running = false;
 	x->exit_code = code;
 	x->has_exit_code = true;
@@ -248,9 +260,10 @@ void exec_on_failed(struct daemon *d, struct container *c, const char *exec_id, 
 {
 	struct ct_exec *x = exec_find_in(c, exec_id);
 
-	(void)d;
-	if (!x)
+	if (!x) {
+		(void)health_on_exec_failed(d, c, exec_id, code, msg);
 		return;
+	}
 	x->running = false;
 	x->exit_code = code;
 	x->has_exit_code = true;

@@ -37,6 +37,9 @@ json_object *image_config_api_json(const struct image_config *c)
 			jadd(h, "Timeout", json_object_new_int64(c->healthcheck_timeout));
 		if (c->healthcheck_start_period)
 			jadd(h, "StartPeriod", json_object_new_int64(c->healthcheck_start_period));
+		if (c->healthcheck_start_interval)
+			jadd(h, "StartInterval",
+			     json_object_new_int64(c->healthcheck_start_interval));
 		if (c->healthcheck_retries)
 			jadd(h, "Retries", json_object_new_int(c->healthcheck_retries));
 		jadd(o, "Healthcheck", h);

@@ -78,6 +78,8 @@ static json_object *healthcheck_json(const struct image_config *c)
 		add(h, "Timeout", json_object_new_int64(c->healthcheck_timeout));
 	if (c->healthcheck_start_period)
 		add(h, "StartPeriod", json_object_new_int64(c->healthcheck_start_period));
+	if (c->healthcheck_start_interval)
+		add(h, "StartInterval", json_object_new_int64(c->healthcheck_start_interval));
 	if (c->healthcheck_retries)
 		add(h, "Retries", json_object_new_int(c->healthcheck_retries));
 	return h;

@@ -130,6 +130,8 @@ static int parse_healthcheck(json_object *o, const char *path, struct image_conf
 	    (r = json_get_int64(h, p, "Timeout", false, &c->healthcheck_timeout, err)) < 0 ||
 	    (r = json_get_int64(h, p, "StartPeriod", false, &c->healthcheck_start_period, err)) <
 		    0 ||
+	    (r = json_get_int64(h, p, "StartInterval", false, &c->healthcheck_start_interval,
+				err)) < 0 ||
 	    (r = json_get_int32(h, p, "Retries", false, &retries, err)) < 0)
 		return r;
 	c->healthcheck_retries = retries;

@@ -71,6 +71,7 @@ struct image_config {
 	char *stop_signal;
 	char **healthcheck_test; /* NULL when none */
 	int64_t healthcheck_interval, healthcheck_timeout, healthcheck_start_period; /* ns */
+	int64_t healthcheck_start_interval;					     /* ns */
 	int healthcheck_retries;
 	char **onbuild;
 	char **shell;

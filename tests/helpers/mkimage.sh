@@ -9,7 +9,8 @@
 # layout `docker save` writes since docker 25: containerd reads the former,
 # dockerd 20.10 the latter. The layer is an uncompressed, reproducible tar of
 # ROOTFS (sorted, owned by root, mtime 0); the config is for linux/amd64 with
-# rootfs.diff_ids, Cmd and PATH.
+# rootfs.diff_ids, Cmd and PATH. MKIMAGE_CONFIG, a JSON object, is added to
+# the config's "config" (e.g. {"Healthcheck": {...}}).
 set -eu
 [ $# -ge 3 ] || { echo "usage: mkimage.sh ROOTFS OUT.tar NAME:TAG [CMD...]" >&2; exit 2; }
 rootfs=$1 out=$2 ref=$3
@@ -20,6 +21,8 @@ case $ref in
 *) echo "mkimage: '$ref' has no tag" >&2; exit 1 ;;
 esac
 cmd_json='["sh"]'
+extra='{}'
+[ -n "${MKIMAGE_CONFIG:-}" ] && extra=$MKIMAGE_CONFIG
 [ $# -gt 0 ] && cmd_json=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mkimage.XXXXXX")
@@ -40,12 +43,12 @@ tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
 info=$(blob "$work/layer")
 layer=${info% *} layer_size=${info#* }
 
-jq -n -c --arg diff "sha256:$layer" --argjson cmd "$cmd_json" '{
+jq -n -c --arg diff "sha256:$layer" --argjson cmd "$cmd_json" --argjson extra "$extra" '{
 	architecture: "amd64", os: "linux", created: "1970-01-01T00:00:00Z",
-	config: {
+	config: ({
 		Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
 		Cmd: $cmd, WorkingDir: "/"
-	},
+	} + $extra),
 	rootfs: {type: "layers", diff_ids: [$diff]},
 	history: [{created: "1970-01-01T00:00:00Z", created_by: "mkimage.sh"}]
 }' > "$work/config"
