@@ -99,6 +99,28 @@ api() {
 	[ "$(health ok-b | jq '.Log | length')" = 5 ]
 }
 
+@test "both CLIs send the same Healthcheck for every --health-* option" {
+	local opts
+	for opts in "--health-cmd true --health-interval 1m30s --health-timeout 2s --health-retries 4 --health-start-period 1.5s --health-start-interval 250ms" \
+		"--health-interval 0s" "--health-timeout 3s" "--health-retries 2" "--no-healthcheck" \
+		"--health-cmd 'exit 0' --health-start-interval 1ms"; do
+		# shellcheck disable=SC2086
+		eval "b create --name hb $opts busybox true" >/dev/null
+		eval "dk create --name hd $opts busybox true" >/dev/null
+		run -0 b inspect -f '{{json .Config.Healthcheck}}' hb
+		[ "$output" = "$(dk inspect -f '{{json .Config.Healthcheck}}' hd)" ]
+		b rm hb hd >/dev/null
+	done
+	b create --name hb --health-cmd true --health-interval 1m30s --health-timeout 2s \
+		--health-retries 4 --health-start-period 1.5s --health-start-interval 250ms busybox true >/dev/null
+	run -0 b inspect -f '{{json .Config.Healthcheck}}' hb
+	[ "$output" = '{"Test":["CMD-SHELL","true"],"Interval":90000000000,"Timeout":2000000000,"StartPeriod":1500000000,"StartInterval":250000000,"Retries":4}' ]
+	# a zero duration alone is no setting (docker's haveHealthSettings)
+	b create --name hz --health-interval 0s busybox true >/dev/null
+	run -0 b inspect -f '{{json .Config.Healthcheck}}' hz
+	[ "$output" = null ]
+}
+
 @test "starting: before the first probe (one interval after the start)" {
 	for cli in b dk; do
 		$cli run -d --name st-$cli --health-cmd true --health-interval 1h busybox sleep 300 >/dev/null

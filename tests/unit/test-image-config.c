@@ -15,7 +15,8 @@ static const char docker_config[] =
 	"tcp\":{},"
 	"\"443/tcp\":{}},\"Tty\":false,\"Env\":[\"PATH=/usr/bin:/bin\",\"A=b\"],\"Cmd\":[\"sh\"],"
 	"\"Healthcheck\":{\"Test\":[\"CMD-SHELL\",\"true\"],\"Interval\":30000000000,"
-	"\"Timeout\":5000000000,\"StartPeriod\":1000000000,\"Retries\":3},\"ArgsEscaped\":true,"
+	"\"Timeout\":5000000000,\"StartPeriod\":1000000000,\"StartInterval\":2000000000,"
+	"\"Retries\":3},\"ArgsEscaped\":true,"
 	"\"Image\":\"sha256:x\",\"Volumes\":{\"/data\":{}},\"WorkingDir\":\"/app\","
 	"\"Entrypoint\":[],\"OnBuild\":null,\"Labels\":{\"z\":\"1\",\"a\":\"2\"},"
 	"\"StopSignal\":\"SIGTERM\",\"Shell\":[\"/bin/sh\",\"-c\"]},\"container\":\"abc\","
@@ -52,6 +53,7 @@ TEST(parse_docker_config)
 	ASSERT_EQ(c->healthcheck_interval, 30000000000LL);
 	ASSERT_EQ(c->healthcheck_timeout, 5000000000LL);
 	ASSERT_EQ(c->healthcheck_start_period, 1000000000LL);
+	ASSERT_EQ(c->healthcheck_start_interval, 2000000000LL);
 	ASSERT_EQ(c->healthcheck_retries, 3);
 	ASSERT_TRUE(c->onbuild == NULL);
 	ASSERT_STREQ(c->shell[1], "-c");
@@ -85,7 +87,8 @@ TEST(serialize_canonical)
 		"\"ExposedPorts\":{\"443/tcp\":{},\"80/tcp\":{}},\"Env\":[\"PATH=/usr/bin:/bin\","
 		"\"A=b\"],\"Cmd\":[\"sh\"],\"Healthcheck\":{\"Test\":[\"CMD-SHELL\",\"true\"],"
 		"\"Interval\":30000000000,\"Timeout\":5000000000,\"StartPeriod\":1000000000,"
-		"\"Retries\":3},\"Volumes\":{\"/data\":{}},\"WorkingDir\":\"/app\","
+		"\"StartInterval\":2000000000,\"Retries\":3},\"Volumes\":{\"/"
+		"data\":{}},\"WorkingDir\":\"/app\","
 		"\"Entrypoint\":[],\"Labels\":{\"a\":\"2\",\"z\":\"1\"},\"StopSignal\":\"SIGTERM\","
 		"\"Shell\":[\"/bin/sh\",\"-c\"]},\"created\":\"2024-01-02T03:04:05.123456789Z\","
 		"\"history\":[{\"created\":\"2024-01-01T00:00:00Z\",\"created_by\":\"/bin/sh -c "
