@@ -58,9 +58,15 @@ int tar_writer_add_dir(struct tar_writer *w, const char *name, struct berth_erro
  * whiteouts (0/0 char devices, opaque xattr) become ".wh." entries. */
 int tar_writer_add_tree(struct tar_writer *w, const char *dir, const char *prefix,
 			struct berth_error **err);
+/* Add the node base below dfd as name (a directory with its tree under
+ * name/), with the metadata add_tree keeps; nothing is followed. */
+int tar_writer_add_node(struct tar_writer *w, int dfd, const char *base, const char *name,
+			struct berth_error **err);
 /* Finish the archive (end blocks) and free. */
 int tar_writer_close(struct tar_writer *w, struct berth_error **err);
 struct tar_writer *tar_writer_free(struct tar_writer *w);
 DEFINE_CLEANUP(struct tar_writer, tar_writer_free)
+
+#include "archive-copy.h"
 
 #endif

@@ -359,3 +359,14 @@ int tar_writer_add_tree(struct tar_writer *w, const char *dir, const char *prefi
 		return r;
 	return tree_dir(&t, root, "", 0, err);
 }
+
+int tar_writer_add_node(struct tar_writer *w, int dfd, const char *base, const char *name,
+			struct berth_error **err)
+{
+	_cleanup_(tree_ctx_done) struct tree_ctx t = { .w = w, .prefix = "" };
+
+	t.e = archive_entry_new();
+	if (!t.e)
+		abort();
+	return tree_node(&t, dfd, base, name, 0, err);
+}

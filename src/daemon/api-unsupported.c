@@ -12,7 +12,6 @@ struct unsupported {
 };
 
 static const struct unsupported table[] = {
-	{ "/volumes", NULL, "volume" },
 	{ "/build", NULL, "build" },
 	{ "/commit", NULL, "commit" },
 	{ "/swarm", NULL, "swarm" },
@@ -25,9 +24,6 @@ static const struct unsupported table[] = {
 	{ "/session", NULL, "buildkit sessions" },
 	{ "/grpc", NULL, "buildkit" },
 	{ "/distribution", NULL, "distribution" },
-	{ "/containers/", "/archive", "cp" },
-	{ "/containers/", "/export", "export" },
-	{ "/containers/", "/changes", "diff" },
 	{ "/containers/", "/stats", "stats" },
 	{ "/containers/", "/update", "update" },
 	{ "/containers/", "/checkpoints", "checkpoint" },

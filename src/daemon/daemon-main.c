@@ -18,6 +18,7 @@
 #include "container-net-internal.h"
 #include "networks.h"
 #include "registry-job.h"
+#include "volumes.h"
 
 struct daemon *the_daemon;
 
@@ -386,7 +387,9 @@ static int setup_server(struct daemon *d, const char *group, struct berth_error 
 	api_containers_register(d, d->router);
 	api_exec_register(d, d->router);
 	api_top_register(d->router);
+	api_archive_register(d, d->router);
 	api_networks_register(d, d->router);
+	api_volumes_register(d, d->router);
 	api_registry_register(d, d->router);
 	api_unsupported_register(d->router);
 	struct http_limits limits = { .max_body = 16u << 20 };
@@ -461,7 +464,7 @@ static int start(struct daemon *d, int argc, char **argv, struct berth_error **e
 	    (r = http_loop_new(&d->loop, err)) < 0)
 		return r;
 	if ((r = networks_init(d, err)) < 0 || (r = images_load_all(d, err)) < 0 ||
-	    (r = containers_load_all(d, err)) < 0)
+	    (r = volumes_load_all(d, err)) < 0 || (r = containers_load_all(d, err)) < 0)
 		return r;
 	d->started_ns = now_unix_ns();
 	containers_restore(d);

@@ -1,0 +1,490 @@
+/* The archive endpoints (docker cp), changes (diff) and export.
+ *
+ * Each request forks a child that works in the container's root (see
+ * container-fs.h): it resolves the path there, reports a small JSON result
+ * on a control pipe ({"status": 200, "stat": {...}} or an error), and, for
+ * GET and export, then writes the tar to a data pipe that the loop pumps to
+ * the client. PUT bodies are first received into an unlinked temporary file
+ * (not memory), then extracted by the child. The loop never waits on file
+ * system work. */
+#define LOG_CATEGORY "api"
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/openat2.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "archive.h"
+#include "body-file.h"
+#include "container-fs.h"
+#include "container-internal.h"
+
+#define CTL_MAX	      (64u << 20)
+#define PUT_MAX_BYTES (64ULL << 30)
+#define STAT_HEADER   "X-Docker-Container-Path-Stat"
+
+enum fs_kind { FS_STAT, FS_GET, FS_PUT, FS_EXPORT, FS_CHANGES };
+
+struct fs_job {
+	enum fs_kind kind;
+	char id[65];
+	char *name; /* as the client named the container */
+	char *path;
+	struct http_request *req;
+	int ctl;
+	int data;
+	char *buf;
+	size_t len;
+	bool acquired;
+};
+
+static void job_free(struct fs_job *j)
+{
+	if (j->ctl >= 0)
+		(void)close(j->ctl);
+	if (j->data >= 0)
+		(void)close(j->data);
+	http_request_unref(j->req);
+	free(j->name);
+	free(j->path);
+	free(j->buf);
+	free(j);
+}
+
+static char *base64(const char *s)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t len = strlen(s);
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1), *o = out;
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < len)
+			v |= (unsigned char)s[i + 2];
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? b64[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ---- the child ---- */
+
+static void child_report(int ctl, int status, const char *msg, json_object *extra_key_val,
+			 const char *key)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	jadd(o, "status", json_object_new_int(status));
+	if (msg)
+		jadd(o, "message", jstr(msg));
+	if (key)
+		jadd(o, key, extra_key_val);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	(void)fd_write_all(ctl, text, strlen(text));
+	(void)close(ctl);
+}
+
+static int child_error(int ctl, struct fs_job *j, struct berth_error *err)
+{
+	if (err && err->kind == BERTH_ERR_NOT_FOUND) {
+		_cleanup_free_ char *m =
+			xasprintf("Could not find the file %s in container %s", j->path, j->name);
+		child_report(ctl, 404, m, NULL, NULL);
+	} else {
+		child_report(ctl, err ? api_status_of(err) : 500, err ? err->msg : "internal error",
+			     NULL, NULL);
+	}
+	return 1;
+}
+
+static ssize_t fd_read_fn(void *data, void *buf, size_t n)
+{
+	ssize_t k = read(*(int *)data, buf, n);
+	return k < 0 ? -errno : k;
+}
+
+static int child_put(struct fs_job *j, int root, int ctl, int body, bool copy_ids,
+		     bool no_overwrite)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_free_ char *abs = archive_copy_path_clean(j->path, NULL);
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	struct archive_copy_opts o = {
+		.owner = copy_ids ? ARCHIVE_OWNER_KEEP : ARCHIVE_OWNER_ROOT,
+		.no_overwrite_dir_nondir = no_overwrite,
+	};
+	struct statvfs vfs;
+	struct stat st;
+	long fd;
+
+	do
+		fd = syscall(SYS_openat2, root, abs[1] ? abs + 1 : ".", &how, sizeof(how));
+	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+	if (fd < 0 && errno == ENOENT) {
+		(void)berth_error_set(&err, ENOENT, BERTH_ERR_NOT_FOUND, "not found");
+		return child_error(ctl, j, err);
+	}
+	if (fd < 0 || fstat((int)fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		child_report(ctl, 400, "extraction point is not a directory", NULL, NULL);
+		return 1;
+	}
+	if (fstatvfs((int)fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+		child_report(ctl, 400, "mounted volume is marked read-only", NULL, NULL);
+		return 1;
+	}
+	if (archive_copy_extract(fd_read_fn, &body, (int)fd, &o, &err) < 0)
+		return child_error(ctl, j, err);
+	child_report(ctl, 200, NULL, NULL, NULL);
+	return 0;
+}
+
+static int child_export(struct fs_job *j, int root, int ctl, int data)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	struct tar_writer *w = NULL;
+	char proc[64];
+
+	(void)j;
+	child_report(ctl, 200, NULL, NULL, NULL);
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", root);
+	if (tar_writer_new(data, &w, &err) < 0)
+		return 1;
+	if (tar_writer_add_tree(w, proc, NULL, &err) < 0) {
+		log_warn("Export of %.12s failed: %s", j->id, err->msg);
+		tar_writer_free(w);
+		return 1;
+	}
+	return tar_writer_close(w, &err) < 0 ? 1 : 0;
+}
+
+static int child_main(struct daemon *d, struct fs_job *j, int root, int ctl, int data, int body,
+		      bool flag_a, bool flag_b)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_free_ char *base = NULL;
+	_cleanup_close_ int dfd = -EBADF;
+	struct stat st;
+
+	signal(SIGPIPE, SIG_DFL);
+	if (j->kind == FS_CHANGES) {
+		struct container *c = NULL;
+		json_object *list = container_lookup(d, j->id, &c, NULL) == 0
+					    ? container_fs_changes(d, c)
+					    : NULL;
+		child_report(ctl, 200, NULL, list ? list : json_object_new_array(), "changes");
+		return 0;
+	}
+	if (j->kind == FS_EXPORT)
+		return child_export(j, root, ctl, data);
+	if (j->kind == FS_PUT)
+		return child_put(j, root, ctl, body, flag_a, flag_b);
+	if (container_fs_resolve(root, j->path, &dfd, &base, &err) < 0)
+		return child_error(ctl, j, err);
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		(void)berth_error_set(&err, errno,
+				      errno == ENOENT ? BERTH_ERR_NOT_FOUND : BERTH_ERR_INTERNAL,
+				      "stat: %s", strerror(errno));
+		return child_error(ctl, j, err);
+	}
+	child_report(ctl, 200, NULL, container_fs_stat_json(root, j->path, dfd, base, &st), "stat");
+	if (j->kind == FS_STAT)
+		return 0;
+	bool dir_only = false;
+	_cleanup_free_ char *abs = archive_copy_path_clean(j->path, &dir_only);
+	size_t n = strlen(j->path);
+	const char *name = strrchr(abs, '/') + 1;
+	if (n >= 2 && strcmp(j->path + n - 2, "/.") == 0)
+		name = ".";
+	else if (!*name)
+		name = ".";
+	if (archive_copy_node(data, dfd, base, name, &err) < 0) {
+		log_warn("Copy from %.12s failed: %s", j->id, err->msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the loop side ---- */
+
+static void job_child_done(struct http_loop *l, pid_t pid, int status, void *data)
+{
+	struct daemon *d = the_daemon;
+	char *id = data;
+
+	(void)l;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		log_warn("File job (pid %d) ended with status %d", (int)pid, status);
+	if (id)
+		container_fs_release(d, id);
+	free(id);
+}
+
+static const char *const event_of[] = {
+	[FS_STAT] = "archive-path", [FS_GET] = "archive-path", [FS_PUT] = "extract-to-dir",
+	[FS_EXPORT] = "export",	    [FS_CHANGES] = NULL,
+};
+
+static void job_answer(struct daemon *d, struct fs_job *j)
+{
+	_cleanup_json_ json_object *o = NULL;
+	json_object *v;
+	struct container *c = NULL;
+	int status = 500;
+
+	if (j->len)
+		o = json_tokener_parse(j->buf);
+	if (o && (v = jget(o, "status")))
+		status = json_object_get_int(v);
+	if (status != 200) {
+		v = o ? jget(o, "message") : NULL;
+		http_respond_error(j->req, status, "%s",
+				   v ? json_object_get_string(v) : "the file job failed");
+		return;
+	}
+	if (event_of[j->kind] && container_lookup(d, j->id, &c, NULL) == 0)
+		container_event(d, c, event_of[j->kind], NULL);
+	if ((v = jget(o, "stat"))) {
+		_cleanup_free_ char *b =
+			base64(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		http_response_add_header(j->req, STAT_HEADER, b);
+	}
+	switch (j->kind) {
+	case FS_STAT:
+	case FS_PUT:
+		http_respond(j->req, 200, NULL, NULL, 0);
+		break;
+	case FS_CHANGES:
+		v = jget(o, "changes");
+		http_respond_json(j->req, 200,
+				  v && json_object_array_length(v) ? json_object_get(v) : NULL);
+		break;
+	case FS_GET:
+	case FS_EXPORT:
+		http_stream_begin(j->req, 200, "application/x-tar");
+		pump_fd_to_stream(d, j->req, j->data, NULL, NULL);
+		j->data = -EBADF;
+		break;
+	}
+}
+
+static void ctl_readable(struct http_loop *l, int fd, uint32_t events, void *data)
+{
+	struct fs_job *j = data;
+	char tmp[65536];
+
+	(void)events;
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n > 0 && j->len + (size_t)n < CTL_MAX) {
+			j->buf = xrealloc(j->buf, j->len + (size_t)n + 1);
+			memcpy(j->buf + j->len, tmp, (size_t)n);
+			j->len += (size_t)n;
+			j->buf[j->len] = '\0';
+			continue;
+		}
+		if (n > 0)
+			continue;
+		break;
+	}
+	http_loop_del_fd(l, fd);
+	job_answer(the_daemon, j);
+	job_free(j);
+}
+
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			(void)close(p[i]);
+}
+
+/* Start the child of job j on container c; body is PUT's request body. */
+static void job_start(struct daemon *d, struct container *c, struct fs_job *j, int body)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_close_ int root = -EBADF;
+	int ctl[2] = { -1, -1 }, data[2] = { -1, -1 };
+	bool flag_a = http_request_query_bool(j->req, "copyUIDGID", false);
+	bool flag_b = http_request_query_bool(j->req, "noOverwriteDirNonDir", false);
+	bool acquired = j->kind != FS_CHANGES;
+	pid_t pid = -1;
+
+	if (acquired && container_fs_acquire(d, c, j->kind == FS_EXPORT, &root, &err) < 0) {
+		api_respond_error(j->req, err);
+		job_free(j);
+		return;
+	}
+	if (pipe2(ctl, O_CLOEXEC) < 0 ||
+	    ((j->kind == FS_GET || j->kind == FS_EXPORT) && pipe2(data, O_CLOEXEC) < 0)) {
+		http_respond_error(j->req, 500, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	pid = fork();
+	if (pid == 0) {
+		(void)close(ctl[0]);
+		if (data[0] >= 0)
+			(void)close(data[0]);
+		_exit(child_main(d, j, root, ctl[1], data[1], body, flag_a, flag_b));
+	}
+	if (pid < 0) {
+		http_respond_error(j->req, 500, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	(void)close(ctl[1]);
+	if (data[1] >= 0)
+		(void)close(data[1]);
+	(void)http_loop_watch_pid(d->loop, pid, job_child_done, acquired ? xstrdup(c->id) : NULL);
+	j->ctl = ctl[0];
+	j->data = data[0];
+	(void)fcntl(j->ctl, F_SETFL, fcntl(j->ctl, F_GETFL) | O_NONBLOCK);
+	(void)http_loop_add_fd(d->loop, j->ctl, EPOLLIN, ctl_readable, j);
+	return;
+fail:
+	close_pair(ctl);
+	close_pair(data);
+	if (acquired)
+		container_fs_release(d, c->id);
+	job_free(j);
+}
+
+static struct fs_job *job_new(struct http_request *req, enum fs_kind kind, struct container *c,
+			      const char *name, const char *path)
+{
+	struct fs_job *j = xzalloc(sizeof(*j));
+
+	j->kind = kind;
+	memcpy(j->id, c->id, sizeof(j->id));
+	j->name = xstrdup(name);
+	j->path = path ? xstrdup(path) : NULL;
+	j->req = http_request_ref(req);
+	j->ctl = j->data = -EBADF;
+	return j;
+}
+
+/* The container and path of an archive request, or an answer. */
+static struct container *archive_target(struct daemon *d, struct http_request *req,
+					const char **ret_path)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	const char *path = http_request_query(req, "path");
+	struct container *c = NULL;
+
+	if (container_lookup(d, http_request_param(req, "id"), &c, &err) < 0) {
+		api_respond_error(req, err);
+		return NULL;
+	}
+	if (str_is_empty(path)) {
+		http_respond_error(req, 400, "bad parameter: 'path' cannot be empty");
+		return NULL;
+	}
+	*ret_path = path;
+	return c;
+}
+
+static void archive_head(struct daemon *d, struct http_request *req)
+{
+	const char *path = NULL;
+	struct container *c = archive_target(d, req, &path);
+
+	if (c)
+		job_start(d, c, job_new(req, FS_STAT, c, http_request_param(req, "id"), path),
+			  -EBADF);
+}
+
+static void archive_get(struct daemon *d, struct http_request *req)
+{
+	const char *path = NULL;
+	struct container *c = archive_target(d, req, &path);
+
+	if (c)
+		job_start(d, c, job_new(req, FS_GET, c, http_request_param(req, "id"), path),
+			  -EBADF);
+}
+
+static void put_body_done(struct http_request *req, int fd, struct berth_error *error, void *data)
+{
+	struct daemon *d = the_daemon;
+	struct fs_job *j = data;
+	_cleanup_close_ int body = fd;
+	struct container *c = NULL;
+	_cleanup_error_ struct berth_error *err = NULL;
+
+	if (fd < 0) {
+		api_respond_error(req, error);
+		job_free(j);
+		return;
+	}
+	if (container_lookup(d, j->id, &c, &err) < 0) {
+		api_respond_error(req, err);
+		job_free(j);
+		return;
+	}
+	job_start(d, c, j, body);
+}
+
+static void archive_put(struct daemon *d, struct http_request *req)
+{
+	const char *path = NULL;
+	struct container *c = archive_target(d, req, &path);
+	json_object *ro;
+
+	if (!c)
+		return;
+	ro = jget(c->host_config, "ReadonlyRootfs");
+	if (ro && json_object_get_boolean(ro)) {
+		http_respond_error(req, 400, "container rootfs is marked read-only");
+		return;
+	}
+	body_to_file(d, req, PUT_MAX_BYTES, put_body_done,
+		     job_new(req, FS_PUT, c, http_request_param(req, "id"), path));
+}
+
+static void ct_export(struct daemon *d, struct http_request *req)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	struct container *c = NULL;
+
+	if (container_lookup(d, http_request_param(req, "id"), &c, &err) < 0) {
+		api_respond_error(req, err);
+		return;
+	}
+	job_start(d, c, job_new(req, FS_EXPORT, c, http_request_param(req, "id"), NULL), -EBADF);
+}
+
+static void ct_changes(struct daemon *d, struct http_request *req)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	struct container *c = NULL;
+
+	if (container_lookup(d, http_request_param(req, "id"), &c, &err) < 0) {
+		api_respond_error(req, err);
+		return;
+	}
+	job_start(d, c, job_new(req, FS_CHANGES, c, http_request_param(req, "id"), NULL), -EBADF);
+}
+
+void api_archive_register(struct daemon *d, struct http_router *r)
+{
+	(void)d;
+	api_add(r, "HEAD", "/containers/{id}/archive", 0, archive_head);
+	api_add(r, "GET", "/containers/{id}/archive", 0, archive_get);
+	api_add(r, "PUT", "/containers/{id}/archive", HTTP_ROUTE_STREAM_BODY, archive_put);
+	api_add(r, "GET", "/containers/{id}/export", 0, ct_export);
+	api_add(r, "GET", "/containers/{id}/changes", 0, ct_changes);
+}
