@@ -28,8 +28,15 @@ static void ct_create(struct daemon *d, struct http_request *req)
 	_cleanup_json_ json_object *body = NULL, *warnings = NULL;
 	struct container *c = NULL;
 
-	if (http_request_body_json(req, &body, &err) < 0 ||
-	    container_create(d, body, http_request_query(req, "name"), &c, &warnings, &err) < 0) {
+	if (http_request_body_json(req, &body, &err) < 0) {
+		api_respond_error(req, err);
+		return;
+	}
+	json_object *hc = body ? jget(body, "Healthcheck") : NULL;
+	unsigned api = http_request_api_version(req); /* 0: none, the current one */
+	if (hc && json_object_is_type(hc, json_type_object) && api && api < 144)
+		json_object_object_del(hc, "StartInterval"); /* API 1.44's (dockerd) */
+	if (container_create(d, body, http_request_query(req, "name"), &c, &warnings, &err) < 0) {
 		api_respond_error(req, err);
 		return;
 	}

@@ -28,7 +28,8 @@ struct ct_health;
 /* dockerd's validateHealthCheck on Config.Healthcheck (400 errors). */
 int health_config_check(json_object *cfg, struct berth_error **err);
 /* The image's HEALTHCHECK under the container's: each field the container
- * leaves unset (zero, empty Test) comes from the image. */
+ * leaves unset (zero, empty Test) comes from the image (also under "NONE", as
+ * dockerd's merge); then in dockerd's field order, unset fields left out. */
 void health_config_merge(json_object *cfg, const struct image_config *ic);
 /* Whether c has a probe: Test is "CMD" or "CMD-SHELL" (not absent, "NONE" or
  * an unknown type, as dockerd's getProbe). */

@@ -367,6 +367,13 @@ restart_keeps() {
 		-d '{"Image":"busybox","Cmd":["true"],"Healthcheck":{"StartInterval":1}}'
 	[ "$status" = 400 ]
 	[ "$(jq -r .message <<<"$output")" = "StartInterval in Healthcheck cannot be less than 1ms" ]
+	# StartInterval came with API 1.44: dockerd drops it for older clients
+	api POST /v1.43/containers/create -H 'Content-Type: application/json' \
+		-d '{"Image":"busybox","Cmd":["true"],"Healthcheck":{"Test":["CMD","true"],"StartInterval":1}}'
+	[ "$status" = 201 ]
+	run -0 b inspect -f '{{json .Config.Healthcheck}}' "$(jq -r .Id <<<"$output")"
+	[ "$output" = '{"Test":["CMD","true"]}' ]
+	b rm "$(b ps -aq)" >/dev/null
 	# nothing was created
 	[ -z "$(b ps -aq)" ]
 }
