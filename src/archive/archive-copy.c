@@ -301,20 +301,24 @@ int archive_copy_extract(archive_read_fn fn, void *data, int dest_fd,
 	return r;
 }
 
-int archive_copy_node(int out_fd, int dfd, const char *base, const char *name,
+int archive_copy_node(int out_fd, int dfd, const char *base, const char *name, uint64_t *ret_bytes,
 		      struct berth_error **err)
 {
-	struct tar_writer *w = NULL;
+	_cleanup_(tar_writer_freep) struct tar_writer *w = NULL;
 	int r = tar_writer_new(out_fd, &w, err);
 
 	if (r < 0)
 		return r;
 	r = tar_writer_add_node(w, dfd, base, name, err);
-	if (r < 0) {
-		tar_writer_free(w);
+	if (r < 0)
 		return r;
-	}
-	return tar_writer_close(w, err);
+	if (archive_write_close(w->a) != ARCHIVE_OK)
+		return berth_error_set(err, w->write_errno ? w->write_errno : EIO,
+				       BERTH_ERR_INTERNAL, "finish the tar: %s",
+				       archive_error_string(w->a));
+	if (ret_bytes)
+		*ret_bytes = (uint64_t)archive_filter_bytes(w->a, -1);
+	return 0;
 }
 
 char *archive_copy_path_clean(const char *p, bool *ret_dir_only)

@@ -6,6 +6,7 @@
 #define BERTH_ARCHIVE_COPY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common.h"
@@ -36,8 +37,8 @@ int archive_copy_extract(archive_read_fn fn, void *data, int dest_fd,
 			 const struct archive_copy_opts *o, struct berth_error **err);
 
 /* Write a tar of the node base below dfd, named name (a directory with its
- * tree), to out_fd. */
-int archive_copy_node(int out_fd, int dfd, const char *base, const char *name,
+ * tree), to out_fd; *ret_bytes (if not NULL) gets the tar's size. */
+int archive_copy_node(int out_fd, int dfd, const char *base, const char *name, uint64_t *ret_bytes,
 		      struct berth_error **err);
 
 /* A path lexically cleaned as an absolute one ("/a/b"; ".." stops at "/").

@@ -73,6 +73,9 @@ const char *cli_signal_name(int sig); /* "TERM" */
 int cmd_attach(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_container_prune(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_cp(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_diff(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_export(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_exec(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_history(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_image_prune(struct cli_ctx *ctx, int argc, char **argv);

@@ -21,12 +21,12 @@ static const struct cmd_entry container_cmds[] = {
 	{ "attach", cmd_attach, NULL,
 	  "Attach local standard input, output, and error streams to a running container" },
 	{ "commit", NULL, NULL, "Create a new image from a container's changes" },
-	{ "cp", NULL, NULL, "Copy files/folders between a container and the local filesystem" },
+	{ "cp", cmd_cp, NULL, "Copy files/folders between a container and the local filesystem" },
 	{ "create", cmd_create, NULL, "Create a new container" },
-	{ "diff", NULL, NULL,
+	{ "diff", cmd_diff, NULL,
 	  "Inspect changes to files or directories on a container's filesystem" },
 	{ "exec", cmd_exec, NULL, "Execute a command in a running container" },
-	{ "export", NULL, NULL, "Export a container's filesystem as a tar archive" },
+	{ "export", cmd_export, NULL, "Export a container's filesystem as a tar archive" },
 	{ "inspect", cmd_container_inspect, NULL,
 	  "Display detailed information on one or more containers" },
 	{ "kill", cmd_kill, NULL, "Kill one or more running containers" },
@@ -109,8 +109,12 @@ static const struct cmd_entry top_cmds[] = {
 	{ "system", NULL, system_cmds, "Manage berth" },
 	{ "attach", cmd_attach, NULL,
 	  "Attach local standard input, output, and error streams to a running container" },
+	{ "cp", cmd_cp, NULL, "Copy files/folders between a container and the local filesystem" },
 	{ "create", cmd_create, NULL, "Create a new container" },
+	{ "diff", cmd_diff, NULL,
+	  "Inspect changes to files or directories on a container's filesystem" },
 	{ "events", cmd_events, NULL, "Get real time events from the server" },
+	{ "export", cmd_export, NULL, "Export a container's filesystem as a tar archive" },
 	{ "history", cmd_history, NULL, "Show the history of an image" },
 	{ "import", cmd_import, NULL,
 	  "Import the contents from a tarball to create a filesystem image" },
@@ -143,9 +147,9 @@ static const struct cmd_entry top_cmds[] = {
 
 /* Commands of docker that the daemon does not serve yet. */
 static const char *const unsupported[] = {
-	"build",   "builder", "buildx", "checkpoint", "commit", "compose", "config", "context",
-	"cp",	   "diff",    "export", "manifest",   "node",	"plugin",  "search", "secret",
-	"service", "stack",   "stats",	"swarm",      "trust",	"update",  "volume", NULL,
+	"build",   "builder",  "buildx", "checkpoint", "commit", "compose", "config",
+	"context", "manifest", "node",	 "plugin",     "search", "secret",  "service",
+	"stack",   "stats",    "swarm",	 "trust",      "update", "volume",  NULL,
 };
 
 static const char *arg_context, *arg_log_level;

@@ -209,7 +209,7 @@ static int child_main(struct daemon *d, struct fs_job *j, int root, int ctl, int
 		name = ".";
 	else if (!*name)
 		name = ".";
-	if (archive_copy_node(data, dfd, base, name, &err) < 0) {
+	if (archive_copy_node(data, dfd, base, name, NULL, &err) < 0) {
 		log_warn("Copy from %.12s failed: %s", j->id, err->msg);
 		return 1;
 	}
@@ -438,17 +438,73 @@ static void put_body_done(struct http_request *req, int fd, struct berth_error *
 	job_start(d, c, j, body);
 }
 
+/* An early answer to a PUT comes after its body (up to a limit), so that
+ * the client, still sending, reads it instead of a reset connection. */
+struct put_refusal {
+	int status;
+	char *msg;
+	uint64_t seen;
+	bool answered;
+};
+
+static void refusal_answer(struct http_request *req, struct put_refusal *f)
+{
+	if (!f->answered)
+		http_respond_error(req, f->status, "%s", f->msg);
+	f->answered = true;
+}
+
+static int refusal_data(struct http_request *req, const void *data, size_t len, void *user)
+{
+	struct put_refusal *f = user;
+
+	(void)data;
+	f->seen += len;
+	if (f->seen <= (1u << 20))
+		return 0;
+	refusal_answer(req, f);
+	return -EFBIG;
+}
+
+static void refusal_end(struct http_request *req, int error, void *user)
+{
+	struct put_refusal *f = user;
+
+	if (error == 0)
+		refusal_answer(req, f);
+	http_request_unref(req);
+	free(f->msg);
+	free(f);
+}
+
+static void put_refuse(struct http_request *req, int status, const char *msg)
+{
+	struct put_refusal *f = xzalloc(sizeof(*f));
+
+	f->status = status;
+	f->msg = xstrdup(msg);
+	http_request_ref(req);
+	http_request_read_body(req, refusal_data, refusal_end, f);
+}
+
 static void archive_put(struct daemon *d, struct http_request *req)
 {
-	const char *path = NULL;
-	struct container *c = archive_target(d, req, &path);
+	_cleanup_error_ struct berth_error *err = NULL;
+	const char *path = http_request_query(req, "path");
+	struct container *c = NULL;
 	json_object *ro;
 
-	if (!c)
+	if (container_lookup(d, http_request_param(req, "id"), &c, &err) < 0) {
+		put_refuse(req, api_status_of(err), err->msg);
 		return;
+	}
+	if (str_is_empty(path)) {
+		put_refuse(req, 400, "bad parameter: 'path' cannot be empty");
+		return;
+	}
 	ro = jget(c->host_config, "ReadonlyRootfs");
 	if (ro && json_object_get_boolean(ro)) {
-		http_respond_error(req, 400, "container rootfs is marked read-only");
+		put_refuse(req, 400, "container rootfs is marked read-only");
 		return;
 	}
 	body_to_file(d, req, PUT_MAX_BYTES, put_body_done,

@@ -32,6 +32,8 @@ void api_prune_event(struct daemon *d, const char *type, int64_t reclaimed);
 
 /* /networks (api-networks.c). */
 void api_networks_register(struct daemon *d, struct http_router *r);
+/* /containers/{id}/archive, changes and export (api-archive.c). */
+void api_archive_register(struct daemon *d, struct http_router *r);
 
 /* docker's timetypes.GetTimestamp, for "until" filters: unix seconds, an
  * RFC 3339 time or date, or a duration ("90m", "1h30m") before now; in unix

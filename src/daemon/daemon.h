@@ -141,7 +141,6 @@ void api_events_register(struct daemon *d, struct http_router *r);
 void api_event(struct daemon *d, const char *type, const char *action, const char *id,
 	       json_object *attrs);
 void api_top_register(struct http_router *r);
-void api_archive_register(struct daemon *d, struct http_router *r); /* cp, diff, export */
 /* Pull, push, login (api-registry.c). */
 void api_registry_register(struct daemon *d, struct http_router *r);
 void images_pull(struct daemon *d, struct http_request *req);
