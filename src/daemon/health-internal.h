@@ -24,7 +24,8 @@ enum health_status {
 struct health_result {
 	int64_t start_ns, end_ns;
 	int exit_code;
-	char *output;
+	char *output; /* output_len bytes (NULs kept, as dockerd), then a NUL */
+	size_t output_len;
 };
 
 struct health_probe;

@@ -254,7 +254,9 @@ static json_object *state_json(const struct container *c, bool record)
 			jadd(e, "End", jstr(end));
 		}
 		jadd(e, "ExitCode", json_object_new_int(h->log[i].exit_code));
-		jadd(e, "Output", jstr(h->log[i].output ? h->log[i].output : ""));
+		jadd(e, "Output",
+		     json_object_new_string_len(h->log[i].output ? h->log[i].output : "",
+						h->log[i].output ? (int)h->log[i].output_len : 0));
 		json_object_array_add(log, e);
 	}
 	jadd(o, "Log", log);
@@ -290,12 +292,17 @@ void health_record_load(struct container *c, json_object *o)
 	     i++) {
 		json_object *e = json_object_array_get_idx(log, i);
 		struct health_result r = { 0 };
-		const char *out = NULL;
+		json_object *out = jget(e, "Output");
 		(void)json_get_int64(e, "", "Start", false, &r.start_ns, NULL);
 		(void)json_get_int64(e, "", "End", false, &r.end_ns, NULL);
 		(void)json_get_int32(e, "", "ExitCode", false, &r.exit_code, NULL);
-		(void)json_get_str(e, "", "Output", false, &out, NULL);
-		r.output = xstrdup(out ? out : "");
+		if (out && json_object_is_type(out, json_type_string)) {
+			r.output_len = (size_t)json_object_get_string_len(out);
+			r.output = xmalloc(r.output_len + 1);
+			memcpy(r.output, json_object_get_string(out), r.output_len + 1);
+		} else {
+			r.output = xstrdup("");
+		}
 		health_log_add(h, &r);
 	}
 }

@@ -109,12 +109,15 @@ static void persist(struct daemon *d, struct container *c)
 		log_error("Cannot save container %.12s: %s", c->id, err->msg);
 }
 
-/* dockerd's handleProbeResult: the log, the streak, the status, the event. */
-static void record(struct daemon *d, struct container *c, int64_t start_ns, int code, char *output)
+/* dockerd's handleProbeResult: the log, the streak, the status, the event.
+ * output (taken) has len bytes, or is a string when len is SIZE_MAX. */
+static void record(struct daemon *d, struct container *c, int64_t start_ns, int code, char *output,
+		   size_t len)
 {
 	struct ct_health *h = c->health;
 	enum health_status old = h->status;
-	struct health_result r = { start_ns, now_unix_ns(), code, output };
+	struct health_result r = { start_ns, now_unix_ns(), code, output,
+				   len == SIZE_MAX ? strlen(output) : len };
 
 	health_log_add(h, &r);
 	if (code == 0) {
@@ -134,7 +137,7 @@ static void record(struct daemon *d, struct container *c, int64_t start_ns, int 
 }
 
 /* The current probe is over: record its result, plan the next one. */
-static void finish(struct daemon *d, struct health_probe *p, int code, char *output)
+static void finish(struct daemon *d, struct health_probe *p, int code, char *output, size_t len)
 {
 	struct container *c = p->c;
 	struct ct_health *h = c->health;
@@ -147,23 +150,39 @@ static void finish(struct daemon *d, struct health_probe *p, int code, char *out
 		p->timer = 0;
 	}
 	probe_close_stream(d, p);
-	record(d, c, p->start_ns, code, output);
+	record(d, c, p->start_ns, code, output, len);
 	if (p->exited)
 		probe_free(d, p);
 	if (h->open)
 		schedule(d, c);
 }
 
-static char *output_text(const struct health_probe *p)
+/* prefix, then what the probe wrote, with "..." if it wrote more (dockerd). */
+static char *output_text(const struct health_probe *p, const char *prefix, size_t *ret_len)
 {
-	return xasprintf("%.*s%s", (int)p->len, p->out, p->truncated ? "..." : "");
+	size_t n = strlen(prefix);
+	char *s = xmalloc(n + p->len + 4);
+
+	memcpy(s, prefix, n);
+	memcpy(s + n, p->out, p->len);
+	n += p->len;
+	if (p->truncated) {
+		memcpy(s + n, "...", 3);
+		n += 3;
+	}
+	s[n] = '\0';
+	*ret_len = n;
+	return s;
 }
 
 static void maybe_finish(struct daemon *d, struct health_probe *p)
 {
+	size_t len;
+
 	if (p->done || !p->exited || p->fd >= 0)
 		return;
-	finish(d, p, p->exit_code, output_text(p));
+	char *out = output_text(p, "", &len);
+	finish(d, p, p->exit_code, out, len);
 }
 
 /* The payload of docker's frames (8-byte header: stream, 0, 0, 0, size). */
@@ -226,16 +245,19 @@ static void on_timeout(struct http_loop *l, void *data)
 	p->timer = 0;
 	if (!p->started) {
 		finish(d, p, -1,
-		       xasprintf("timed out starting health check for container %s", p->c->id));
+		       xasprintf("timed out starting health check for container %s", p->c->id),
+		       SIZE_MAX);
 		return;
 	}
 	probe_kill(p);
 	_cleanup_free_ char *t =
 		health_go_duration(health_config_duration(p->c, "Timeout", HEALTH_DEFAULT_TIMEOUT));
-	_cleanup_free_ char *out = output_text(p);
-	finish(d, p, -1,
-	       *out ? xasprintf("Health check exceeded timeout (%s): %s", t, out)
-		    : xasprintf("Health check exceeded timeout (%s)", t));
+	_cleanup_free_ char *prefix = p->len || p->truncated
+					      ? xasprintf("Health check exceeded timeout (%s): ", t)
+					      : xasprintf("Health check exceeded timeout (%s)", t);
+	size_t len;
+	char *out = output_text(p, prefix, &len);
+	finish(d, p, -1, out, len);
 }
 
 static json_object *exec_attrs(const char *id, const char *code)
@@ -273,7 +295,7 @@ static void probe_start(struct daemon *d, struct container *c)
 
 	if (!argv[0]) {
 		record(d, c, start, -1,
-		       xasprintf("healthcheck for container %s has no command", c->id));
+		       xasprintf("healthcheck for container %s has no command", c->id), SIZE_MAX);
 		schedule(d, c);
 		return;
 	}
@@ -289,7 +311,8 @@ static void probe_start(struct daemon *d, struct container *c)
 		record(d, c, start, -1,
 		       err	? xstrdup(err->msg)
 		       : c->mon ? xasprintf("socketpair: %s", strerror(errno))
-				: xasprintf("Container %s is not running", c->id));
+				: xasprintf("Container %s is not running", c->id),
+		       SIZE_MAX);
 		schedule(d, c);
 		return;
 	}
@@ -312,7 +335,7 @@ static void probe_start(struct daemon *d, struct container *c)
 	if (mon_send(c->mon, MON_EXEC, MON_ATTACH_STDOUT | MON_ATTACH_STDERR | MON_ATTACH_STREAM, 0,
 		     text, sp[1]) < 0) {
 		p->exited = true; /* no report will come */
-		finish(d, p, -1, xasprintf("Container %s is not running", c->id));
+		finish(d, p, -1, xasprintf("Container %s is not running", c->id), SIZE_MAX);
 	}
 }
 
@@ -454,6 +477,6 @@ bool health_on_exec_failed(struct daemon *d, struct container *c, const char *ex
 	if (p->done)
 		probe_free(d, p);
 	else
-		finish(d, p, -1, xasprintf("OCI runtime exec failed: %s: unknown", msg));
+		finish(d, p, -1, xasprintf("OCI runtime exec failed: %s: unknown", msg), SIZE_MAX);
 	return true;
 }
