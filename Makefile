@@ -51,6 +51,7 @@ bench:
 	@bench/run.sh $(BUILD)
 	@bench/registry.sh $(BUILD)
 	@bench/network.sh $(BUILD)
+	@bench/cp.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

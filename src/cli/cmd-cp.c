@@ -114,13 +114,23 @@ struct body_src {
 	struct berth_error **err;
 };
 
+/* Fill the extractor's whole buffer (large writes are much cheaper than
+ * many small ones of a chunk each). */
 static ssize_t body_read(void *data, void *buf, size_t n)
 {
 	struct body_src *s = data;
-	ssize_t k = cli_http_body_read(s->resp, buf, n, s->err);
-	if (k > 0)
-		s->n += (uint64_t)k;
-	return k < 0 ? -EIO : k;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = cli_http_body_read(s->resp, (char *)buf + got, n - got, s->err);
+		if (k < 0)
+			return -EIO;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	s->n += got;
+	return (ssize_t)got;
 }
 
 static void print_copied(const struct cp_opts *o, uint64_t n, const char *dst)
@@ -320,6 +330,7 @@ static pid_t pack_source(const char *dir, const char *base, const char *name, in
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
+	(void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
 	if (pipe2(q, O_CLOEXEC) < 0) {
 		(void)close(p[0]);
 		(void)close(p[1]);

@@ -9,9 +9,11 @@
  * system work. */
 #define LOG_CATEGORY "api"
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -41,7 +43,13 @@ struct fs_job {
 	int data;
 	char *buf;
 	size_t len;
-	bool acquired;
+	/* PUT: the body goes to an unlinked file that the child reads as it
+	 * grows; one byte on the notify pipe wakes it ('.' more data, 'Z' the
+	 * end, 'E' a failed body); the answer waits for the body's end. */
+	int body_fd;
+	int notify[2];
+	uint64_t body_len;
+	bool body_done, result_ready;
 };
 
 static void job_free(struct fs_job *j)
@@ -50,6 +58,11 @@ static void job_free(struct fs_job *j)
 		(void)close(j->ctl);
 	if (j->data >= 0)
 		(void)close(j->data);
+	if (j->body_fd >= 0)
+		(void)close(j->body_fd);
+	for (int i = 0; i < 2; i++)
+		if (j->notify[i] >= 0)
+			(void)close(j->notify[i]);
 	http_request_unref(j->req);
 	free(j->name);
 	free(j->path);
@@ -108,15 +121,56 @@ static int child_error(int ctl, struct fs_job *j, struct berth_error *err)
 	return 1;
 }
 
-static ssize_t fd_read_fn(void *data, void *buf, size_t n)
+/* The request body as the loop writes it: the file read as it grows. */
+struct growing_body {
+	int fd;
+	int notify;
+	off_t off;
+	off_t punched;
+	bool ended;
+};
+
+#define BODY_PUNCH_STEP (8 << 20)
+
+static ssize_t growing_read(void *data, void *buf, size_t n)
 {
-	ssize_t k = read(*(int *)data, buf, n);
-	return k < 0 ? -errno : k;
+	struct growing_body *g = data;
+	char t[256];
+
+	for (;;) {
+		ssize_t k = pread(g->fd, buf, n, g->off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k > 0) {
+			g->off += k;
+			/* what is read goes from the page cache at once, so that the
+			 * loop's next writes reuse those pages */
+			if (g->off - g->punched >= BODY_PUNCH_STEP &&
+			    fallocate(g->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, g->punched,
+				      g->off - g->punched) == 0)
+				g->punched = g->off;
+			return k;
+		}
+		if (g->ended)
+			return 0;
+		ssize_t m = read(g->notify, t, sizeof(t));
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0)
+			return -EPIPE;
+		if (memchr(t, 'E', (size_t)m))
+			return -EPIPE;
+		if (memchr(t, 'Z', (size_t)m))
+			g->ended = true;
+	}
 }
 
-static int child_put(struct fs_job *j, int root, int ctl, int body, bool copy_ids,
-		     bool no_overwrite)
+static int child_put(struct fs_job *j, int root, int ctl, bool copy_ids, bool no_overwrite)
 {
+	struct growing_body body = { j->body_fd, j->notify[0], 0, 0, false };
+
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_free_ char *abs = archive_copy_path_clean(j->path, NULL);
 	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
@@ -144,7 +198,8 @@ static int child_put(struct fs_job *j, int root, int ctl, int body, bool copy_id
 		child_report(ctl, 400, "mounted volume is marked read-only", NULL, NULL);
 		return 1;
 	}
-	if (archive_copy_extract(fd_read_fn, &body, (int)fd, &o, &err) < 0)
+	(void)close(j->notify[1]);
+	if (archive_copy_extract(growing_read, &body, (int)fd, &o, &err) < 0)
 		return child_error(ctl, j, err);
 	child_report(ctl, 200, NULL, NULL, NULL);
 	return 0;
@@ -169,8 +224,8 @@ static int child_export(struct fs_job *j, int root, int ctl, int data)
 	return tar_writer_close(w, &err) < 0 ? 1 : 0;
 }
 
-static int child_main(struct daemon *d, struct fs_job *j, int root, int ctl, int data, int body,
-		      bool flag_a, bool flag_b)
+static int child_main(struct daemon *d, struct fs_job *j, int root, int ctl, int data, bool flag_a,
+		      bool flag_b)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_free_ char *base = NULL;
@@ -189,7 +244,7 @@ static int child_main(struct daemon *d, struct fs_job *j, int root, int ctl, int
 	if (j->kind == FS_EXPORT)
 		return child_export(j, root, ctl, data);
 	if (j->kind == FS_PUT)
-		return child_put(j, root, ctl, body, flag_a, flag_b);
+		return child_put(j, root, ctl, flag_a, flag_b);
 	if (container_fs_resolve(root, j->path, &dfd, &base, &err) < 0)
 		return child_error(ctl, j, err);
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -303,6 +358,50 @@ static void ctl_readable(struct http_loop *l, int fd, uint32_t events, void *dat
 		break;
 	}
 	http_loop_del_fd(l, fd);
+	(void)close(j->ctl);
+	j->ctl = -EBADF;
+	j->result_ready = true;
+	if (j->kind == FS_PUT && !j->body_done)
+		return; /* answered at the end of the body */
+	job_answer(the_daemon, j);
+	job_free(j);
+}
+
+static void put_notify(struct fs_job *j, char what)
+{
+	int pending = 0;
+
+	if (what == '.' && ioctl(j->notify[0], FIONREAD, &pending) == 0 && pending > 0)
+		return; /* the child has a wake-up to read already */
+	(void)!write(j->notify[1], &what, 1);
+}
+
+static int put_body_data(struct http_request *req, const void *data, size_t len, void *user)
+{
+	struct fs_job *j = user;
+
+	(void)req;
+	if (j->result_ready)
+		return 0; /* the child is done (a refusal): the rest is dropped */
+	if (j->body_len + len > PUT_MAX_BYTES)
+		return -EFBIG;
+	int r = fd_write_all(j->body_fd, data, len);
+	if (r < 0)
+		return r;
+	j->body_len += len;
+	put_notify(j, '.');
+	return 0;
+}
+
+static void put_body_end(struct http_request *req, int error, void *user)
+{
+	struct fs_job *j = user;
+
+	(void)req;
+	put_notify(j, error < 0 ? 'E' : 'Z');
+	j->body_done = true;
+	if (!j->result_ready)
+		return; /* answered when the child reports */
 	job_answer(the_daemon, j);
 	job_free(j);
 }
@@ -314,8 +413,19 @@ static void close_pair(int p[2])
 			(void)close(p[i]);
 }
 
-/* Start the child of job j on container c; body is PUT's request body. */
-static void job_start(struct daemon *d, struct container *c, struct fs_job *j, int body)
+static void put_refuse(struct http_request *req, int status, const char *msg);
+
+/* An error answer before the child runs (after the body for a PUT). */
+static void job_refuse(struct fs_job *j, int status, const char *msg)
+{
+	if (j->kind == FS_PUT)
+		put_refuse(j->req, status, msg);
+	else
+		http_respond_error(j->req, status, "%s", msg);
+}
+
+/* Start the child of job j on container c. */
+static void job_start(struct daemon *d, struct container *c, struct fs_job *j)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_close_ int root = -EBADF;
@@ -326,24 +436,26 @@ static void job_start(struct daemon *d, struct container *c, struct fs_job *j, i
 	pid_t pid = -1;
 
 	if (acquired && container_fs_acquire(d, c, j->kind == FS_EXPORT, &root, &err) < 0) {
-		api_respond_error(j->req, err);
+		job_refuse(j, api_status_of(err), err->msg);
 		job_free(j);
 		return;
 	}
 	if (pipe2(ctl, O_CLOEXEC) < 0 ||
 	    ((j->kind == FS_GET || j->kind == FS_EXPORT) && pipe2(data, O_CLOEXEC) < 0)) {
-		http_respond_error(j->req, 500, "pipe: %s", strerror(errno));
+		job_refuse(j, 500, strerror(errno));
 		goto fail;
 	}
+	if (data[1] >= 0)
+		(void)fcntl(data[1], F_SETPIPE_SZ, 1 << 20);
 	pid = fork();
 	if (pid == 0) {
 		(void)close(ctl[0]);
 		if (data[0] >= 0)
 			(void)close(data[0]);
-		_exit(child_main(d, j, root, ctl[1], data[1], body, flag_a, flag_b));
+		_exit(child_main(d, j, root, ctl[1], data[1], flag_a, flag_b));
 	}
 	if (pid < 0) {
-		http_respond_error(j->req, 500, "fork: %s", strerror(errno));
+		job_refuse(j, 500, strerror(errno));
 		goto fail;
 	}
 	(void)close(ctl[1]);
@@ -354,6 +466,8 @@ static void job_start(struct daemon *d, struct container *c, struct fs_job *j, i
 	j->data = data[0];
 	(void)fcntl(j->ctl, F_SETFL, fcntl(j->ctl, F_GETFL) | O_NONBLOCK);
 	(void)http_loop_add_fd(d->loop, j->ctl, EPOLLIN, ctl_readable, j);
+	if (j->kind == FS_PUT)
+		http_request_read_body(j->req, put_body_data, put_body_end, j);
 	return;
 fail:
 	close_pair(ctl);
@@ -373,7 +487,8 @@ static struct fs_job *job_new(struct http_request *req, enum fs_kind kind, struc
 	j->name = xstrdup(name);
 	j->path = path ? xstrdup(path) : NULL;
 	j->req = http_request_ref(req);
-	j->ctl = j->data = -EBADF;
+	j->ctl = j->data = j->body_fd = -EBADF;
+	j->notify[0] = j->notify[1] = -EBADF;
 	return j;
 }
 
@@ -403,8 +518,7 @@ static void archive_head(struct daemon *d, struct http_request *req)
 	struct container *c = archive_target(d, req, &path);
 
 	if (c)
-		job_start(d, c, job_new(req, FS_STAT, c, http_request_param(req, "id"), path),
-			  -EBADF);
+		job_start(d, c, job_new(req, FS_STAT, c, http_request_param(req, "id"), path));
 }
 
 static void archive_get(struct daemon *d, struct http_request *req)
@@ -413,29 +527,7 @@ static void archive_get(struct daemon *d, struct http_request *req)
 	struct container *c = archive_target(d, req, &path);
 
 	if (c)
-		job_start(d, c, job_new(req, FS_GET, c, http_request_param(req, "id"), path),
-			  -EBADF);
-}
-
-static void put_body_done(struct http_request *req, int fd, struct berth_error *error, void *data)
-{
-	struct daemon *d = the_daemon;
-	struct fs_job *j = data;
-	_cleanup_close_ int body = fd;
-	struct container *c = NULL;
-	_cleanup_error_ struct berth_error *err = NULL;
-
-	if (fd < 0) {
-		api_respond_error(req, error);
-		job_free(j);
-		return;
-	}
-	if (container_lookup(d, j->id, &c, &err) < 0) {
-		api_respond_error(req, err);
-		job_free(j);
-		return;
-	}
-	job_start(d, c, j, body);
+		job_start(d, c, job_new(req, FS_GET, c, http_request_param(req, "id"), path));
 }
 
 /* An early answer to a PUT comes after its body (up to a limit), so that
@@ -507,8 +599,17 @@ static void archive_put(struct daemon *d, struct http_request *req)
 		put_refuse(req, 400, "container rootfs is marked read-only");
 		return;
 	}
-	body_to_file(d, req, PUT_MAX_BYTES, put_body_done,
-		     job_new(req, FS_PUT, c, http_request_param(req, "id"), path));
+	struct fs_job *j = job_new(req, FS_PUT, c, http_request_param(req, "id"), path);
+	_cleanup_free_ char *tmp = xasprintf("%s/tmp", d->data_root);
+	j->body_fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (j->body_fd < 0 || pipe2(j->notify, O_CLOEXEC | O_NONBLOCK) < 0) {
+		put_refuse(req, 500, "cannot make a temporary file for the body");
+		job_free(j);
+		return;
+	}
+	/* the child waits for its wake-ups */
+	(void)fcntl(j->notify[0], F_SETFL, fcntl(j->notify[0], F_GETFL) & ~O_NONBLOCK);
+	job_start(d, c, j);
 }
 
 static void ct_export(struct daemon *d, struct http_request *req)
@@ -520,7 +621,7 @@ static void ct_export(struct daemon *d, struct http_request *req)
 		api_respond_error(req, err);
 		return;
 	}
-	job_start(d, c, job_new(req, FS_EXPORT, c, http_request_param(req, "id"), NULL), -EBADF);
+	job_start(d, c, job_new(req, FS_EXPORT, c, http_request_param(req, "id"), NULL));
 }
 
 static void ct_changes(struct daemon *d, struct http_request *req)
@@ -532,7 +633,7 @@ static void ct_changes(struct daemon *d, struct http_request *req)
 		api_respond_error(req, err);
 		return;
 	}
-	job_start(d, c, job_new(req, FS_CHANGES, c, http_request_param(req, "id"), NULL), -EBADF);
+	job_start(d, c, job_new(req, FS_CHANGES, c, http_request_param(req, "id"), NULL));
 }
 
 void api_archive_register(struct daemon *d, struct http_router *r)

@@ -196,59 +196,112 @@ same_err() {
 	echo keep > "$host/dir/keep"
 	echo payload > "$W/payload"
 	mkdir "$W/evil" && echo bad > "$W/evil/x"
+	# links placed inside the container: to the host's paths, absolute and by ..
+	mkdir "$W/links"
+	ln -s / "$W/links/evil"
+	ln -s "../../../../../../../..$host" "$W/links/up"
+	ln -s "$host/dir" "$W/links/absdir"
+	ln -s "$host/secret" "$W/links/abssecret"
+	mkdir -p "$W/links/etc" && ln -s "../../../../../../..$host/secret" "$W/links/etc/evil"
 	for cli in b dk; do
 		$cli run -d --name "h-$cli" busybox sleep 1000
 		$cli create --name "hs-$cli" busybox true
 		for c in "h-$cli" "hs-$cli"; do
-			# links placed inside the container: to the host's paths, absolute and by ..
-			tar -C / -cf - --transform "s|.*|evil-links|" /dev/null >/dev/null 2>&1 || true
-			rm -rf "$W/links" && mkdir "$W/links"
-			ln -s / "$W/links/evil"
-			ln -s "../../../../../../$host" "$W/links/up"
-			ln -s "$host/dir" "$W/links/absdir"
-			ln -s "$host/secret" "$W/links/abssecret"
 			tar -C "$W/links" -cf - . | $cli cp - "$c:/"
 			# read escapes: the link's target is looked up in the container
 			run $cli cp "$c:/evil$host/secret" "$W/got1"
-			[ "$status" -ne 0 ]
-			[ ! -e "$W/got1" ]
+			[ "$status" -ne 0 ] && [ ! -e "$W/got1" ]
 			run $cli cp "$c:/up/secret" "$W/got2"
-			[ "$status" -ne 0 ]
-			[ ! -e "$W/got2" ]
+			[ "$status" -ne 0 ] && [ ! -e "$W/got2" ]
 			run $cli cp -L "$c:/abssecret" "$W/got3"
-			[ "$status" -ne 0 ]
-			[ ! -e "$W/got3" ]
+			[ "$status" -ne 0 ] && [ ! -e "$W/got3" ]
+			run $cli cp -L "$c:/etc/evil" "$W/got4"
+			[ "$status" -ne 0 ] && [ ! -e "$W/got4" ]
 			# write escapes: extraction points through links stay inside
 			run $cli cp "$W/payload" "$c:/absdir/"
-			run $cli cp "$W/payload" "$c:/up/"
+			[ "$status" -ne 0 ]
+			run $cli cp "$W/payload" "$c:/up/dir"
+			[ "$status" -ne 0 ]
 			run $cli cp "$W/payload" "$c:/evil$host/dir/"
+			[ "$status" -ne 0 ]
 			run $cli cp "$W/evil" "$c:/evil$host/"
-			[ "$(ls "$host/dir")" = keep ]
-			[ "$(cat "$host/secret")" = secret ]
-			[ ! -e "$host/payload" ] && [ ! -e "$host/evil" ]
+			[ "$status" -ne 0 ]
 		done
+		# with the targets present inside the container, the copies land there
+		$cli exec "h-$cli" sh -c "mkdir -p $host/dir && echo inside > $host/secret"
+		run -0 $cli cp -L "h-$cli:/abssecret" "$W/got5"
+		[ "$(cat "$W/got5")" = inside ] && rm "$W/got5"
+		run -0 $cli cp "h-$cli:/up/secret" "$W/got6"
+		[ "$(cat "$W/got6")" = inside ] && rm "$W/got6"
+		run -0 $cli cp "$W/payload" "h-$cli:/absdir/"
+		run -0 $cli cp "$W/payload" "h-$cli:/up/dir/p2"
+		run -0 $cli cp "$W/evil" "h-$cli:/evil$host/"
+		run -0 $cli exec "h-$cli" cat "$host/dir/payload" "$host/dir/p2" "$host/evil/x"
+		[ "$output" = "$(printf 'payload\npayload\nbad')" ]
+		# a directory symlink as the extraction target
+		$cli exec "h-$cli" ln -s / /tmp/rootlink
+		run -0 $cli cp "$W/payload" "h-$cli:/tmp/rootlink/"
+		run -0 $cli exec "h-$cli" cat /payload
+		[ "$(ls "$host")" = "$(printf 'dir\nsecret')" ]
+		[ "$(ls "$host/dir")" = keep ]
+		[ "$(cat "$host/secret")" = secret ]
 	done
-	# a tar whose entries climb out (.., absolute, through a link it made)
-	python3 - "$W/hostile.tar" "$host" <<'PY'
+	[ ! -e /payload ]
+}
+
+@test "cp: hostile tars (.., absolute names, through links, hard links out) write nothing outside" {
+	local host=$BATS_TEST_TMPDIR/host
+	mkdir -p "$host"
+	echo secret > "$host/secret"
+	python3 - "$W" "$host" <<'PY'
 import io, sys, tarfile
-t = tarfile.open(sys.argv[1], "w")
-def add(name, data=b"pwned", kind=tarfile.REGTYPE, link=""):
-    i = tarfile.TarInfo(name); i.type = kind; i.linkname = link; i.size = len(data) if kind == tarfile.REGTYPE else 0
-    t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
-add("../../../../../.." + sys.argv[2] + "/dotdot")
-add(sys.argv[2] + "/absolute")
-add("lnk", kind=tarfile.SYMTYPE, link=sys.argv[2])
-add("lnk/through")
-add("hl", kind=tarfile.LNKTYPE, link="../../../../../.." + sys.argv[2] + "/secret")
-t.close()
+w, host = sys.argv[1], sys.argv[2]
+def tar(name, entries):
+    t = tarfile.open(f"{w}/{name}.tar", "w")
+    for n, kind, link in entries:
+        i = tarfile.TarInfo(n); i.type = kind; i.linkname = link
+        data = b"pwned" if kind == tarfile.REGTYPE else b""
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data) if data else None)
+    t.close()
+tar("dotdot", [("../../../../../../../.." + host + "/dotdot", tarfile.REGTYPE, "")])
+tar("abs", [(host + "/absolute", tarfile.REGTYPE, "")])
+tar("through", [("lnk", tarfile.SYMTYPE, host), ("lnk/through", tarfile.REGTYPE, "")])
+tar("reldir", [("up", tarfile.SYMTYPE, "../../../../../../../.." + host), ("up/rel", tarfile.REGTYPE, "")])
+tar("hardlink", [("hl", tarfile.LNKTYPE, "../../../../../../../.." + host + "/secret")])
+tar("hardabs", [("ha", tarfile.LNKTYPE, host + "/secret")])
 PY
 	b run -d --name hostile busybox sleep 1000
-	run b cp - hostile:/tmp < "$W/hostile.tar"
-	run dk cp - hostile:/tmp < "$W/hostile.tar"
-	[ "$(ls "$host")" = "$(printf 'dir\nsecret')" ]
+	b create --name hostile2 busybox true
+	for t in dotdot abs through reldir hardlink hardabs; do
+		for c in hostile hostile2; do
+			run b cp - "$c:/tmp" < "$W/$t.tar"
+			run dk cp - "$c:/tmp" < "$W/$t.tar"
+		done
+	done
+	[ "$(ls "$host")" = secret ]
 	[ "$(cat "$host/secret")" = secret ]
-	run -0 b exec hostile ls -a /tmp
-	[[ "$output" == *dotdot* ]] || true
+	[ "$(stat -c %h "$host/secret")" = 1 ]
+	[ ! -e "/absolute" ] && [ ! -e /tmp/through ] && [ ! -e /rel ]
+	# what did land stayed in the container
+	run -0 b exec hostile sh -c "cat /tmp$host/absolute 2>/dev/null; readlink /tmp/lnk"
+	[ "$output" = "$(printf 'pwned\n%s' "$host")" ] || [ "$output" = "$host" ]
+}
+
+@test "cp: a read-only rootfs and a read-only volume refuse writes as docker" {
+	mkdir "$W/ro"
+	echo x > "$W/f"
+	b run -d --name ro1 --read-only busybox sleep 1000
+	b run -d --name ro2 -v "$W/ro:/ro:ro" busybox sleep 1000
+	same_err "$W/f" ro1:/tmp
+	[ "$stderr" = "Error response from daemon: container rootfs is marked read-only" ]
+	same_err "$W/f" ro2:/ro/
+	[ "$stderr" = "Error response from daemon: mounted volume is marked read-only" ]
+	[ -z "$(ls "$W/ro")" ]
+	# reading works, from the volume too
+	echo vol > "$W/ro/v"
+	run -0 b cp ro2:/ro/v "$W/v"
+	[ "$(cat "$W/v")" = vol ]
 }
 
 @test "diff: A, C, D in docker's order, running and stopped" {

@@ -1,0 +1,227 @@
+#!/bin/bash
+# cp benchmark, berth against docker side by side:
+#   bench/cp.sh BUILD
+# A 200 MB directory (200 files of 1 MiB of random bytes, and 100 small
+# files in a subdirectory) copied with `cp` into a running container
+# (host -> container) and back out (container -> host), N runs of each,
+# round robin between the engines; the median wall time of each and the
+# ratio berth/docker.
+#
+# Confinement as in bench/network.sh: dockerd (Debian's docker.io, with its
+# own containerd) runs in a network namespace of its own made here, with its
+# own data root, exec root, socket and bridge (--bip 10.213.96.1/24); berthd
+# runs in its own mount namespace with --bridge-name bc<random> and
+# --nft-table berth_bench_cp. Nothing touches docker0 or the host's
+# iptables. At the end everything is removed: containers, daemons (by their
+# PIDs), namespaces, berthd's bridge and table, mounts, cgroups, directories.
+#
+# Environment: BENCH_CP_RUNS (N, default 5), BENCH_CP_FILES (1 MiB files,
+# default 200), DOCKER.
+set -uo pipefail
+build=$(realpath "${1:?usage: bench/cp.sh BUILD}")
+bdir=$(dirname "$(realpath "$0")")
+helpers=$bdir/../tests/helpers
+runs=${BENCH_CP_RUNS:-5}
+nfiles=${BENCH_CP_FILES:-200}
+DOCKER=${DOCKER:-$(command -v docker)}
+berth=$build/src/cli/berth
+berthd=$build/src/daemon/berthd
+work=$(mktemp -d /var/tmp/berth-bench-cp.XXXXXX)
+cd "$work" || exit 1
+tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+ns_dk=bcdk$tag
+br_berth=bc$tag
+nft_table=berth_bench_cp
+fwd0=$(cat /proc/sys/net/ipv4/ip_forward)
+export BERTH_BUILD=$build
+# shellcheck source=../tests/helpers/cli-engine.sh
+CLI_TEST_IMAGE=busybox:latest . "$helpers/cli-engine.sh"
+
+say() { printf '%s\n' "$*" >&2; }
+
+client_cmd() {
+	case $1 in
+	berth) echo "$berth -H unix://$work/berth/engine.sock" ;;
+	docker) echo "$DOCKER -H unix://$work/docker/engine.sock" ;;
+	esac
+}
+cli() {
+	local k=$1
+	shift
+	# shellcheck disable=SC2046
+	$(client_cmd "$k") "$@"
+}
+
+cleanup() {
+	local k d m
+	trap '' INT TERM
+	for k in berth docker; do
+		CLI_ENGINE_CGROUP_PARENT=/berth-bench-cp engine_stop "$work/$k" >/dev/null 2>&1
+	done
+	ip link show "$br_berth" >/dev/null 2>&1 && ip link del "$br_berth"
+	for m in ip inet; do
+		nft list table "$m" "$nft_table" >/dev/null 2>&1 && nft delete table "$m" "$nft_table"
+	done
+	ip netns pids "$ns_dk" 2>/dev/null | while read -r m; do kill -KILL "$m" 2>/dev/null; done
+	ip netns del "$ns_dk" 2>/dev/null
+	echo "$fwd0" >/proc/sys/net/ipv4/ip_forward
+	for m in $(awk -v r="$work/" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	for d in /sys/fs/cgroup/*/berth-bench-cp* /sys/fs/cgroup/berth-bench-cp*; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	rm -rf "$work"
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+NS_MOUNTS='mount --rbind /sys/fs/cgroup "$1" && mount -t sysfs berth-bench-cp /sys &&
+	mount --move "$1" /sys/fs/cgroup && mount -t tmpfs -o mode=0755,size=64m berth-bench-cp /run'
+
+dockerd_start() {
+	local dir=$work/docker i
+	ip netns add "$ns_dk" && ip -n "$ns_dk" link set lo up || return 1
+	mkdir -p "$dir/containerd" "$dir/docker" "$dir/cg"
+	cat >"$dir/containerd/config.toml" <<-EOF
+	version = 2
+	root = "$dir/containerd/root"
+	state = "$dir/containerd/state"
+	disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
+	  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+	  "io.containerd.snapshotter.v1.devmapper"]
+	[grpc]
+	  address = "$dir/containerd/containerd.sock"
+	[ttrpc]
+	  address = "$dir/containerd/containerd.sock.ttrpc"
+	[plugins."io.containerd.internal.v1.opt"]
+	  path = "$dir/containerd/opt"
+	EOF
+	(detached nsenter --net="/run/netns/$ns_dk" unshare --mount --propagation private sh -c \
+		"$NS_MOUNTS"' && exec containerd --config "$2"' \
+		sh "$dir/cg" "$dir/containerd/config.toml" </dev/null >"$dir/containerd/log" 2>&1) &
+	echo $! >"$dir/containerd.pid"
+	for i in $(seq 100); do
+		pid_alive "$(cat "$dir/containerd.pid")" || break
+		[ -S "$dir/containerd/containerd.sock" ] &&
+			timeout 5 ctr --address "$dir/containerd/containerd.sock" version >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	readlink "/proc/$(cat "$dir/containerd.pid")/ns/mnt" >"$dir/mntns" || return 1
+	echo /berth-bench-cp-docker >"$dir/cgroup-parent"
+	echo "{\"deprecated-key-path\": \"$dir/docker/key.json\"}" >"$dir/docker/daemon.json"
+	(detached nsenter --target "$(cat "$dir/containerd.pid")" --mount --net -- dockerd \
+		--config-file "$dir/docker/daemon.json" --data-root "$dir/docker/data" \
+		--exec-root "$dir/docker/exec" --pidfile "$dir/docker/dockerd.pid" \
+		--host "unix://$dir/engine.sock" --containerd "$dir/containerd/containerd.sock" \
+		--bip 10.213.96.1/24 --default-address-pool base=10.213.104.0/21,size=24 \
+		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent /berth-bench-cp-docker \
+		</dev/null >"$dir/docker/log" 2>&1) &
+	echo $! >"$dir/engine.pid"
+	for i in $(seq 300); do
+		pid_alive "$(cat "$dir/engine.pid")" || break
+		if [ -S "$dir/engine.sock" ] && timeout 10 $(client_cmd docker) version >/dev/null 2>&1; then
+			timeout 60 $(client_cmd docker) load -i "$work/busybox.tar" >/dev/null && return 0
+			break
+		fi
+		sleep 0.1
+	done
+	say "docker: dockerd did not start: $(tail -3 "$dir/docker/log")"
+	return 1
+}
+
+berthd_start() {
+	local dir=$work/berth i
+	mkdir -p "$dir/berthd"
+	echo /berth-bench-cp >"$dir/cgroup-parent"
+	(detached unshare --mount --propagation private sh -c \
+		'mount -t tmpfs -o mode=0755,size=16m berth-bench-cp /run && exec "$@"' sh \
+		"$berthd" --data-root "$dir/berthd/data" --exec-root "$dir/berthd/exec" \
+		--host "unix://$dir/engine.sock" --cgroup-parent /berth-bench-cp \
+		--bridge-name "$br_berth" --bip 10.213.112.1/24 \
+		--default-address-pool base=10.213.116.0/22,size=24 --nft-table "$nft_table" \
+		</dev/null >"$dir/berthd/log" 2>&1) &
+	echo $! >"$dir/engine.pid"
+	for i in $(seq 100); do
+		pid_alive "$(cat "$dir/engine.pid")" || break
+		if [ -S "$dir/engine.sock" ] && readlink "/proc/$(cat "$dir/engine.pid")/ns/mnt" >"$dir/mntns"; then
+			timeout 60 $(client_cmd berth) load -i "$work/busybox.tar" >/dev/null && return 0
+			break
+		fi
+		sleep 0.1
+	done
+	say "berth: berthd did not start: $(tail -3 "$dir/berthd/log")"
+	return 1
+}
+
+# The image and the data.
+mkdir -p "$work/img" "$work/data/small" "$work/out"
+BERTH_RUNTIME=$build/berth-runtime TESTINIT='' "$helpers/mkbundle.sh" "$work/img/bundle" >/dev/null &&
+	"$helpers/mkimage.sh" "$work/img/bundle/rootfs" "$work/busybox.tar" busybox:latest sh >/dev/null ||
+	{ say "cp.sh: cannot make the busybox image"; exit 1; }
+for i in $(seq "$nfiles"); do
+	head -c 1048576 /dev/urandom >"$work/data/f$i"
+done
+for i in $(seq 100); do
+	echo "small file $i" >"$work/data/small/s$i"
+done
+
+kinds=""
+if [ -x "$berthd" ] && berthd_start; then kinds="$kinds berth"; fi
+if command -v dockerd >/dev/null && command -v containerd >/dev/null && [ -n "$DOCKER" ]; then
+	dockerd_start && kinds="$kinds docker"
+else
+	say "docker: dockerd, containerd or the docker CLI not installed, skipped"
+fi
+[ -n "$kinds" ] || { say "cp.sh: no engine started"; exit 1; }
+for k in $kinds; do
+	cli "$k" run -d --name "bench-cp-$tag" busybox sleep 100000 >/dev/null ||
+		{ say "$k: cannot start the container"; exit 1; }
+done
+
+printf '# %s\n' "$("$berth" --version 2>/dev/null | head -1)"
+case " $kinds " in *" docker "*)
+	printf '# docker CLI %s; dockerd %s, containerd %s\n' "$(cli docker version -f '{{.Client.Version}}')" \
+		"$(cli docker version -f '{{.Server.Version}}')" "$(containerd --version | awk '{print $3}')" ;;
+esac
+printf '# %s, %s CPUs, load average %s, %s; %s MB directory (%s x 1 MiB + 100 small files), %s runs\n' \
+	"$(uname -r)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+	"$(du -sm "$work/data" | cut -f1)" "$nfiles" "$runs"
+
+# timed FILE CMD...: append CMD's wall time in seconds to FILE.
+timed() {
+	local f=$1 t0 t1
+	shift
+	t0=$(date +%s.%N)
+	"$@" >/dev/null 2>"$work/last" || { say "failed: $* : $(tail -3 "$work/last")"; return 1; }
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc >>"$f"
+}
+
+for i in $(seq "$runs"); do
+	for k in $kinds; do
+		timed "$work/in-$k" cli "$k" cp "$work/data" "bench-cp-$tag:/data$i"
+		sync
+	done
+	for k in $kinds; do
+		rm -rf "$work/out/$k"
+		timed "$work/out-$k" cli "$k" cp "bench-cp-$tag:/data$i" "$work/out/$k"
+		cmp -s "$work/data/f1" "$work/out/$k/f1" || say "$k: copied data differs"
+		rm -rf "$work/out/$k"
+		cli "$k" exec "bench-cp-$tag" rm -rf "/data$i"
+		sync
+	done
+done
+
+median() { sort -g "$1" | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+printf '%-22s %10s %10s %8s\n' "cp, median wall time" berth docker ratio
+for d in in out; do
+	b="-" dk="-" r="-"
+	[ -s "$work/$d-berth" ] && b=$(median "$work/$d-berth")
+	[ -s "$work/$d-docker" ] && dk=$(median "$work/$d-docker")
+	[ "$b" != - ] && [ "$dk" != - ] && r=$(echo "scale=2; $b / $dk" | bc)
+	label="host -> container"
+	[ $d = out ] && label="container -> host"
+	printf '%-22s %9.3fs %9.3fs %8s\n' "$label" "$b" "$dk" "$r"
+done
