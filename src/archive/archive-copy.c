@@ -155,7 +155,10 @@ static int set_meta(struct copy_ctx *c, struct archive_entry *e, int pfd, const 
 	if (c->o->owner != ARCHIVE_OWNER_NONE &&
 	    fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "chown '%s'", path);
-	if (type != AE_IFLNK && fchmodat(pfd, base, archive_entry_perm(e) & 07777, 0) < 0)
+	/* never followed: a running container may have swapped the entry for a
+	 * link meanwhile */
+	if (type != AE_IFLNK &&
+	    fchmodat(pfd, base, archive_entry_perm(e) & 07777, AT_SYMLINK_NOFOLLOW) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "chmod '%s'", path);
 	if (type == AE_IFDIR) {
 		c->dirs = xrealloc(c->dirs, (c->n_dirs + 1) * sizeof(*c->dirs));

@@ -48,7 +48,7 @@ struct fs_job {
 	 * end, 'E' a failed body); the answer waits for the body's end. */
 	int body_fd;
 	int notify[2];
-	uint64_t body_len;
+	uint64_t body_len, notified_len;
 	bool body_done, result_ready;
 };
 
@@ -389,7 +389,11 @@ static int put_body_data(struct http_request *req, const void *data, size_t len,
 	if (r < 0)
 		return r;
 	j->body_len += len;
-	put_notify(j, '.');
+	/* a wake-up per MiB at most: the child reads what there is each time */
+	if (j->body_len - j->notified_len >= (1u << 20)) {
+		j->notified_len = j->body_len;
+		put_notify(j, '.');
+	}
 	return 0;
 }
 
