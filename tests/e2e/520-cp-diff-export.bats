@@ -304,6 +304,24 @@ PY
 	[ "$(cat "$W/v")" = vol ]
 }
 
+@test "cp: a start during a copy into a stopped container shares its rootfs; no mount is left" {
+	head -c 50000000 /dev/urandom > "$W/big"
+	b create --name race busybox sh -c 'sleep 1; cat /big | wc -c'
+	b cp "$W/big" race:/big 3>&- &
+	local cp_pid=$!
+	sleep 0.1
+	run -0 b start -a race
+	wait "$cp_pid"
+	run -0 b start -a race
+	[ "$output" = 50000000 ]
+	[ "$(mounted_rootfs)" = 0 ]
+	b cp race:/big - 3>&- > /dev/null &
+	cp_pid=$!
+	b rm -f race
+	wait "$cp_pid" || true
+	[ "$(mounted_rootfs)" = 0 ]
+}
+
 @test "diff: A, C, D in docker's order, running and stopped" {
 	for cli in b dk; do
 		$cli run -d --name "f-$cli" busybox sh -c 'echo x > /etc/x; rm /etc/group; mkdir -p /new/sub; touch /new/sub/f; echo >> /etc/passwd; sleep 1000'
