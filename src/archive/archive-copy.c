@@ -23,7 +23,6 @@ struct copy_ctx {
 	struct archive *a;
 	int dest_fd;
 	const struct archive_copy_opts *o;
-	char *buf;
 	struct dir_times *dirs;
 	size_t n_dirs;
 };
@@ -98,19 +97,39 @@ static int entry_path(struct copy_ctx *c, const char *name, char **ret)
 	return 0;
 }
 
+/* The entry's data, written from libarchive's own buffer (no copy), at
+ * the offsets it gives (holes of sparse entries stay holes). */
 static int write_data(struct copy_ctx *c, int fd, const char *path, struct berth_error **err)
 {
+	int64_t end = 0;
+
 	for (;;) {
-		la_ssize_t n = archive_read_data(c->a, c->buf, ARCHIVE_BUF_SIZE);
-		if (n == 0)
-			return 0;
-		if (n < 0)
+		const void *block = NULL;
+		size_t size = 0;
+		la_int64_t off = 0;
+		int k = archive_read_data_block(c->a, &block, &size, &off);
+		if (k == ARCHIVE_EOF)
+			break;
+		if (k < ARCHIVE_WARN)
 			return berth_error_set(err, EIO, BERTH_ERR_INVALID,
 					       "read '%s' from the tar: %s", path,
 					       archive_error_string(c->a));
-		if (fd_write_all(fd, c->buf, (size_t)n) < 0)
-			return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "write '%s'", path);
+		for (size_t done = 0; done < size;) {
+			ssize_t n = pwrite(fd, (const char *)block + done, size - done,
+					   (off_t)(off + (la_int64_t)done));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return berth_error_set(err, n < 0 ? errno : EIO, BERTH_ERR_INTERNAL,
+						       "write '%s'", path);
+			done += (size_t)n;
+		}
+		if (off + (la_int64_t)size > end)
+			end = off + (la_int64_t)size;
 	}
+	if (ftruncate(fd, (off_t)end) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "size '%s'", path);
+	return 0;
 }
 
 /* Make room for the entry: an existing directory stays for a directory,
@@ -268,9 +287,8 @@ int archive_copy_extract(archive_read_fn fn, void *data, int dest_fd,
 {
 	_cleanup_(archive_read_freep) struct archive *a = archive_read_new();
 	_cleanup_free_ char *inbuf = xmalloc(ARCHIVE_BUF_SIZE);
-	_cleanup_free_ char *buf = xmalloc(ARCHIVE_BUF_SIZE);
 	struct copy_src src = { fn, data, inbuf };
-	struct copy_ctx c = { .a = a, .dest_fd = dest_fd, .o = o, .buf = buf };
+	struct copy_ctx c = { .a = a, .dest_fd = dest_fd, .o = o };
 	struct archive_entry *e;
 	uint64_t n = 0;
 	int r = 0;
