@@ -26,6 +26,12 @@ char **api_filters_get(const struct api_filters *f, const char *key);
 /* Label filters: "key" or "key=value" against a label list. */
 bool api_labels_match(char *const *wanted, json_object *labels);
 
+/* An image event as dockerd logs it: the image id as the actor, attributes
+ * name (NULL: the id, as for load, save, import, untag and delete) and the
+ * image's labels (images.c). */
+void image_event(struct daemon *d, const struct image_rec *img, const char *action,
+		 const char *name);
+
 /* The "prune" event dockerd sends after a prune of containers, images,
  * networks or volumes: no actor id, the bytes reclaimed (api-events.c). */
 void api_prune_event(struct daemon *d, const char *type, int64_t reclaimed);

@@ -96,11 +96,6 @@ int image_lookup(struct daemon *d, const char *name, struct image_rec **ret,
 int image_record(struct daemon *d, const struct image_archive_item *item, char **tags,
 		 struct berth_error **err);
 int image_tag(struct daemon *d, struct image_rec *img, const char *ref, struct berth_error **err);
-/* An image event as dockerd logs it: the image id as the actor, attributes
- * name (NULL: the id, as for load, save, import, untag and delete) and the
- * image's labels. */
-void image_event(struct daemon *d, const struct image_rec *img, const char *action,
-		 const char *name);
 /* Add a "domain/path@digest" repo digest (after a pull or push); one per
  * repository, as docker keeps. */
 int image_add_repo_digest(struct daemon *d, struct image_rec *img, const char *ref,
