@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "container-internal.h"
+#include "container-mounts.h"
 #include "container-net-internal.h"
 
 static char *hosts_text(struct daemon *d, struct container *c)
@@ -196,6 +197,10 @@ int container_prepare_bundle(struct daemon *d, struct container *c, struct berth
 			return r;
 		}
 		c->mounted = true;
+		if ((r = container_volumes_attach(d, c, err)) < 0) {
+			container_release_rootfs(d, c);
+			return r;
+		}
 	}
 	(void)mkdir(bundle, 0700);
 	if ((r = container_oci_spec(d, c, img, &spec, err)) < 0 ||
@@ -212,6 +217,7 @@ void container_release_rootfs(struct daemon *d, struct container *c)
 {
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
 
+	container_volumes_detach(d, c);
 	(void)layer_unmount(rootfs, NULL);
 	c->mounted = false;
 	/* The network belongs to the run too. */

@@ -306,9 +306,9 @@ int container_check_config(struct daemon *d, json_object *body, json_object **re
 	    json_object_is_type(vols, json_type_object)) {
 		json_object_object_foreach (vols, path, val) {
 			(void)val;
-			return berth_error_set(
-				err, 0, BERTH_ERR_INVALID,
-				"berth: anonymous volumes are not supported yet ('%s')", path);
+			if (path[0] != '/')
+				return berth_error_set(err, 0, BERTH_ERR_INVALID,
+						       "invalid volume specification: '%s'", path);
 		}
 	}
 	const char *stop = get_str(cfg, "StopSignal");

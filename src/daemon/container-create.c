@@ -237,7 +237,8 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 	}
 	/* /etc/hosts, hostname and resolv.conf are written at start, with the
 	 * addresses (container_prepare_bundle). */
-	if ((r = container_net_create(d, c, jget(body, "NetworkingConfig"), err)) < 0 ||
+	if ((r = container_volumes_setup(d, c, err)) < 0 ||
+	    (r = container_net_create(d, c, jget(body, "NetworkingConfig"), err)) < 0 ||
 	    (r = container_save(d, c, err)) < 0)
 		goto fail;
 	container_add(d, c);

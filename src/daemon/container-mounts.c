@@ -1,6 +1,6 @@
 /* Binds (-v), Mounts (--mount) and Tmpfs (--tmpfs): checked at create, turned
- * into OCI mounts at start, shown by inspect. Named volumes come with the
- * volumes feature and are refused by name until then. */
+ * into OCI mounts at start, shown by inspect. Those naming volumes are
+ * resolved by container-volumes.c. */
 #define LOG_CATEGORY "container"
 #include <string.h>
 #include <sys/stat.h>
@@ -42,10 +42,6 @@ int container_check_mounts(json_object *hc, struct berth_error **err)
 		if (!split_bind(b, &src, &dst, &opts))
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
 					       "invalid volume specification: '%s'", b);
-		if (src[0] != '/')
-			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "berth: named volumes are not supported yet ('%s')",
-					       b);
 		if (dst[0] != '/')
 			return berth_error_set(
 				err, 0, BERTH_ERR_INVALID,
@@ -71,11 +67,8 @@ int container_check_mounts(json_object *hc, struct berth_error **err)
 			src = json_object_get_string(v);
 		if (json_object_object_get_ex(m, "Target", &v))
 			dst = json_object_get_string(v);
-		if (!type || (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0)) {
-			if (type && strcmp(type, "volume") == 0)
-				return berth_error_set(
-					err, 0, BERTH_ERR_INVALID,
-					"berth: volume mounts are not supported yet");
+		if (!type || (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0 &&
+			      strcmp(type, "volume") != 0)) {
 			return berth_error_set(err, 0, BERTH_ERR_INVALID, "mount type unknown: %s",
 					       type ? type : "");
 		}
@@ -97,7 +90,7 @@ int container_check_mounts(json_object *hc, struct berth_error **err)
 					"invalid mount config for type \"bind\": bind "
 					"source path does not exist: %s",
 					src);
-		} else if (!str_is_empty(src)) {
+		} else if (strcmp(type, "tmpfs") == 0 && !str_is_empty(src)) {
 			return berth_error_set(
 				err, 0, BERTH_ERR_INVALID,
 				"invalid mount config for type \"tmpfs\": field Source "
@@ -144,7 +137,8 @@ void container_user_mounts(const struct container *c, json_object *oci_mounts)
 	for (size_t i = 0; binds && i < json_object_array_length(binds); i++) {
 		_cleanup_free_ char *src = NULL, *dst = NULL, *opts = NULL;
 		if (!split_bind(json_object_get_string(json_object_array_get_idx(binds, i)), &src,
-				&dst, &opts))
+				&dst, &opts) ||
+		    src[0] != '/')
 			continue;
 		(void)mkdir_p(src, 0755);
 		bool ro = opts && strstr(opts, "ro") && !strstr(opts, "rprivate");
@@ -178,7 +172,7 @@ void container_user_mounts(const struct container *c, json_object *oci_mounts)
 				prop = json_object_get_string(p);
 			_cleanup_free_ char *o = xasprintf("rbind,%s,%s", prop, ro ? "ro" : "rw");
 			add_mount(oci_mounts, "bind", src, dst, o);
-		} else if (type) {
+		} else if (type && strcmp(type, "tmpfs") == 0) {
 			json_object *to = NULL, *sz = NULL, *mode = NULL;
 			_cleanup_free_ char *o = xstrdup("nosuid,nodev,noexec");
 			if (json_object_object_get_ex(m, "TmpfsOptions", &to) && to) {
@@ -203,6 +197,7 @@ void container_user_mounts(const struct container *c, json_object *oci_mounts)
 			add_mount(oci_mounts, "tmpfs", "tmpfs", dst, o);
 		}
 	}
+	container_volumes_oci(c, oci_mounts);
 	json_object_object_get_ex(c->host_config, "Tmpfs", &tmpfs);
 	if (tmpfs) {
 		json_object_object_foreach (tmpfs, path, opts) {
@@ -215,7 +210,7 @@ void container_user_mounts(const struct container *c, json_object *oci_mounts)
 	}
 }
 
-json_object *container_mounts_json(const struct container *c)
+json_object *container_mounts_json_binds(const struct container *c)
 {
 	json_object *a = json_object_new_array(), *binds = NULL, *mounts = NULL, *v = NULL;
 
@@ -223,7 +218,8 @@ json_object *container_mounts_json(const struct container *c)
 	for (size_t i = 0; binds && i < json_object_array_length(binds); i++) {
 		_cleanup_free_ char *src = NULL, *dst = NULL, *opts = NULL;
 		if (!split_bind(json_object_get_string(json_object_array_get_idx(binds, i)), &src,
-				&dst, &opts))
+				&dst, &opts) ||
+		    src[0] != '/')
 			continue;
 		json_object *m = json_object_new_object();
 		jadd(m, "Type", jstr("bind"));
@@ -236,8 +232,11 @@ json_object *container_mounts_json(const struct container *c)
 	}
 	json_object_object_get_ex(c->host_config, "Mounts", &mounts);
 	for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
-		json_object *m = json_object_array_get_idx(mounts, i),
-			    *out = json_object_new_object();
+		json_object *m = json_object_array_get_idx(mounts, i), *out = NULL;
+		const char *ty = json_object_get_string(jget(m, "Type"));
+		if (ty && strcmp(ty, "volume") == 0)
+			continue;
+		out = json_object_new_object();
 		bool ro =
 			json_object_object_get_ex(m, "ReadOnly", &v) && json_object_get_boolean(v);
 		json_object *t = NULL, *s = NULL, *d = NULL;
@@ -253,5 +252,16 @@ json_object *container_mounts_json(const struct container *c)
 		     jstr(t && strcmp(json_object_get_string(t), "bind") == 0 ? "rprivate" : ""));
 		json_object_array_add(a, out);
 	}
+	return a;
+}
+
+json_object *container_mounts_json(const struct container *c)
+{
+	json_object *a = json_object_new_array();
+
+	container_volumes_inspect(c, a);
+	_cleanup_json_ json_object *binds = container_mounts_json_binds(c);
+	for (size_t i = 0; i < json_object_array_length(binds); i++)
+		json_object_array_add(a, json_object_get(json_object_array_get_idx(binds, i)));
 	return a;
 }

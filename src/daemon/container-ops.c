@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "container-internal.h"
+#include "container-mounts.h"
 #include "runtime.h"
 
 char *container_command_line(const struct container *c)
@@ -41,9 +42,9 @@ json_object *container_exec_ids_json(const struct container *c)
 int container_remove(struct daemon *d, struct container *c, bool force, bool volumes,
 		     struct berth_error **err)
 {
+	_cleanup_strv_ char **anon = NULL;
 	int r;
 
-	(void)volumes;
 	if (c->status == CT_REMOVING)
 		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
 				       "removal of container %s is already in progress", c->name);
@@ -77,6 +78,8 @@ int container_remove(struct daemon *d, struct container *c, bool force, bool vol
 	c->status = CT_REMOVING;
 	mon_close(d, c);
 	container_release_rootfs(d, c);
+	if (volumes)
+		anon = container_anonymous_volumes(c);
 	if ((r = db_container_delete(d->db, c->id, err)) < 0) {
 		c->status = CT_DEAD;
 		return r;
@@ -93,7 +96,10 @@ int container_remove(struct daemon *d, struct container *c, bool force, bool vol
 		c->start_req = http_request_unref(c->start_req);
 	}
 	container_event(d, c, "destroy", NULL);
+	container_volumes_forget(c);
 	container_forget(d, c);
+	/* rm -v and --rm: the anonymous volumes no other container uses. */
+	container_volumes_remove(d, anon);
 	return 0;
 }
 

@@ -1,0 +1,269 @@
+/* A container's volumes at start and stop: host mounts of tmpfs and bind
+ * volumes, the copy of the image's content into a new empty volume, the OCI
+ * mounts, inspect's Mounts entries and the mount/unmount events. */
+#define LOG_CATEGORY "container"
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "container-internal.h"
+#include "container-mounts.h"
+#include "volumes.h"
+
+static const char *mstr(json_object *m, const char *k)
+{
+	json_object *v = jget(m, k);
+	return v ? json_object_get_string(v) : "";
+}
+
+static bool mbool(json_object *m, const char *k)
+{
+	json_object *v = jget(m, k);
+	return v && json_object_get_boolean(v);
+}
+
+static void copy_attrs(int fd, const struct stat *st)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+	(void)fchown(fd, st->st_uid, st->st_gid);
+	(void)fchmod(fd, st->st_mode & 07777);
+	(void)futimens(fd, ts);
+}
+
+static int copy_file(int sdir, int ddir, const char *name, const struct stat *st)
+{
+	_cleanup_close_ int in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int out = -EBADF;
+	char buf[65536];
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return -errno;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (fd_write_all(out, buf, (size_t)n) < 0)
+			return -EIO;
+	if (n < 0)
+		return -errno;
+	copy_attrs(out, st);
+	return 0;
+}
+
+/* Copy the tree below sdir into ddir: modes, owners, times and symlinks kept
+ * (symlinks copied, never followed). */
+static int copy_tree(int sdir, int ddir, int depth)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+	int r, fd = openat(sdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (depth > 256 || !(dir = fdopendir(fd))) {
+		(void)close(fd);
+		return -ELOOP;
+	}
+	while ((de = readdir(dir))) {
+		struct stat st;
+		if (dirent_is_dot(de))
+			continue;
+		if (fstatat(sdir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(ddir, de->d_name, 0700) < 0 && errno != EEXIST)
+				return -errno;
+			_cleanup_close_ int s = openat(
+				sdir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int t = openat(
+				ddir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s < 0 || t < 0)
+				return -errno;
+			if ((r = copy_tree(s, t, depth + 1)) < 0)
+				return r;
+			copy_attrs(t, &st);
+		} else if (S_ISREG(st.st_mode)) {
+			if ((r = copy_file(sdir, ddir, de->d_name, &st)) < 0)
+				return r;
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(sdir, de->d_name, target, sizeof(target) - 1);
+			if (n < 0)
+				return -errno;
+			target[n] = '\0';
+			if (symlinkat(target, ddir, de->d_name) < 0)
+				return -errno;
+			(void)fchownat(ddir, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		} else {
+			if (mknodat(ddir, de->d_name, st.st_mode, st.st_rdev) < 0)
+				return -errno;
+			(void)fchownat(ddir, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		}
+	}
+	return 0;
+}
+
+static bool dir_is_empty(const char *path)
+{
+	_cleanup_closedir_ DIR *dir = opendir(path);
+	struct dirent *de;
+
+	while (dir && (de = readdir(dir)))
+		if (!dirent_is_dot(de))
+			return false;
+	return true;
+}
+
+/* docker's copy-up: the image's directory at the destination, into a volume
+ * still empty, with the directory's own owner and mode. */
+static int copy_up(struct container *c, struct volume *v, const char *dst, struct berth_error **err)
+{
+	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int src = -EBADF, out = -EBADF;
+	struct stat st;
+	int r;
+
+	if (root < 0 || !dir_is_empty(v->data))
+		return 0;
+	src = openat_in_root(root, dst, O_RDONLY | O_DIRECTORY, 0);
+	if (src < 0)
+		return 0; /* nothing there in the image */
+	if ((out = open(v->data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(src, &st) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open '%s'", v->data);
+	if ((r = copy_tree(src, out, 0)) < 0)
+		return berth_error_set(err, -r, BERTH_ERR_INTERNAL,
+				       "copy the image's '%s' into volume %s", dst, v->name);
+	copy_attrs(out, &st);
+	return 0;
+}
+
+static void volume_event(struct daemon *d, struct container *c, json_object *m, const char *action)
+{
+	json_object *attrs = json_object_new_object();
+
+	jadd(attrs, "container", jstr(c->id));
+	if (strcmp(action, "mount") == 0) {
+		jadd(attrs, "destination", jstr(mstr(m, "Destination")));
+		jadd(attrs, "propagation", jstr(""));
+		jadd(attrs, "read/write", jstr(mbool(m, "RW") ? "true" : "false"));
+	}
+	jadd(attrs, "driver", jstr("local"));
+	api_event(d, "volume", action, mstr(m, "Name"), attrs);
+}
+
+int container_volumes_attach(struct daemon *d, struct container *c, struct berth_error **err)
+{
+	json_object *a = container_volume_mounts(c);
+	int r;
+
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *m = json_object_array_get_idx(a, i);
+		struct volume *v = NULL;
+		if (strcmp(mstr(m, "Type"), "volume") != 0)
+			continue;
+		if ((r = volume_get(mstr(m, "Name"), &v, err)) < 0 ||
+		    (r = volume_mount(v, err)) < 0)
+			return r;
+		if (mbool(m, "Copy") && (r = copy_up(c, v, mstr(m, "Destination"), err)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *m = json_object_array_get_idx(a, i);
+		if (strcmp(mstr(m, "Type"), "volume") == 0)
+			volume_event(d, c, m, "mount");
+	}
+	return 0;
+}
+
+static bool used_by_other_running(struct daemon *d, struct container *c, const char *name)
+{
+	for (size_t i = 0; i < d->n_containers; i++) {
+		struct container *o = d->containers[i];
+		if (o != c && o->mounted && container_uses_volume(o, name))
+			return true;
+	}
+	return false;
+}
+
+void container_volumes_detach(struct daemon *d, struct container *c)
+{
+	json_object *a = container_volume_mounts(c);
+
+	if (!c->mounted)
+		return;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *m = json_object_array_get_idx(a, i);
+		struct volume *v = NULL;
+		if (strcmp(mstr(m, "Type"), "volume") != 0 ||
+		    volume_get(mstr(m, "Name"), &v, NULL) < 0)
+			continue;
+		volume_event(d, c, m, "unmount");
+		if (!used_by_other_running(d, c, v->name))
+			volume_unmount(v);
+	}
+}
+
+static void add_bind(json_object *arr, const char *src, const char *dst, bool rw)
+{
+	json_object *m = json_object_new_object(), *opts = json_object_new_array();
+
+	jadd(m, "destination", jstr(dst));
+	jadd(m, "type", jstr("bind"));
+	jadd(m, "source", jstr(src));
+	json_object_array_add(opts, jstr("rbind"));
+	json_object_array_add(opts, jstr("rprivate"));
+	json_object_array_add(opts, jstr(rw ? "rw" : "ro"));
+	jadd(m, "options", opts);
+	json_object_array_add(arr, m);
+}
+
+void container_volumes_oci(const struct container *c, json_object *oci_mounts)
+{
+	json_object *a = container_volume_mounts(c);
+
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *m = json_object_array_get_idx(a, i);
+		struct volume *v = NULL;
+		if (strcmp(mstr(m, "Type"), "bind") == 0)
+			add_bind(oci_mounts, mstr(m, "Source"), mstr(m, "Destination"),
+				 mbool(m, "RW"));
+		else if (volume_get(mstr(m, "Name"), &v, NULL) == 0)
+			add_bind(oci_mounts, v->data, mstr(m, "Destination"), mbool(m, "RW"));
+	}
+}
+
+void container_volumes_inspect(const struct container *c, json_object *arr)
+{
+	json_object *a = container_volume_mounts(c);
+
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *m = json_object_array_get_idx(a, i), *o = json_object_new_object();
+		bool vol = strcmp(mstr(m, "Type"), "volume") == 0;
+		struct volume *v = NULL;
+		jadd(o, "Type", jstr(vol ? "volume" : "bind"));
+		if (vol) {
+			jadd(o, "Name", jstr(mstr(m, "Name")));
+			_cleanup_free_ char *src = volume_get(mstr(m, "Name"), &v, NULL) == 0
+							   ? xstrdup(v->data)
+							   : xstrdup("");
+			jadd(o, "Source", jstr(src));
+		} else {
+			jadd(o, "Source", jstr(mstr(m, "Source")));
+		}
+		jadd(o, "Destination", jstr(mstr(m, "Destination")));
+		if (vol)
+			jadd(o, "Driver", jstr("local"));
+		jadd(o, "Mode", jstr(mstr(m, "Mode")));
+		jadd(o, "RW", json_object_new_boolean(mbool(m, "RW")));
+		jadd(o, "Propagation", jstr(vol ? "" : "rprivate"));
+		json_object_array_add(arr, o);
+	}
+}
