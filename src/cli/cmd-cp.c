@@ -71,11 +71,10 @@ static void split_dir_entry(const char *p, char **ret_dir, char **ret_base)
 	*ret_base = xstrdup(basename(b));
 }
 
-static char *container_path(const char *ctr, const char *what, const char *path)
+static char *container_path(const char *ctr, const char *path)
 {
 	_cleanup_free_ char *e = cli_path_escape(ctr);
 	_cleanup_free_ char *url = xasprintf("/containers/%s/archive", e);
-	(void)what;
 	cli_url_add(&url, "path", path);
 	return TAKE_PTR(url);
 }
@@ -84,7 +83,7 @@ static char *container_path(const char *ctr, const char *what, const char *path)
 static int stat_path(struct cli_ctx *ctx, const char *ctr, const char *path, json_object **ret,
 		     struct berth_error **err)
 {
-	_cleanup_free_ char *url = container_path(ctr, "stat", path);
+	_cleanup_free_ char *url = container_path(ctr, path);
 	_cleanup_(cli_http_response_freep) struct cli_http_response *resp = NULL;
 	struct cli_request req = CLI_REQUEST("HEAD", url);
 	_cleanup_free_ char *raw = NULL;
@@ -264,7 +263,7 @@ static int copy_from(struct cli_ctx *ctx, const struct cp_opts *o, const char *c
 	}
 	berth_error_free(err);
 	err = NULL;
-	url = container_path(ctr, "get", src_path);
+	url = container_path(ctr, src_path);
 	struct cli_request req = CLI_REQUEST("GET", url);
 	if (cli_api_request(&ctx->client, &req, &resp, &err) < 0)
 		return cli_fail(err, 1);
@@ -453,7 +452,7 @@ static int copy_to(struct cli_ctx *ctx, const struct cp_opts *o, const char *src
 			return 1;
 		}
 	}
-	url = container_path(ctr, "put", resolved);
+	url = container_path(ctr, resolved);
 	cli_url_add(&url, "noOverwriteDirNonDir", "true");
 	if (o->archive)
 		cli_url_add(&url, "copyUIDGID", "true");

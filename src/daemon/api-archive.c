@@ -253,7 +253,7 @@ static int child_main(struct daemon *d, struct fs_job *j, int root, int ctl, int
 				      "stat: %s", strerror(errno));
 		return child_error(ctl, j, err);
 	}
-	child_report(ctl, 200, NULL, container_fs_stat_json(root, j->path, dfd, base, &st), "stat");
+	child_report(ctl, 200, NULL, container_fs_stat_json(root, j->path, &st), "stat");
 	if (j->kind == FS_STAT)
 		return 0;
 	bool dir_only = false;

@@ -192,8 +192,7 @@ static char *link_target(int root, const char *path)
 	return TAKE_PTR(cur);
 }
 
-json_object *container_fs_stat_json(int root, const char *path, int dfd, const char *base,
-				    const struct stat *st)
+json_object *container_fs_stat_json(int root, const char *path, const struct stat *st)
 {
 	json_object *o = json_object_new_object();
 	_cleanup_free_ char *abs = archive_copy_path_clean(path, NULL);
@@ -202,8 +201,6 @@ json_object *container_fs_stat_json(int root, const char *path, int dfd, const c
 		time_rfc3339((int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec);
 	_cleanup_free_ char *target = S_ISLNK(st->st_mode) ? link_target(root, path) : NULL;
 
-	(void)dfd;
-	(void)base;
 	jadd(o, "name", jstr(strcmp(abs, "/") == 0 ? "/" : name + 1));
 	jadd(o, "size", json_object_new_int64(st->st_size));
 	jadd(o, "mode", json_object_new_int64(go_file_mode(st->st_mode)));

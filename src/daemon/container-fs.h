@@ -24,8 +24,7 @@ void container_fs_release(struct daemon *d, const char *id);
 int container_fs_resolve(int root, const char *path, int *ret_dfd, char **ret_base,
 			 struct berth_error **err);
 /* docker's container path stat {name, size, mode, mtime, linkTarget}. */
-json_object *container_fs_stat_json(int root, const char *path, int dfd, const char *base,
-				    const struct stat *st);
+json_object *container_fs_stat_json(int root, const char *path, const struct stat *st);
 /* The changes of the upper directory, docker's [{"Path","Kind"}] (NULL: none). */
 json_object *container_fs_changes(struct daemon *d, struct container *c);
 

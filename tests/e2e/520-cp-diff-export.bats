@@ -302,6 +302,12 @@ PY
 	echo vol > "$W/ro/v"
 	run -0 b cp ro2:/ro/v "$W/v"
 	[ "$(cat "$W/v")" = vol ]
+	# a writable bind of a running container is written through its own view
+	mkdir "$W/rw"
+	b run -d --name rw1 -v "$W/rw:/rw" busybox sleep 1000
+	run -0 dk cp "$W/f" rw1:/rw/
+	run -0 b cp "$W/f" rw1:/rw/g
+	[ "$(cat "$W/rw/f" "$W/rw/g")" = "$(printf 'x\nx')" ]
 }
 
 @test "cp: a start during a copy into a stopped container shares its rootfs; no mount is left" {
