@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -26,6 +28,7 @@
 #include "body-file.h"
 #include "container-fs.h"
 #include "container-internal.h"
+#include "container-mounts.h"
 
 #define CTL_MAX	      (64u << 20)
 #define PUT_MAX_BYTES (64ULL << 30)
@@ -49,6 +52,10 @@ struct fs_job {
 	int body_fd;
 	int notify[2];
 	uint64_t body_len, notified_len;
+	/* a stopped container: its rootfs and its bind and volume mounts, made
+	 * in the child's own mount namespace */
+	char *rootfs;
+	char *mounts;
 	bool body_done, result_ready;
 };
 
@@ -66,6 +73,8 @@ static void job_free(struct fs_job *j)
 	http_request_unref(j->req);
 	free(j->name);
 	free(j->path);
+	free(j->rootfs);
+	free(j->mounts);
 	free(j->buf);
 	free(j);
 }
@@ -224,6 +233,97 @@ static int child_export(struct fs_job *j, int root, int ctl, int data)
 	return tar_writer_close(w, &err) < 0 ? 1 : 0;
 }
 
+static bool has_option(json_object *m, const char *opt)
+{
+	json_object *opts = jget(m, "options");
+
+	for (size_t i = 0; opts && i < json_object_array_length(opts); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(opts, i)), opt) == 0)
+			return true;
+	return false;
+}
+
+/* Make the mount point abs (a directory, or a file for a file source)
+ * inside root as a start would, each parent resolved inside root. */
+static int make_mount_point(int root, const char *abs, bool dir)
+{
+	_cleanup_free_ char *walk = xstrdup(abs);
+
+	for (char *slash = strchr(walk + 1, '/');; slash = strchr(slash + 1, '/')) {
+		bool last = !slash;
+		if (slash)
+			*slash = '\0';
+		char *cut = strrchr(walk, '/');
+		*cut = '\0';
+		_cleanup_close_ int pfd =
+			container_fs_open(root, cut == walk ? "" : walk + 1, O_PATH | O_DIRECTORY);
+		*cut = '/';
+		if (pfd < 0)
+			return pfd;
+		if (last && !dir) {
+			int fd = openat(pfd, cut + 1, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+					0644);
+			if (fd < 0 && errno != EEXIST && errno != EISDIR)
+				return -errno;
+			if (fd >= 0)
+				(void)close(fd);
+		} else if (mkdirat(pfd, cut + 1, 0755) < 0 && errno != EEXIST) {
+			return -errno;
+		}
+		if (last)
+			return 0;
+		*slash = '/';
+	}
+}
+
+/* A stopped container's binds and volumes, as a start mounts them, in a
+ * mount namespace of the child's own (gone with it); each destination is
+ * resolved inside the rootfs. *root becomes the rootfs seen from there. */
+static int child_mounts(struct fs_job *j, int *root)
+{
+	_cleanup_json_ json_object *list = j->mounts ? json_tokener_parse(j->mounts) : NULL;
+	size_t n = list ? json_object_array_length(list) : 0;
+	int fd;
+
+	if (n == 0)
+		return 0;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	_cleanup_close_ int newroot = open(j->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (newroot < 0)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(list, i);
+		const char *type = json_object_get_string(jget(m, "type"));
+		const char *src = json_object_get_string(jget(m, "source"));
+		const char *dst = json_object_get_string(jget(m, "destination"));
+		char p[64];
+		if (!type || strcmp(type, "bind") != 0 || !src || !dst)
+			continue;
+		_cleanup_free_ char *abs = archive_copy_path_clean(dst, NULL);
+		struct stat sst;
+		if (strcmp(abs, "/") == 0 || stat(src, &sst) < 0)
+			continue;
+		(void)make_mount_point(newroot, abs, S_ISDIR(sst.st_mode));
+		_cleanup_close_ int at = container_fs_open(newroot, abs + 1, O_PATH);
+		if (at < 0)
+			continue;
+		(void)snprintf(p, sizeof(p), "/proc/self/fd/%d", at);
+		if (mount(src, p, NULL, MS_BIND | MS_REC, NULL) < 0 || !has_option(m, "ro"))
+			continue;
+		_cleanup_close_ int top = container_fs_open(newroot, abs + 1, O_PATH);
+		(void)snprintf(p, sizeof(p), "/proc/self/fd/%d", top);
+		if (top >= 0)
+			(void)mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+	}
+	fd = open(j->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	(void)close(*root);
+	*root = fd;
+	return 0;
+}
+
 static int child_main(struct daemon *d, struct fs_job *j, int root, int ctl, int data, bool flag_a,
 		      bool flag_b)
 {
@@ -243,6 +343,11 @@ static int child_main(struct daemon *d, struct fs_job *j, int root, int ctl, int
 	}
 	if (j->kind == FS_EXPORT)
 		return child_export(j, root, ctl, data);
+	if (child_mounts(j, &root) < 0) {
+		(void)berth_error_set(&err, errno, BERTH_ERR_INTERNAL,
+				      "mount the container's volumes");
+		return child_error(ctl, j, err);
+	}
 	if (j->kind == FS_PUT)
 		return child_put(j, root, ctl, flag_a, flag_b);
 	if (container_fs_resolve(root, j->path, &dfd, &base, &err) < 0)
@@ -443,6 +548,12 @@ static void job_start(struct daemon *d, struct container *c, struct fs_job *j)
 		job_refuse(j, api_status_of(err), err->msg);
 		job_free(j);
 		return;
+	}
+	if (acquired && j->kind != FS_EXPORT && !(ct_is_running(c) && c->pid > 0)) {
+		_cleanup_json_ json_object *mounts = json_object_new_array();
+		container_user_mounts(c, mounts);
+		j->mounts = xstrdup(json_object_to_json_string_ext(mounts, JSON_C_TO_STRING_PLAIN));
+		j->rootfs = xasprintf("%s/rootfs", c->dir);
 	}
 	if (pipe2(ctl, O_CLOEXEC) < 0 ||
 	    ((j->kind == FS_GET || j->kind == FS_EXPORT) && pipe2(data, O_CLOEXEC) < 0)) {

@@ -92,7 +92,7 @@ void container_fs_release(struct daemon *d, const char *id)
 	c->mounted = false;
 }
 
-static int open_in_root(int root, const char *rel, int flags)
+int container_fs_open(int root, const char *rel, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -115,7 +115,7 @@ int container_fs_resolve(int root, const char *path, int *ret_dfd, char **ret_ba
 	int fd;
 
 	if (dir_only || strcmp(abs, "/") == 0) {
-		fd = open_in_root(root, abs + 1, O_PATH | O_DIRECTORY);
+		fd = container_fs_open(root, abs + 1, O_PATH | O_DIRECTORY);
 		if (fd < 0)
 			return berth_error_set(
 				err, -fd, fd == -ENOTDIR ? BERTH_ERR_INVALID : BERTH_ERR_NOT_FOUND,
@@ -125,7 +125,7 @@ int container_fs_resolve(int root, const char *path, int *ret_dfd, char **ret_ba
 		return 0;
 	}
 	*slash = '\0';
-	fd = open_in_root(root, slash == abs ? "" : abs + 1, O_PATH | O_DIRECTORY);
+	fd = container_fs_open(root, slash == abs ? "" : abs + 1, O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		return berth_error_set(err, -fd,
 				       fd == -ENOTDIR ? BERTH_ERR_INVALID : BERTH_ERR_NOT_FOUND,

@@ -23,6 +23,9 @@ void container_fs_release(struct daemon *d, const char *id);
  * but the last (the last too when path ends in "/" or "/."). */
 int container_fs_resolve(int root, const char *path, int *ret_dfd, char **ret_base,
 			 struct berth_error **err);
+/* openat2(root, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); "" is
+ * root itself. A descriptor or a negative errno. */
+int container_fs_open(int root, const char *rel, int flags);
 /* docker's container path stat {name, size, mode, mtime, linkTarget}. */
 json_object *container_fs_stat_json(int root, const char *path, const struct stat *st);
 /* The changes of the upper directory, docker's [{"Path","Kind"}] (NULL: none). */

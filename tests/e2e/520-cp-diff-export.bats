@@ -302,12 +302,35 @@ PY
 	echo vol > "$W/ro/v"
 	run -0 b cp ro2:/ro/v "$W/v"
 	[ "$(cat "$W/v")" = vol ]
+	# stopped: the binds are there too, read-only ones refused
+	b stop -t 0 ro2 >/dev/null
+	same_err "$W/f" ro2:/ro/
+	[ "$stderr" = "Error response from daemon: mounted volume is marked read-only" ]
+	run -0 dk cp ro2:/ro/v "$W/v2"
+	[ "$(cat "$W/v2")" = vol ]
 	# a writable bind of a running container is written through its own view
 	mkdir "$W/rw"
 	b run -d --name rw1 -v "$W/rw:/rw" busybox sleep 1000
 	run -0 dk cp "$W/f" rw1:/rw/
 	run -0 b cp "$W/f" rw1:/rw/g
 	[ "$(cat "$W/rw/f" "$W/rw/g")" = "$(printf 'x\nx')" ]
+	b stop -t 0 rw1 >/dev/null
+	echo y > "$W/y"
+	run -0 dk cp "$W/y" rw1:/rw/
+	run -0 b cp "$W/y" rw1:/rw/y2
+	[ "$(cat "$W/rw/y" "$W/rw/y2")" = "$(printf 'y\ny')" ]
+	run -0 b cp rw1:/rw/f "$W/back"
+	[ "$(cat "$W/back")" = x ]
+	[ "$(mounted_rootfs)" = "$(b ps -q | wc -l)" ]
+	# the mounts of the copy were the child's own
+	! grep -q "$W/rw" /proc/self/mountinfo
+	# a named volume of a created container
+	b create --name nv -v "cpvol-$$:/data" busybox true
+	run -0 dk cp "$W/y" nv:/data/
+	run -0 b run --rm -v "cpvol-$$:/data" busybox cat /data/y
+	[ "$output" = y ]
+	b rm -f nv >/dev/null
+	b volume rm "cpvol-$$" >/dev/null
 }
 
 @test "cp: a start during a copy into a stopped container shares its rootfs; no mount is left" {
