@@ -24,8 +24,6 @@ static const struct unsupported table[] = {
 	{ "/session", NULL, "buildkit sessions" },
 	{ "/grpc", NULL, "buildkit" },
 	{ "/distribution", NULL, "distribution" },
-	{ "/containers/", "/stats", "stats" },
-	{ "/containers/", "/update", "update" },
 	{ "/containers/", "/checkpoints", "checkpoint" },
 };
 

@@ -18,6 +18,7 @@
 #include "container-net-internal.h"
 #include "networks.h"
 #include "registry-job.h"
+#include "stats.h"
 #include "volumes.h"
 
 struct daemon *the_daemon;
@@ -387,6 +388,8 @@ static int setup_server(struct daemon *d, const char *group, struct berth_error 
 	api_containers_register(d, d->router);
 	api_exec_register(d, d->router);
 	api_top_register(d->router);
+	api_stats_register(d, d->router);
+	api_update_register(d, d->router);
 	api_archive_register(d, d->router);
 	api_networks_register(d, d->router);
 	api_volumes_register(d, d->router);

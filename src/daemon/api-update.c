@@ -1,0 +1,329 @@
+/* POST /containers/{id}/update: new resource limits and restart policy.
+ * They are checked as dockerd checks them, written to the live cgroup of a
+ * running container (v1 controller files or the unified ones), then kept in
+ * HostConfig so that the next start applies them again. A write the kernel
+ * refuses (a memory limit below the current usage) changes nothing kept. */
+#define LOG_CATEGORY "update"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "container-internal.h"
+#include "container-stats.h"
+#include "stats.h"
+
+#define MIN_MEMORY (6 * 1024 * 1024)
+
+static int64_t jint(json_object *o, const char *k)
+{
+	json_object *v = jget(o, k);
+	return v ? json_object_get_int64(v) : 0;
+}
+
+static const char *jstrv0(json_object *o, const char *k)
+{
+	json_object *v = jget(o, k);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+static int write_file(const char *dir, const char *file, const char *value,
+		      struct berth_error **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INVALID,
+				       "failed to write %s to %s: %s", value, file,
+				       strerror(errno));
+	return 0;
+}
+
+static int write_i64(const char *dir, const char *file, int64_t v, struct berth_error **err)
+{
+	char buf[32];
+	(void)snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return write_file(dir, file, buf, err);
+}
+
+static bool has_file(const char *dir, const char *file)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+	return access(path, F_OK) == 0;
+}
+
+/* The cpu quota and period to write: from NanoCpus or CpuQuota/CpuPeriod. */
+static void cpu_quota(json_object *hc, int64_t *quota, int64_t *period)
+{
+	*period = jint(hc, "CpuPeriod") ? jint(hc, "CpuPeriod") : 100000;
+	*quota = jint(hc, "CpuQuota") ? jint(hc, "CpuQuota") : -1;
+	if (jint(hc, "NanoCpus")) {
+		*period = 100000;
+		*quota = jint(hc, "NanoCpus") * 100000 / 1000000000;
+	}
+}
+
+static int apply_v1(struct daemon *d, struct container *c, json_object *u, json_object *hc,
+		    struct berth_error **err)
+{
+	_cleanup_free_ char *mem = container_cgroup_dir(d, c, "memory"),
+			    *cpu = container_cgroup_dir(d, c, "cpu"),
+			    *cpuset = container_cgroup_dir(d, c, "cpuset"),
+			    *pids = container_cgroup_dir(d, c, "pids"),
+			    *blkio = container_cgroup_dir(d, c, "blkio");
+	int64_t m = jint(u, "Memory"), sw = jint(u, "MemorySwap");
+	bool memsw = has_file(mem, "memory.memsw.limit_in_bytes");
+
+	if (sw && memsw && write_i64(mem, "memory.memsw.limit_in_bytes", sw, NULL) == 0)
+		sw = 0; /* raised first (it must stay above the memory limit) */
+	if (m && write_i64(mem, "memory.limit_in_bytes", m, err) < 0)
+		return -EINVAL;
+	if (sw && memsw && write_i64(mem, "memory.memsw.limit_in_bytes", sw, err) < 0)
+		return -EINVAL;
+	if (jint(u, "MemoryReservation") &&
+	    write_i64(mem, "memory.soft_limit_in_bytes", jint(u, "MemoryReservation"), err) < 0)
+		return -EINVAL;
+	if (jint(u, "CpuShares") && write_i64(cpu, "cpu.shares", jint(u, "CpuShares"), err) < 0)
+		return -EINVAL;
+	if (jint(u, "NanoCpus") || jint(u, "CpuQuota") || jint(u, "CpuPeriod")) {
+		int64_t q, p;
+		cpu_quota(hc, &q, &p);
+		/* the period first, from a quota the kernel takes with any period */
+		if (write_i64(cpu, "cpu.cfs_quota_us", -1, err) < 0 ||
+		    write_i64(cpu, "cpu.cfs_period_us", p, err) < 0 ||
+		    write_i64(cpu, "cpu.cfs_quota_us", q, err) < 0)
+			return -EINVAL;
+	}
+	if (*jstrv0(u, "CpusetCpus") &&
+	    write_file(cpuset, "cpuset.cpus", jstrv0(u, "CpusetCpus"), err) < 0)
+		return -EINVAL;
+	if (*jstrv0(u, "CpusetMems") &&
+	    write_file(cpuset, "cpuset.mems", jstrv0(u, "CpusetMems"), err) < 0)
+		return -EINVAL;
+	if (jget(u, "PidsLimit") && json_object_get_type(jget(u, "PidsLimit")) != json_type_null) {
+		int64_t l = jint(u, "PidsLimit");
+		if ((l > 0 ? write_i64(pids, "pids.max", l, err)
+			   : write_file(pids, "pids.max", "max", err)) < 0)
+			return -EINVAL;
+	}
+	if (jint(u, "BlkioWeight")) {
+		const char *f =
+			has_file(blkio, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+		if (write_i64(blkio, f, jint(u, "BlkioWeight"), err) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int apply_v2(struct daemon *d, struct container *c, json_object *u, json_object *hc,
+		    struct berth_error **err)
+{
+	_cleanup_free_ char *dir = container_cgroup_dir(d, c, "");
+	int64_t m = jint(hc, "Memory"), sw = jint(hc, "MemorySwap");
+	char buf[64];
+
+	if (jint(u, "Memory") && write_i64(dir, "memory.max", jint(u, "Memory"), err) < 0)
+		return -EINVAL;
+	if ((jint(u, "Memory") || jint(u, "MemorySwap")) && m > 0 && sw &&
+	    has_file(dir, "memory.swap.max")) {
+		int r = sw < 0 ? write_file(dir, "memory.swap.max", "max", err)
+			       : write_i64(dir, "memory.swap.max", sw > m ? sw - m : 0, err);
+		if (r < 0)
+			return -EINVAL;
+	}
+	if (jint(u, "MemoryReservation") &&
+	    write_i64(dir, "memory.low", jint(u, "MemoryReservation"), err) < 0)
+		return -EINVAL;
+	if (jint(u, "CpuShares")) {
+		uint64_t s = (uint64_t)jint(u, "CpuShares");
+		uint64_t w = s < 2 ? 1 : 1 + ((s - 2) * 9999) / 262142;
+		if (write_i64(dir, "cpu.weight", (int64_t)(w > 10000 ? 10000 : w), err) < 0)
+			return -EINVAL;
+	}
+	if (jint(u, "NanoCpus") || jint(u, "CpuQuota") || jint(u, "CpuPeriod")) {
+		int64_t q, p;
+		cpu_quota(hc, &q, &p);
+		if (q > 0)
+			(void)snprintf(buf, sizeof(buf), "%" PRId64 " %" PRId64, q, p);
+		else
+			(void)snprintf(buf, sizeof(buf), "max %" PRId64, p);
+		if (write_file(dir, "cpu.max", buf, err) < 0)
+			return -EINVAL;
+	}
+	if (*jstrv0(u, "CpusetCpus") &&
+	    write_file(dir, "cpuset.cpus", jstrv0(u, "CpusetCpus"), err) < 0)
+		return -EINVAL;
+	if (*jstrv0(u, "CpusetMems") &&
+	    write_file(dir, "cpuset.mems", jstrv0(u, "CpusetMems"), err) < 0)
+		return -EINVAL;
+	if (jget(u, "PidsLimit") && json_object_get_type(jget(u, "PidsLimit")) != json_type_null) {
+		int64_t l = jint(u, "PidsLimit");
+		if ((l > 0 ? write_i64(dir, "pids.max", l, err)
+			   : write_file(dir, "pids.max", "max", err)) < 0)
+			return -EINVAL;
+	}
+	if (jint(u, "BlkioWeight")) {
+		uint64_t w = 1 + ((uint64_t)jint(u, "BlkioWeight") - 10) * 9999 / 990;
+		(void)snprintf(buf, sizeof(buf), "default %" PRIu64, w);
+		const char *f = has_file(dir, "io.bfq.weight") ? "io.bfq.weight" : "io.weight";
+		if (write_file(dir, f, buf, err) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* dockerd's checks of the values (verifyContainerResources and
+ * UpdateContainer), against the container's current HostConfig. */
+static int check(json_object *u, json_object *hc, struct berth_error **err)
+{
+	int64_t m = jint(u, "Memory"), sw = jint(u, "MemorySwap");
+	int64_t nano = jint(u, "NanoCpus"), q = jint(u, "CpuQuota"), p = jint(u, "CpuPeriod");
+	int64_t ncpu = sysconf(_SC_NPROCESSORS_ONLN), bw = jint(u, "BlkioWeight");
+
+	if (jint(u, "KernelMemory"))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "Kernel memory limits are not supported");
+	if (m && m < MIN_MEMORY)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "Minimum memory limit allowed is 6MB");
+	if (m > 0 && sw > 0 && sw < m)
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"Minimum memoryswap limit should be larger than memory limit, "
+			"see usage");
+	if (m && !sw && jint(hc, "MemorySwap") > 0 && m > jint(hc, "MemorySwap"))
+		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
+				       "Memory limit should be smaller than already set memoryswap "
+				       "limit, update the memoryswap at the same time");
+	if (sw > 0 && !m && jint(hc, "Memory") > 0 && sw < jint(hc, "Memory"))
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"Minimum memoryswap limit should be larger than memory limit, "
+			"see usage");
+	if (nano && (p || q))
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"Conflicting options: Nano CPUs and CPU Period cannot both be "
+			"set");
+	if (nano < 0 || nano > ncpu * 1000000000)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "Range of CPUs is from 0.01 to %" PRId64
+				       ".00, as there are only %" PRId64 " CPUs available",
+				       ncpu, ncpu);
+	if (nano > 0 && jint(hc, "CpuPeriod") > 0)
+		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
+				       "Conflicting options: Nano CPUs cannot be updated as CPU "
+				       "Period has already been set");
+	if (nano > 0 && jint(hc, "CpuQuota") > 0)
+		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
+				       "Conflicting options: Nano CPUs cannot be updated as CPU "
+				       "Quota has already been set");
+	if (p > 0 && jint(hc, "NanoCpus") > 0)
+		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
+				       "Conflicting options: CPU Period cannot be updated as "
+				       "NanoCPUs has already been set");
+	if (q > 0 && jint(hc, "NanoCpus") > 0)
+		return berth_error_set(
+			err, 0, BERTH_ERR_CONFLICT,
+			"Conflicting options: CPU Quota cannot be updated as NanoCPUs "
+			"has already been set");
+	if (p && (p < 1000 || p > 1000000))
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"CPU cfs period can not be less than 1ms (i.e. 1000) or larger "
+			"than 1s (i.e. 1000000)");
+	if (q > 0 && q < 1000)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+	if (bw && (bw < 10 || bw > 1000))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "Range of blkio weight is from 10 to 1000");
+	if (jint(u, "CpuShares") < 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "invalid CPU shares (%" PRId64 "): value must be a positive "
+				       "integer",
+				       jint(u, "CpuShares"));
+	return 0;
+}
+
+static void merge_int(json_object *hc, json_object *u, const char *k)
+{
+	if (jint(u, k))
+		jadd(hc, k, json_object_new_int64(jint(u, k)));
+}
+
+static void merge_str(json_object *hc, json_object *u, const char *k)
+{
+	if (*jstrv0(u, k))
+		jadd(hc, k, jstr(jstrv0(u, k)));
+}
+
+static void ct_update(struct daemon *d, struct http_request *req)
+{
+	static const char *const ints[] = { "Memory",	 "MemorySwap", "MemoryReservation",
+					    "NanoCpus",	 "CpuShares",  "CpuQuota",
+					    "CpuPeriod", "BlkioWeight" };
+	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_json_ json_object *u = NULL, *hc = NULL;
+	struct container *c = NULL;
+
+	if (container_lookup(d, http_request_param(req, "id"), &c, &err) < 0) {
+		api_respond_error(req, err);
+		return;
+	}
+	if (http_request_body_json(req, &u, &err) < 0) {
+		api_respond_error(req, err);
+		return;
+	}
+	if (!u)
+		u = json_object_new_object();
+	json_object *rp = jget(u, "RestartPolicy");
+	const char *rp_name = jstrv0(rp, "Name");
+	if (check(u, c->host_config, &err) < 0)
+		goto fail;
+	if (*rp_name && strcmp(rp_name, "no") != 0 &&
+	    json_object_get_boolean(jget(c->host_config, "AutoRemove"))) {
+		(void)berth_error_set(&err, 0, BERTH_ERR_CONFLICT,
+				      "Restart policy cannot be updated because AutoRemove is "
+				      "enabled for the container");
+		goto fail;
+	}
+	if (json_object_deep_copy(c->host_config, &hc, NULL) < 0)
+		abort();
+	for (size_t i = 0; i < ARRAY_SIZE(ints); i++)
+		merge_int(hc, u, ints[i]);
+	merge_str(hc, u, "CpusetCpus");
+	merge_str(hc, u, "CpusetMems");
+	if (jget(u, "PidsLimit") && json_object_get_type(jget(u, "PidsLimit")) != json_type_null)
+		jadd(hc, "PidsLimit", json_object_new_int64(jint(u, "PidsLimit")));
+	if (*rp_name)
+		jadd(hc, "RestartPolicy", json_object_get(rp));
+	if (ct_is_running(c) && c->pid > 0) {
+		int r = container_cgroup_is_v2() ? apply_v2(d, c, u, hc, &err)
+						 : apply_v1(d, c, u, hc, &err);
+		if (r < 0)
+			goto fail;
+	}
+	json_object_put(c->host_config);
+	c->host_config = TAKE_PTR(hc);
+	if (container_save(d, c, &err) < 0)
+		goto fail;
+	container_event(d, c, "update", NULL);
+	json_object *o = json_object_new_object();
+	jadd(o, "Warnings", json_object_new_array());
+	http_respond_json(req, 200, o);
+	json_object_put(o);
+	return;
+fail:
+	http_respond_error(req, api_status_of(err), "Cannot update container %s: %s", c->id,
+			   err->msg);
+}
+
+void api_update_register(struct daemon *d, struct http_router *r)
+{
+	(void)d;
+	api_add(r, "POST", "/containers/{id}/update", 0, ct_update);
+}
