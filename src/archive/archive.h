@@ -58,6 +58,9 @@ int tar_writer_add_dir(struct tar_writer *w, const char *name, struct berth_erro
  * whiteouts (0/0 char devices, opaque xattr) become ".wh." entries. */
 int tar_writer_add_tree(struct tar_writer *w, const char *dir, const char *prefix,
 			struct berth_error **err);
+/* The same, leaving out the entries at the relative paths in skip ("etc/hosts"). */
+int tar_writer_add_tree_except(struct tar_writer *w, const char *dir, const char *prefix,
+			       char *const *skip, struct berth_error **err);
 /* Add the node base below dfd as name (a directory with its tree under
  * name/), with the metadata add_tree keeps; nothing is followed. */
 int tar_writer_add_node(struct tar_writer *w, int dfd, const char *base, const char *name,

@@ -27,6 +27,7 @@ struct tree_link {
 struct tree_ctx {
 	struct tar_writer *w;
 	const char *prefix;
+	char *const *skip; /* relative paths left out (with their trees) */
 	struct archive_entry *e;
 	struct tree_link *links; /* open addressing, power-of-two capacity */
 	size_t n_links;
@@ -300,6 +301,8 @@ static int tree_dir(struct tree_ctx *t, int dfd, const char *rel, unsigned depth
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *child =
 			*rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
+		if (t->skip && strv_contains(t->skip, child))
+			continue;
 		r = tree_node(t, dfd, names[i], child, depth, err);
 		if (r < 0)
 			return r;
@@ -341,9 +344,15 @@ static int tree_root_marker(struct tree_ctx *t, int root, const char *dir, struc
 int tar_writer_add_tree(struct tar_writer *w, const char *dir, const char *prefix,
 			struct berth_error **err)
 {
+	return tar_writer_add_tree_except(w, dir, prefix, NULL, err);
+}
+
+int tar_writer_add_tree_except(struct tar_writer *w, const char *dir, const char *prefix,
+			       char *const *skip, struct berth_error **err)
+{
 	_cleanup_free_ char *clean = NULL;
 	_cleanup_close_ int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(tree_ctx_done) struct tree_ctx t = { .w = w };
+	_cleanup_(tree_ctx_done) struct tree_ctx t = { .w = w, .skip = skip };
 	int r;
 
 	if (root < 0)

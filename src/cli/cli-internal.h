@@ -72,6 +72,7 @@ const char *cli_signal_name(int sig); /* "TERM" */
 /* Commands. */
 int cmd_attach(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_container_prune(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_commit(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_cp(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_diff(struct cli_ctx *ctx, int argc, char **argv);

@@ -20,7 +20,7 @@ struct cmd_entry {
 static const struct cmd_entry container_cmds[] = {
 	{ "attach", cmd_attach, NULL,
 	  "Attach local standard input, output, and error streams to a running container" },
-	{ "commit", NULL, NULL, "Create a new image from a container's changes" },
+	{ "commit", cmd_commit, NULL, "Create a new image from a container's changes" },
 	{ "cp", cmd_cp, NULL, "Copy files/folders between a container and the local filesystem" },
 	{ "create", cmd_create, NULL, "Create a new container" },
 	{ "diff", cmd_diff, NULL,
@@ -109,6 +109,7 @@ static const struct cmd_entry top_cmds[] = {
 	{ "system", NULL, system_cmds, "Manage berth" },
 	{ "attach", cmd_attach, NULL,
 	  "Attach local standard input, output, and error streams to a running container" },
+	{ "commit", cmd_commit, NULL, "Create a new image from a container's changes" },
 	{ "cp", cmd_cp, NULL, "Copy files/folders between a container and the local filesystem" },
 	{ "create", cmd_create, NULL, "Create a new container" },
 	{ "diff", cmd_diff, NULL,
@@ -147,9 +148,9 @@ static const struct cmd_entry top_cmds[] = {
 
 /* Commands of docker that the daemon does not serve yet. */
 static const char *const unsupported[] = {
-	"build",   "builder",  "buildx", "checkpoint", "commit", "compose", "config",
-	"context", "manifest", "node",	 "plugin",     "search", "secret",  "service",
-	"stack",   "stats",    "swarm",	 "trust",      "update", "volume",  NULL,
+	"build",    "builder", "buildx", "checkpoint", "compose", "config",  "context",
+	"manifest", "node",    "plugin", "search",     "secret",  "service", "stack",
+	"stats",    "swarm",   "trust",	 "update",     "volume",  NULL,
 };
 
 static const char *arg_context, *arg_log_level;

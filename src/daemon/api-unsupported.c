@@ -13,7 +13,6 @@ struct unsupported {
 
 static const struct unsupported table[] = {
 	{ "/build", NULL, "build" },
-	{ "/commit", NULL, "commit" },
 	{ "/swarm", NULL, "swarm" },
 	{ "/nodes", NULL, "swarm" },
 	{ "/services", NULL, "swarm" },

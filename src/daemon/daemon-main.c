@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "commit.h"
 #include "container.h"
 #include "container-net-internal.h"
 #include "networks.h"
@@ -394,6 +395,7 @@ static int setup_server(struct daemon *d, const char *group, struct berth_error 
 	api_networks_register(d, d->router);
 	api_volumes_register(d, d->router);
 	api_registry_register(d, d->router);
+	api_commit_register(d, d->router);
 	api_unsupported_register(d->router);
 	struct http_limits limits = { .max_body = 16u << 20 };
 	if ((r = http_server_new_unix(d->loop, d->host, 0660, gid, &limits, d->router, &d->server,
