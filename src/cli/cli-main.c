@@ -88,6 +88,18 @@ static const struct cmd_entry network_cmds[] = {
 	{},
 };
 
+static const struct cmd_entry volume_cmds[] = {
+	{ "create", cmd_volume_create, NULL, "Create a volume" },
+	{ "inspect", cmd_volume_inspect, NULL,
+	  "Display detailed information on one or more volumes" },
+	{ "ls", cmd_volume_ls, NULL, "List volumes" },
+	{ "list", cmd_volume_ls, NULL, NULL },
+	{ "prune", cmd_volume_prune, NULL, "Remove unused local volumes" },
+	{ "rm", cmd_volume_rm, NULL, "Remove one or more volumes" },
+	{ "remove", cmd_volume_rm, NULL, NULL },
+	{},
+};
+
 static const struct cmd_entry system_cmds[] = {
 	{ "df", cmd_system_df, NULL, "Show berth disk usage" },
 	{ "events", cmd_events, NULL, "Get real time events from the server" },
@@ -106,6 +118,7 @@ static const struct cmd_entry top_cmds[] = {
 	{ "container", NULL, container_cmds, "Manage containers" },
 	{ "image", NULL, image_cmds, "Manage images" },
 	{ "network", NULL, network_cmds, "Manage networks" },
+	{ "volume", NULL, volume_cmds, "Manage volumes" },
 	{ "system", NULL, system_cmds, "Manage berth" },
 	{ "attach", cmd_attach, NULL,
 	  "Attach local standard input, output, and error streams to a running container" },
@@ -150,7 +163,7 @@ static const struct cmd_entry top_cmds[] = {
 static const char *const unsupported[] = {
 	"build",    "builder", "buildx", "checkpoint", "compose", "config",  "context",
 	"manifest", "node",    "plugin", "search",     "secret",  "service", "stack",
-	"stats",    "swarm",   "trust",	 "update",     "volume",  NULL,
+	"stats",    "swarm",   "trust",	 "update",     NULL,
 };
 
 static const char *arg_context, *arg_log_level;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "volumes.h"
 #include "container.h"
 #include "image-json.h"
 
@@ -297,7 +298,7 @@ static void api_system_df(struct daemon *d, struct http_request *req)
 		jadd(o, "Containers", cs);
 	}
 	if (WANT("volume"))
-		jadd(o, "Volumes", json_object_new_array());
+		jadd(o, "Volumes", volumes_df_json(d));
 	if (WANT("build-cache"))
 		jadd(o, "BuildCache", json_object_new_array());
 #undef WANT

@@ -197,7 +197,6 @@ static int from_container(struct resolve *rs, const char *spec, struct berth_err
 	char *colon = strrchr(ref, ':');
 	const char *mode = NULL;
 	struct container *o = NULL;
-	int r;
 
 	if (colon) {
 		*colon = '\0';
@@ -205,8 +204,9 @@ static int from_container(struct resolve *rs, const char *spec, struct berth_err
 		if (strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
 			return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid mode: %s", mode);
 	}
-	if ((r = container_lookup(rs->d, ref, &o, err)) < 0)
-		return r;
+	/* 400, not 404: a 404 to create makes the docker CLI pull the image */
+	if (container_lookup(rs->d, ref, &o, NULL) < 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "No such container: %s", ref);
 	json_object *a = container_volume_mounts(o);
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *m = NULL;

@@ -150,7 +150,10 @@ static void mon_readable(struct http_loop *l, int fd, uint32_t events, void *dat
 			m.text[0] = '\0';
 		m.text[sizeof(m.text) - 1] = '\0';
 		mon_message(d, c, &m);
-		if (!c->mon || c->mon->fd != fd)
+		bool alive = false; /* an exit may have auto-removed (and freed) it */
+		for (size_t i = 0; i < d->n_containers && !alive; i++)
+			alive = d->containers[i] == c;
+		if (!alive || !c->mon || c->mon->fd != fd)
 			return; /* the container was removed or the connection closed */
 	}
 }

@@ -402,3 +402,12 @@ json_object *volume_json(struct daemon *d, const struct volume *v, bool usage)
 	}
 	return o;
 }
+
+json_object *volumes_df_json(struct daemon *d)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n_vols; i++)
+		json_object_array_add(a, volume_json(d, vols[i], true));
+	return a;
+}

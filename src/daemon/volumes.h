@@ -48,6 +48,8 @@ void volume_unmount(struct volume *v);
 bool volume_needs_mount(const struct volume *v);
 /* docker's Volume object (GET /volumes/{name}); usage: add UsageData. */
 json_object *volume_json(struct daemon *d, const struct volume *v, bool usage);
+/* /system/df's Volumes: every volume with UsageData. */
+json_object *volumes_df_json(struct daemon *d);
 /* Bytes below _data (not crossing mounts). */
 int64_t volume_size(const struct volume *v);
 
