@@ -1,0 +1,293 @@
+#!/usr/bin/env bats
+# commit, end to end through the berth CLI, the docker CLI and the API: the
+# container's upper directory becomes a new layer (a tar with whiteouts, its
+# blob in the content store), the config merged as dockerd's commit with
+# --change, author and message; running, paused and stopped containers; the
+# image survives save, rmi, load and a daemon restart; bad input changes
+# nothing in the store.
+
+load helpers
+load daemon
+
+# api METHOD PATH [curl args]: $status is the HTTP status, $output the body.
+api() {
+	local method=$1 path=$2 out
+	shift 2
+	out=$(curl -s --unix-socket "$SOCK" -X "$method" -w '\n%{http_code}' "$@" "http://berth$path")
+	status=${out##*$'\n'}
+	output=${out%$'\n'*}
+}
+
+# state_is NAME STATUS: the container's status is STATUS.
+state_is() {
+	[ "$(b inspect -f '{{.State.Status}}' "$1")" = "$2" ]
+}
+
+# store_is LISTING: the store's listing is LISTING.
+store_is() {
+	[ "$(store_listing)" = "$1" ]
+}
+
+# The store's files: blobs, layers and the image records.
+store_listing() {
+	(cd "$DROOT" && find blobs layers tmp -mindepth 1 -maxdepth 3 | sort)
+	b images -a --no-trunc -q | sort
+}
+
+# layer_entries IMAGE: the names in the image's top layer tar, sorted.
+layer_entries() {
+	local top
+	top=$(b image inspect -f '{{range .RootFS.Layers}}{{.}} {{end}}' "$1" | awk '{print $NF}')
+	tar -tf "$DROOT/blobs/sha256/${top#sha256:}" | sed 's#/$##' | sort
+}
+
+@test "commit: a file added, one changed and one deleted; the new image has exactly those changes" {
+	b run --name cm1 busybox sh -c \
+		'echo new > /new.txt; echo changed > /etc/passwd; rm /etc/group; mkdir -p /d/e; echo f > /d/e/f; echo h >> /etc/hosts'
+	run b commit cm1 cm1img:v1
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	local id=$output
+	[ "$(b image inspect -f '{{.Id}}' cm1img:v1)" = "$id" ]
+	# the layer: the changes and a whiteout, none of berth's run files
+	run layer_entries cm1img:v1
+	[ "$output" = "$(printf '%s\n' d d/e d/e/f etc etc/.wh.group etc/passwd new.txt)" ]
+	# run the new image
+	run b run --rm cm1img:v1 sh -c 'cat /new.txt /etc/passwd /d/e/f; ls /etc/group 2>&1; ls /etc'
+	[ "${lines[0]}" = new ]
+	[ "${lines[1]}" = changed ]
+	[ "${lines[2]}" = f ]
+	[[ "${lines[3]}" == *"No such file or directory"* ]]
+	# /etc/hosts is the new container's own, not the committed one's
+	run b run --rm cm1img:v1 grep -c '^h$' /etc/hosts
+	[ "$output" = 0 ]
+	# one layer more than busybox
+	[ "$(b image inspect -f '{{len .RootFS.Layers}}' cm1img:v1)" = \
+		$(($(b image inspect -f '{{len .RootFS.Layers}}' busybox) + 1)) ]
+	# the docker CLI's commit of the same container: same layer, id printed alike
+	run dk commit cm1 cm1dk
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	[ "$(dk image inspect -f '{{json .RootFS.Layers}}' cm1dk)" = \
+		"$(dk image inspect -f '{{json .RootFS.Layers}}' cm1img:v1)" ]
+	[ "$(dk image inspect -f '{{index .RepoTags 0}}' cm1dk)" = cm1dk:latest ]
+	b rm cm1 >/dev/null
+	b rmi cm1img:v1 cm1dk >/dev/null
+}
+
+@test "commit --change CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME: inspect and behaviour" {
+	b run --name cm2 -e KEEP=1 busybox sh -c 'mkdir -p /w && echo hi > /w/f'
+	run dk commit -c 'ENV A=1 B=two' -c 'EXPOSE 8080/tcp 53/udp' -c 'LABEL l1=v1 l2="v 2"' \
+		-c 'USER 1234:1234' -c 'WORKDIR /w' -c 'VOLUME ["/data"]' \
+		-c 'ENTRYPOINT ["sh", "-c"]' -c 'CMD ["echo $A $B $KEEP; id -u; pwd; cat f"]' cm2 cm2img
+	[ "$status" -eq 0 ]
+	run b image inspect -f '{{json .Config.Env}}|{{json .Config.ExposedPorts}}|{{json .Config.Labels}}|{{.Config.User}}|{{.Config.WorkingDir}}|{{json .Config.Volumes}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}' cm2img
+	# dockerd's merge: the changed env first, then the container's other variables
+	[ "$output" = '["A=1","B=two","KEEP=1","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]|{"53/udp":{},"8080/tcp":{}}|{"l1":"v1","l2":"v 2"}|1234:1234|/w|{"/data":{}}|["sh","-c"]|["echo $A $B $KEEP; id -u; pwd; cat f"]' ]
+	run b run --rm cm2img
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "1 two 1" ]
+	[ "${lines[1]}" = 1234 ]
+	[ "${lines[2]}" = /w ]
+	[ "${lines[3]}" = hi ]
+	# the VOLUME becomes an anonymous volume of a container of the image
+	run_detached b create --name cm2c cm2img
+	[ "$(b inspect -f '{{range .Mounts}}{{.Type}} {{.Destination}}{{end}}' cm2c)" = "volume /data" ]
+	b rm -v cm2c cm2 >/dev/null
+	# without a change, the container's own command and settings are kept
+	b run --name cm2b -w /tmp -e X=y busybox sh -c 'echo $X from $(pwd)'
+	b commit cm2b cm2bimg >/dev/null
+	[ "$(b image inspect -f '{{json .Config.Cmd}} {{.Config.WorkingDir}}' cm2bimg)" = \
+		'["sh","-c","echo $X from $(pwd)"] /tmp' ]
+	run b run --rm cm2bimg
+	[ "$output" = "y from /tmp" ]
+	b rm cm2b >/dev/null
+	b rmi cm2img cm2bimg >/dev/null
+}
+
+@test "commit: author and message in inspect and history, through both CLIs" {
+	b run --name cm3 busybox true
+	b commit -a 'Jane <jane@example.com>' -m 'first message' cm3 cm3a >/dev/null
+	dk commit --author Joe --message 'second message' cm3 cm3b >/dev/null
+	[ "$(b image inspect -f '{{.Author}}|{{.Comment}}' cm3a)" = 'Jane <jane@example.com>|first message' ]
+	[ "$(dk image inspect -f '{{.Author}}|{{.Comment}}' cm3b)" = 'Joe|second message' ]
+	run b history --format '{{.CreatedBy}}|{{.Comment}}' cm3a
+	[ "${lines[0]}" = 'true|first message' ]
+	run dk history --format '{{.CreatedBy}}|{{.Comment}}' cm3b
+	[ "${lines[0]}" = 'true|second message' ]
+	[ "$(b history -q cm3a | wc -l)" = $(($(b history -q busybox | wc -l) + 1)) ]
+	b rm cm3 >/dev/null
+	b rmi cm3a cm3b >/dev/null
+}
+
+@test "commit of a running container: paused meanwhile, running afterwards; --pause=false; paused and stopped ones" {
+	run_detached b run -d --name cm4 busybox sh -c 'echo live > /live; while :; do sleep 1; done'
+	wait_for b exec cm4 test -f /live
+	local t0
+	t0=$(date +%s)
+	run b commit -m snap cm4 cm4img
+	[ "$status" -eq 0 ]
+	local id=$output
+	[ "$(b inspect -f '{{.State.Status}}' cm4)" = running ]
+	# events: pause, the tag, the commit (comment, imageID, imageRef), unpause
+	run sh -c "DOCKER_HOST=unix://$SOCK $DOCKER events --since $t0 --until $(($(date +%s) + 1)) \
+		--format '{{.Type}} {{.Action}} {{index .Actor.Attributes \"comment\"}} {{index .Actor.Attributes \"imageID\"}} {{index .Actor.Attributes \"imageRef\"}}' |
+		sed -n '/^container pause/,\$p'"
+	[[ "${lines[0]}" =~ ^container\ pause\ *$ ]]
+	[ "${lines[1]%% *}" = image ]
+	[ "$(echo "${lines[1]}" | cut -d' ' -f2)" = tag ]
+	[ "${lines[2]}" = "container commit snap $id cm4img:latest" ]
+	[[ "${lines[3]}" =~ ^container\ unpause\ *$ ]]
+	[ "${#lines[@]}" -eq 4 ]
+	run b run --rm cm4img cat /live
+	[ "$output" = live ]
+	# --pause=false: no pause
+	t0=$(date +%s)
+	dk commit --pause=false cm4 cm4nopause >/dev/null
+	[ "$(b inspect -f '{{.State.Status}}' cm4)" = running ]
+	run dk events --since "$t0" --until "$(($(date +%s) + 1))" --filter type=container --format '{{.Action}}'
+	[ "${lines[-1]}" = commit ]
+	[[ "$output" != *pause* ]]
+	# a paused container stays paused
+	b pause cm4
+	b exec cm4 true 2>/dev/null || true
+	run dk commit cm4 cm4paused
+	[ "$status" -eq 0 ]
+	[ "$(b inspect -f '{{.State.Status}}' cm4)" = paused ]
+	b unpause cm4
+	# a stopped one (its overlay unmounted)
+	b exec cm4 sh -c 'echo later > /later'
+	b stop -t 1 cm4 >/dev/null
+	run b commit cm4 cm4stopped
+	[ "$status" -eq 0 ]
+	run b run --rm cm4stopped cat /live /later
+	[ "$output" = "$(printf 'live\nlater')" ]
+	[ "$(b inspect -f '{{.State.Status}}' cm4)" = exited ]
+	b rm cm4 >/dev/null
+	b rmi cm4img cm4nopause cm4paused cm4stopped >/dev/null
+}
+
+@test "commit: the image survives save, rmi and load; a commit on a committed image adds a second layer" {
+	b run --name cm5 busybox sh -c 'echo one > /one'
+	b commit -m one cm5 cm5img:1 >/dev/null
+	b run --name cm5b cm5img:1 sh -c 'echo two > /two; rm /one'
+	dk commit -m two cm5b cm5img:2 >/dev/null
+	local n
+	n=$(b image inspect -f '{{len .RootFS.Layers}}' busybox)
+	[ "$(b image inspect -f '{{len .RootFS.Layers}}' cm5img:2)" = $((n + 2)) ]
+	run b run --rm cm5img:2 sh -c 'cat /two; ls /one 2>&1'
+	[ "${lines[0]}" = two ]
+	[[ "${lines[1]}" == *"No such file"* ]]
+	local id
+	id=$(b image inspect -f '{{.Id}}' cm5img:2)
+	b save -o "$BATS_TEST_TMPDIR/cm5.tar" cm5img:2
+	b rm cm5 cm5b >/dev/null
+	b rmi cm5img:1 cm5img:2 >/dev/null
+	run b image inspect cm5img:2
+	[ "$status" -ne 0 ]
+	dk load -i "$BATS_TEST_TMPDIR/cm5.tar" >/dev/null
+	[ "$(b image inspect -f '{{.Id}}' cm5img:2)" = "$id" ]
+	[ "$(dk history --format '{{.Comment}}' cm5img:2 | head -2 | tr '\n' ' ')" = "two one " ]
+	run b run --rm cm5img:2 sh -c 'cat /two; ls /one 2>&1'
+	[ "${lines[0]}" = two ]
+	[[ "${lines[1]}" == *"No such file"* ]]
+	b rmi cm5img:2 >/dev/null
+}
+
+@test "commit through the API: a body Config, no repository (untagged), a created container" {
+	b create --name cm6 busybox true >/dev/null
+	api POST '/v1.45/commit?container=cm6&comment=api' -H 'Content-Type: application/json' \
+		-d '{"Cmd":["echo","from","body"],"Labels":{"k":"v"}}'
+	[ "$status" = 201 ]
+	local id
+	id=$(echo "$output" | jq -r .Id)
+	[[ "$id" =~ ^sha256:[0-9a-f]{64}$ ]]
+	[ "$(echo "$output" | jq -c .)" = "{\"Id\":\"$id\"}" ]
+	[ "$(b image inspect -f '{{json .RepoTags}} {{json .Config.Labels}} {{.Comment}}' "$id")" = '[] {"k":"v"} api' ]
+	run b run --rm "$id"
+	[ "$output" = "from body" ]
+	# the docker CLI lists it untagged
+	dk images -a --no-trunc | grep -q "<none> *<none> *$id"
+	b rm cm6 >/dev/null
+	b rmi "$id" >/dev/null
+}
+
+@test "commit: bad input gets docker's errors and leaves the store as it was" {
+	b run --name cm7 busybox sh -c 'echo x > /x'
+	local before
+	before=$(store_listing)
+	run b commit nope img
+	[ "$status" -eq 1 ]
+	[ "$output" = "Error response from daemon: No such container: nope" ]
+	run dk commit nope img
+	[ "$status" -eq 1 ]
+	[ "$output" = "Error response from daemon: No such container: nope" ]
+	api POST '/v1.45/commit?container=nope'
+	[ "$status" = 404 ]
+	# a bad --change, in dockerd's words (and the same through both CLIs)
+	run b commit -c 'RUN echo' cm7 badchange
+	[ "$status" -eq 1 ]
+	local msg=$output
+	[[ "$msg" == "Error response from daemon: "*"run"* ]]
+	run dk commit -c 'RUN echo' cm7 badchange
+	[ "$output" = "$msg" ]
+	run dk commit -c 'FROBNICATE x' cm7 badchange
+	[ "$status" -eq 1 ]
+	run b commit -c 'FROBNICATE x' cm7 badchange
+	[ "$status" -eq 1 ]
+	# a bad repository name: refused by both CLIs before any request
+	run dk commit cm7 Bad/Name
+	[ "$status" -eq 1 ]
+	local dmsg=$output
+	run b commit cm7 Bad/Name
+	[ "$status" -eq 1 ]
+	[ "$output" = "$dmsg" ]
+	# and by the daemon
+	api POST '/v1.45/commit?container=cm7&repo=Bad/Name'
+	[ "$status" = 400 ]
+	api POST '/v1.45/commit?container=cm7&repo=ok&tag=bad:tag'
+	[ "$status" = 400 ]
+	# a bad body
+	api POST '/v1.45/commit?container=cm7&repo=ok' -H 'Content-Type: application/json' -d '{"Cmd":'
+	[ "$status" = 400 ]
+	[ "$(store_listing)" = "$before" ]
+	run b image inspect badchange
+	[ "$status" -ne 0 ]
+	b rm cm7 >/dev/null
+}
+
+@test "commit: a client that goes away ends the commit; nothing is left, the container runs on" {
+	run_detached b run -d --name cm8 busybox sh -c \
+		'dd if=/dev/zero of=/big bs=1M count=400 2>/dev/null; touch /done; while :; do sleep 1; done'
+	local i
+	for i in $(seq 300); do b exec cm8 test -f /done && break; sleep 0.1; done
+	local before
+	before=$(store_listing)
+	run curl -s --max-time 0.5 --unix-socket "$SOCK" -X POST 'http://berth/v1.45/commit?container=cm8&repo=gone'
+	[ "$status" -ne 0 ]
+	# the job is killed; the container thawed; what the child stored collected
+	wait_for state_is cm8 running
+	wait_for store_is "$before"
+	[ "$(store_listing)" = "$before" ]
+	run b image inspect gone
+	[ "$status" -ne 0 ]
+	# a complete commit of it afterwards
+	run b commit cm8 big
+	[ "$status" -eq 0 ]
+	[ "$(b inspect -f '{{.State.Status}}' cm8)" = running ]
+	b rm -f cm8 >/dev/null
+	b rmi big >/dev/null
+}
+
+@test "commit: the image is still there after a daemon restart" {
+	b run --name cm9 busybox sh -c 'echo kept > /kept'
+	local id
+	id=$(b commit -m kept cm9 cm9img)
+	stop_berthd
+	start_berthd
+	[ "$(b image inspect -f '{{.Id}} {{.Comment}}' cm9img)" = "$id kept" ]
+	run b run --rm cm9img cat /kept
+	[ "$output" = kept ]
+	b rm cm9 >/dev/null
+	b rmi cm9img >/dev/null
+}
