@@ -52,6 +52,7 @@ bench:
 	@bench/registry.sh $(BUILD)
 	@bench/network.sh $(BUILD)
 	@bench/cp.sh $(BUILD)
+	@bench/stats.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
