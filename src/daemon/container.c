@@ -543,7 +543,7 @@ void containers_restore(struct daemon *d)
 		struct container *c = d->containers[i];
 		if (c->status == CT_REMOVING) {
 			/* A removal interrupted by a crash: finish it. */
-			(void)container_remove(d, c, true, false, NULL);
+			(void)container_remove(d, c, true, is_auto_remove(c), NULL);
 			i--;
 			continue;
 		}
@@ -572,7 +572,7 @@ void containers_restore(struct daemon *d)
 			container_start(d, c, NULL);
 		} else if (c->status == CT_EXITED && c->has_started && is_auto_remove(c) &&
 			   !c->mon) {
-			(void)container_remove(d, c, true, false, NULL);
+			(void)container_remove(d, c, true, true, NULL); /* --rm: with its volumes */
 			i--;
 		}
 	}

@@ -266,3 +266,31 @@ api() {
 	run -0 dk system df
 	[[ "${lines[3]}" == "Local Volumes   1 "* ]]
 }
+
+@test "volume events: create, mount, unmount, destroy" {
+	since=$(date +%s)
+	b volume create ev >/dev/null
+	b run --rm -v ev:/e:ro busybox true
+	b volume rm ev >/dev/null
+	run -0 dk events --since "$since" --until "$(($(date +%s) + 1))" --filter type=volume \
+		--format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.destination}} {{index .Actor.Attributes "read/write"}}'
+	[ "${lines[0]}" = "create ev <no value> " ]
+	[ "${lines[1]}" = "mount ev /e false" ]
+	[ "${lines[2]}" = "unmount ev <no value> " ]
+	[ "${lines[3]}" = "destroy ev <no value> " ]
+	run -0 b events --since "$since" --until "$(($(date +%s) + 1))" --filter volume=ev --format '{{.Type}} {{.Action}}'
+	[ "${lines[0]}" = "volume create" ]
+}
+
+@test "system df -v and ps --filter volume: both CLIs alike" {
+	b volume create dfv >/dev/null
+	head -c 2048 /dev/zero > "$DROOT/volumes/dfv/_data/f"
+	b create --name dfc -v dfv:/v busybox true >/dev/null
+	run -0 dk system df -v
+	d=$output
+	run -0 b system df -v
+	[ "$output" = "$d" ]
+	[[ "$output" == *"dfv "*"1 "*"2.048kB"* ]]
+	run -0 dk ps -a --filter volume=/v --format '{{.Names}}'
+	[ "$output" = dfc ]
+}
