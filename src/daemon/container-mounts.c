@@ -72,6 +72,10 @@ int container_check_mounts(json_object *hc, struct berth_error **err)
 			return berth_error_set(err, 0, BERTH_ERR_INVALID, "mount type unknown: %s",
 					       type ? type : "");
 		}
+		json_object *vo = jget(m, "VolumeOptions");
+		if (vo && !str_is_empty(json_object_get_string(jget(vo, "Subpath"))))
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "berth: volume subpaths are not supported yet");
 		if (str_is_empty(dst) || dst[0] != '/')
 			return berth_error_set(
 				err, 0, BERTH_ERR_INVALID,

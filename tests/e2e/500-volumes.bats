@@ -294,3 +294,23 @@ api() {
 	run -0 dk ps -a --filter volume=/v --format '{{.Names}}'
 	[ "$output" = dfc ]
 }
+
+@test "run -v, --mount type=volume, --volumes-from: berth sends what docker sends" {
+	b create --name base -v basev:/b busybox true >/dev/null
+	for cli in b dk; do
+		$cli create --name "req-$cli" -v rv:/a:ro -v /anon2 \
+			--mount type=volume,src=mv,dst=/m,volume-nocopy,volume-label=k=v \
+			--volumes-from base:ro busybox true >/dev/null
+	done
+	fmt='{{json .HostConfig.Binds}} {{json .HostConfig.Mounts}} {{json .HostConfig.VolumesFrom}} {{json .Config.Volumes}}'
+	run -0 b inspect -f "$fmt" req-dk
+	d=$output
+	run -0 b inspect -f "$fmt" req-b
+	[ "$output" = "$d" ]
+	run -0 b inspect -f '{{range .Mounts}}{{.Destination}}:{{.RW}}:{{.Mode}} {{end}}' req-b
+	[[ "$output" == *"/a:false:ro "* && "$output" == *"/b:false:"* && "$output" == *"/m:true:z "* ]]
+	run -0 b volume inspect -f '{{json .Labels}}' mv
+	[ "$output" = '{"k":"v"}' ]
+	run -125 --separate-stderr dk run --rm --mount type=volume,src=mv,dst=/m,volume-subpath=x busybox true
+	[[ "$stderr" == *"subpaths are not supported yet"* ]]
+}
