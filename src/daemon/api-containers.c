@@ -115,10 +115,12 @@ static bool matches(struct daemon *d, struct container *c, const struct api_filt
 		bool ok = false;
 		for (size_t i = 0; i < json_object_array_length(mounts); i++) {
 			json_object *m = json_object_array_get_idx(mounts, i), *src = NULL,
-				    *dst = NULL;
+				    *dst = NULL, *name = NULL;
 			json_object_object_get_ex(m, "Source", &src);
 			json_object_object_get_ex(m, "Destination", &dst);
-			ok |= (src && strv_contains(v, json_object_get_string(src))) ||
+			json_object_object_get_ex(m, "Name", &name);
+			ok |= (name && strv_contains(v, json_object_get_string(name))) ||
+			      (src && strv_contains(v, json_object_get_string(src))) ||
 			      (dst && strv_contains(v, json_object_get_string(dst)));
 		}
 		if (!ok)

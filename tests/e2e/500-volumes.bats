@@ -293,6 +293,8 @@ api() {
 	[[ "$output" == *"dfv "*"1 "*"2.048kB"* ]]
 	run -0 dk ps -a --filter volume=/v --format '{{.Names}}'
 	[ "$output" = dfc ]
+	run -0 b ps -a --filter volume=dfv --format '{{.Names}}'
+	[ "$output" = dfc ]
 }
 
 @test "run -v, --mount type=volume, --volumes-from: berth sends what docker sends" {
