@@ -257,9 +257,7 @@ info_server() {
 	need_engine
 	echo '[]' >"$BATS_TEST_TMPDIR/seccomp.json"
 	printf 'A=1\n# comment\nB=2\n' >"$BATS_TEST_TMPDIR/env"
-	# berthd has no volumes yet, anonymous ones included
 	local anon=(-v /anon)
-	[ "${BERTH_CLI_ENGINE:-dockerd}" = dockerd ] || anon=()
 	twins --network none -e X=1 --env-file "$BATS_TEST_TMPDIR/env" -w /tmp -u 1000:1000 -t -i \
 		-l k=v --hostname hh -v /tmp:/mnt:ro "${anon[@]}" --tmpfs /run:size=1m --read-only \
 		-m 64m --cpus 1.5 -c 512 --pids-limit 100 --cap-add NET_ADMIN --cap-drop chown \
@@ -644,7 +642,7 @@ Are you sure you want to continue? [y/N] " ]
 	run b container
 	[ "$status" -eq 0 ]
 	[[ "$output" == "Usage:  berth container COMMAND"* ]]
-	for c in volume build compose; do
+	for c in plugin build compose; do
 		run b $c ls
 		[ "$status" -eq 1 ]
 		[ "$output" = "berth: '$c' is not supported yet" ]

@@ -15,7 +15,7 @@ teardown_file() {
 }
 
 @test "the berth CLI names the verbs it does not support yet" {
-	for verb in stats update build volume; do
+	for verb in stats update build plugin; do
 		run b "$verb" x
 		[ "$status" -ne 0 ]
 		[[ "$output" == *"berth: '$verb' is not supported yet"* ]] || { echo "$verb: $output"; false; }
@@ -24,7 +24,7 @@ teardown_file() {
 
 @test "the docker CLI gets 'not supported yet' from berthd for unbuilt features" {
 	local -A want=(
-		["volume ls"]=volume ["volume create v"]=volume
+		["plugin ls"]=plugin
 		["stats --no-stream x"]=stats
 		["update --memory 10m x"]=update
 		["search x"]=search ["swarm init"]=swarm
@@ -40,10 +40,10 @@ teardown_file() {
 }
 
 @test "the API answers 501 for unbuilt endpoints and 404 for unknown paths" {
-	run curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://berth/v1.45/volumes
+	run curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://berth/v1.45/plugins
 	[ "$output" = 501 ]
-	run curl -s --unix-socket "$SOCK" http://berth/v1.45/volumes
-	[ "$output" = '{"message":"berth: '\''volume'\'' is not supported yet"}' ]
+	run curl -s --unix-socket "$SOCK" http://berth/v1.45/plugins
+	[ "$output" = '{"message":"berth: '\''plugin'\'' is not supported yet"}' ]
 	run curl -s -w ' %{http_code}' --unix-socket "$SOCK" http://berth/v1.45/nothing/here
 	[ "$output" = '{"message":"page not found"}
  404' ]

@@ -138,14 +138,8 @@ capeff_has() {
 	done
 }
 
-@test "run: named and anonymous volumes are refused as not supported yet; unknown networks as docker" {
+@test "run: unknown networks as docker (volumes: 500-volumes.bats)" {
 	for cli in b dk; do
-		run -125 --separate-stderr $cli run --rm -v vol1:/data busybox true
-		[[ "$stderr" == *"berth: named volumes are not supported yet ('vol1:/data')"* ]]
-		run -125 --separate-stderr $cli run --rm --mount type=volume,source=v2,target=/d busybox true
-		[[ "$stderr" == *"berth: volume mounts are not supported yet"* ]]
-		run -125 --separate-stderr $cli run --rm -v /anon busybox true
-		[[ "$stderr" == *"berth: anonymous volumes are not supported yet ('/anon')"* ]]
 		run -125 --separate-stderr $cli run --rm --network mynet busybox true
 		[[ "$stderr" == *"network mynet not found"* ]]
 		# a 404 would make the docker CLI try to pull the image
