@@ -161,6 +161,7 @@ static void merge_image(json_object *cfg, const struct image_config *ic, const c
 int container_create(struct daemon *d, json_object *body, const char *name, struct container **ret,
 		     json_object **ret_warnings, struct berth_error **err)
 {
+	_cleanup_strv_ char **anon = NULL;
 	_cleanup_json_ json_object *cfg = NULL, *hc = NULL;
 	struct image_rec *img = NULL;
 	const char *image = NULL;
@@ -247,7 +248,11 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 	*ret = c;
 	return 0;
 fail:
+	/* the anonymous volumes made for it (those of --volumes-from stay in use) */
+	anon = container_anonymous_volumes(c);
+	container_volumes_forget(c);
 	(void)rm_rf(c->dir);
+	container_volumes_remove(d, anon);
 	json_object_put(c->config);
 	json_object_put(c->host_config);
 	free(c->name);

@@ -109,6 +109,12 @@ api() {
 		run -1 --separate-stderr $cli volume ls -f dangling=maybe
 		[ "$stderr" = "Error response from daemon: invalid filter 'dangling=maybe'" ]
 	done
+	# a create failing after its volumes were made leaves none behind
+	run -125 --separate-stderr dk run -v /anon -v named1:/n --network nonet busybox true
+	[[ "$stderr" == *"network nonet not found"* ]]
+	run -0 b volume ls -q
+	[ "$output" = named1 ]
+	b volume rm named1 >/dev/null
 	run -0 b volume ls -q
 	[ -z "$output" ]
 	[ -z "$(ls "$DROOT/volumes")" ]
@@ -272,7 +278,7 @@ api() {
 	b volume create ev >/dev/null
 	b run --rm -v ev:/e:ro busybox true
 	b volume rm ev >/dev/null
-	run -0 dk events --since "$since" --until "$(($(date +%s) + 1))" --filter type=volume \
+	run -0 dk events --since "$since" --until "$(($(date +%s) + 1))" --filter type=volume --filter volume=ev \
 		--format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.destination}} {{index .Actor.Attributes "read/write"}}'
 	[ "${lines[0]}" = "create ev <no value> " ]
 	[ "${lines[1]}" = "mount ev /e false" ]
