@@ -2,6 +2,7 @@
  * image's id ("sha256:..."), as the docker CLI does. */
 #define LOG_CATEGORY "cli"
 #include <stdio.h>
+#include <string.h>
 
 #include "cli-run-internal.h"
 
@@ -35,9 +36,17 @@ int cmd_commit(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (cli_opts_parse(&cmd, opts, argc, argv, &args))
 		return args.exit_status;
+	/* an empty reference is none, as the docker CLI takes it */
+	if (args.n == 2 && !*args.v[1])
+		args.n = 1;
 	if (args.n == 2) {
 		if (cli_ref_parse(args.v[1], &ref, &err) < 0)
 			return cli_fail(err, 1);
+		/* "a:b:c": a colon left in the path */
+		if (strchr(strchr(ref.name, '/') + 1, ':')) {
+			fprintf(stderr, "invalid reference format\n");
+			return 1;
+		}
 		if (ref.digest) {
 			fprintf(stderr, "refusing to create a tag with a digest reference\n");
 			return 1;

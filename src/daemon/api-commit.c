@@ -145,8 +145,11 @@ static void commit_done(struct reg_job *job, struct berth_error *err, void *data
 
 	if (!err && !cj->err && !cj->id[0])
 		(void)berth_error_set(&cj->err, 0, BERTH_ERR_INTERNAL, "commit: no image recorded");
+	if (err && !cj->err && str_has_prefix(err->msg, "registry operation ended abnormally"))
+		(void)berth_error_set(&cj->err, 0, BERTH_ERR_INTERNAL,
+				      "commit: the process writing the layer ended abnormally");
 	if (err || cj->err) {
-		api_respond_error(req, err ? err : cj->err);
+		api_respond_error(req, cj->err ? cj->err : err);
 		/* what the child stored goes once no job runs */
 		reg_jobs_gc_pending(d);
 		return;

@@ -386,6 +386,9 @@ void images_gc_blobs(struct daemon *d)
 		reg_jobs_gc_pending(d);
 		return;
 	}
+	/* no job child ingests or unpacks now: what a killed one left goes */
+	(void)blob_store_clean_tmp(d->blobs, NULL);
+	layer_store_clean_tmp(d->layers);
 	if (blob_list(d->blobs, &all, NULL) < 0)
 		return;
 	for (size_t i = 0; all && all[i]; i++) {

@@ -117,6 +117,9 @@ int layer_store_apply(struct layer_store *ls, const char *parent_chain, int tar_
 		      struct berth_error **err);
 int layer_store_remove(struct layer_store *ls, const char *chain_id, struct berth_error **err);
 int layer_store_list(struct layer_store *ls, char ***ret, struct berth_error **err);
+/* Remove "tmp-*" leftovers (as layer_store_open does): only when no other
+ * process unpacks into the store. */
+void layer_store_clean_tmp(struct layer_store *ls);
 /* Disk usage of a layer's tree in bytes. */
 int layer_store_size(struct layer_store *ls, const char *chain_id, uint64_t *ret);
 

@@ -42,7 +42,7 @@ static const char *hex_of(const char *chain_id)
 	return chain_id + strlen("sha256:");
 }
 
-static void remove_leftovers(struct layer_store *ls)
+void layer_store_clean_tmp(struct layer_store *ls)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 
@@ -70,7 +70,7 @@ int layer_store_open(const char *data_root, struct layer_store **ret, struct ber
 	ls->dirfd = open(ls->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ls->dirfd < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open '%s'", ls->root);
-	remove_leftovers(ls);
+	layer_store_clean_tmp(ls);
 	*ret = TAKE_PTR(ls);
 	return 0;
 }

@@ -25,7 +25,5 @@ static inline const char *digest_hex(const char *digest)
 	return digest + sizeof(DIGEST_PREFIX) - 1;
 }
 
-/* Remove the abandoned temporary files of the store (blob_store_open). */
-int blob_store_clean_tmp(struct blob_store *s, struct berth_error **err);
 
 #endif

@@ -42,6 +42,9 @@ struct blob_store;
 int blob_store_open(const char *root, struct blob_store **ret, struct berth_error **err);
 struct blob_store *blob_store_free(struct blob_store *s);
 DEFINE_CLEANUP(struct blob_store, blob_store_free)
+/* Remove the abandoned temporary files (those no live ingest holds locked):
+ * at open, and after an ingesting process was killed. */
+int blob_store_clean_tmp(struct blob_store *s, struct berth_error **err);
 
 bool blob_exists(struct blob_store *s, const char *digest);
 /* The blob's path (for streaming reads, e.g. layer tarballs). */

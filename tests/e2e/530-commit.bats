@@ -279,6 +279,68 @@ layer_entries() {
 	b rmi big >/dev/null
 }
 
+# commit_children: berthd's children that are commit jobs (berthd forks).
+commit_children() {
+	local p
+	for p in $(cat /proc/"$(cat "$BATS_FILE_TMPDIR/berthd.pid")"/task/*/children); do
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = berthd ] && echo "$p"
+	done
+	return 0
+}
+
+# kill_commit_when CONTAINER TEST...: start a commit of CONTAINER, kill its
+# process (berthd's child) once TEST holds, and check the commit failed.
+kill_commit_when() {
+	local ct=$1 i child=
+	shift
+	b commit "$ct" killed >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local cli=$!
+	for i in $(seq 100); do
+		child=$(commit_children)
+		[ -n "$child" ] && break
+		sleep 0.02
+	done
+	[ -n "$child" ]
+	for i in $(seq 500); do
+		"$@" && break
+		sleep 0.02
+	done
+	"$@"
+	kill -9 "$child"
+	local st=0
+	wait "$cli" || st=$?
+	[ "$st" -eq 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = \
+		"Error response from daemon: commit: the process writing the layer ended abnormally" ]
+}
+
+blob_tmp_exists() {
+	[ -n "$(ls "$DROOT/blobs/tmp")" ]
+}
+
+layer_tmp_exists() {
+	compgen -G "$DROOT/layers/tmp-*" >/dev/null
+}
+
+@test "commit: a killed commit process fails the commit and leaves nothing" {
+	run_detached b run -d --name cm10 busybox sh -c \
+		'dd if=/dev/zero of=/big bs=1M count=600 2>/dev/null; touch /done; while :; do sleep 1; done'
+	local i
+	for i in $(seq 300); do b exec cm10 test -f /done && break; sleep 0.1; done
+	local before
+	before=$(store_listing)
+	# killed while the layer blob is being stored, then while it is unpacked
+	kill_commit_when cm10 blob_tmp_exists
+	wait_for state_is cm10 running
+	wait_for store_is "$before"
+	kill_commit_when cm10 layer_tmp_exists
+	wait_for state_is cm10 running
+	wait_for store_is "$before"
+	run b image inspect killed
+	[ "$status" -ne 0 ]
+	b rm -f cm10 >/dev/null
+}
+
 @test "commit: the image is still there after a daemon restart" {
 	b run --name cm9 busybox sh -c 'echo kept > /kept'
 	local id
