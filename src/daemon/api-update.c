@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "container-internal.h"
 #include "container-stats.h"
+#include "fs.h"
 #include "stats.h"
 
 #define MIN_MEMORY (6 * 1024 * 1024)
@@ -175,9 +177,76 @@ static int apply_v2(struct daemon *d, struct container *c, json_object *u, json_
 	return 0;
 }
 
-/* dockerd's checks of the values (verifyContainerResources and
- * UpdateContainer), against the container's current HostConfig. */
-static int check(json_object *u, json_object *hc, struct berth_error **err)
+/* The set of numbers of a cpuset list ("0-3,6"): false when malformed or
+ * above CPUSET_MAX. */
+#define CPUSET_MAX 1024
+static bool cpuset_parse(const char *s, bool set[CPUSET_MAX])
+{
+	memset(set, 0, CPUSET_MAX * sizeof(bool));
+	while (*s && *s != '\n') {
+		char *end;
+		unsigned long a = strtoul(s, &end, 10), b = a;
+		if (end == s || *s == '-' || *s == '+')
+			return false;
+		s = end;
+		if (*s == '-') {
+			const char *t = s + 1;
+			b = strtoul(t, &end, 10);
+			if (end == t || *t == '-' || *t == '+')
+				return false;
+			s = end;
+		}
+		if (a > b || b >= CPUSET_MAX)
+			return false;
+		for (unsigned long i = a; i <= b; i++)
+			set[i] = true;
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			return false;
+	}
+	return true;
+}
+
+/* dockerd's check of CpusetCpus/CpusetMems against what the host has
+ * (its root cpuset, else the online cpus or memory nodes). */
+static int check_cpuset(const char *want, bool cpus, struct berth_error **err)
+{
+	static const char *const cpu_files[] = { "/sys/fs/cgroup/cpuset/cpuset.cpus",
+						 "/sys/fs/cgroup/cpuset.cpus.effective",
+						 "/sys/devices/system/cpu/online" };
+	static const char *const mem_files[] = { "/sys/fs/cgroup/cpuset/cpuset.mems",
+						 "/sys/fs/cgroup/cpuset.mems.effective",
+						 "/sys/devices/system/node/online" };
+	_cleanup_free_ char *have = NULL;
+	bool w[CPUSET_MAX], h[CPUSET_MAX];
+
+	if (!*want)
+		return 0;
+	if (!cpuset_parse(want, w))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "Invalid value %s for cpuset %s",
+				       want, cpus ? "cpus" : "mems");
+	for (size_t i = 0; i < ARRAY_SIZE(cpu_files) && !have; i++)
+		if (file_read_all(cpus ? cpu_files[i] : mem_files[i], 4096, &have, NULL) < 0)
+			have = NULL;
+	if (!have || !cpuset_parse(have, h))
+		return 0; /* nothing to check against: the kernel decides */
+	have[strcspn(have, "\n")] = '\0';
+	for (size_t i = 0; i < CPUSET_MAX; i++)
+		if (w[i] && !h[i])
+			return berth_error_set(
+				err, 0, BERTH_ERR_INVALID,
+				cpus ? "Requested CPUs are not available - requested "
+				       "%s, available: %s"
+				     : "Requested memory nodes are not available - "
+				       "requested %s, available: %s",
+				want, have);
+	return 0;
+}
+
+/* dockerd's checks of the values (verifyContainerResources): 400, the bare
+ * message. */
+static int check_values(json_object *u, json_object *hc, struct berth_error **err)
 {
 	int64_t m = jint(u, "Memory"), sw = jint(u, "MemorySwap");
 	int64_t nano = jint(u, "NanoCpus"), q = jint(u, "CpuQuota"), p = jint(u, "CpuPeriod");
@@ -194,25 +263,55 @@ static int check(json_object *u, json_object *hc, struct berth_error **err)
 			err, 0, BERTH_ERR_INVALID,
 			"Minimum memoryswap limit should be larger than memory limit, "
 			"see usage");
-	if (m && !sw && jint(hc, "MemorySwap") > 0 && m > jint(hc, "MemorySwap"))
-		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
-				       "Memory limit should be smaller than already set memoryswap "
-				       "limit, update the memoryswap at the same time");
 	if (sw > 0 && !m && jint(hc, "Memory") > 0 && sw < jint(hc, "Memory"))
 		return berth_error_set(
 			err, 0, BERTH_ERR_INVALID,
 			"Minimum memoryswap limit should be larger than memory limit, "
 			"see usage");
-	if (nano && (p || q))
+	if (nano && p)
 		return berth_error_set(
 			err, 0, BERTH_ERR_INVALID,
 			"Conflicting options: Nano CPUs and CPU Period cannot both be "
+			"set");
+	if (nano && q)
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"Conflicting options: Nano CPUs and CPU Quota cannot both be "
 			"set");
 	if (nano < 0 || nano > ncpu * 1000000000)
 		return berth_error_set(err, 0, BERTH_ERR_INVALID,
 				       "Range of CPUs is from 0.01 to %" PRId64
 				       ".00, as there are only %" PRId64 " CPUs available",
 				       ncpu, ncpu);
+	if (p && (p < 1000 || p > 1000000))
+		return berth_error_set(
+			err, 0, BERTH_ERR_INVALID,
+			"CPU cfs period can not be less than 1ms (i.e. 1000) or larger "
+			"than 1s (i.e. 1000000)");
+	if (q > 0 && q < 1000)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+	if (check_cpuset(jstrv0(u, "CpusetCpus"), true, err) < 0 ||
+	    check_cpuset(jstrv0(u, "CpusetMems"), false, err) < 0)
+		return -EINVAL;
+	if (bw && (bw < 10 || bw > 1000))
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "Range of blkio weight is from 10 to 1000");
+	if (jint(u, "CpuShares") < 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "invalid CPU shares (%" PRId64 "): value must be a positive "
+				       "integer",
+				       jint(u, "CpuShares"));
+	return 0;
+}
+
+/* dockerd's checks of the update against the container's current HostConfig
+ * (UpdateContainer): 409, reported as "Cannot update container ID: ...". */
+static int check_conflicts(json_object *u, json_object *hc, struct berth_error **err)
+{
+	int64_t m = jint(u, "Memory"), sw = jint(u, "MemorySwap");
+	int64_t nano = jint(u, "NanoCpus"), q = jint(u, "CpuQuota"), p = jint(u, "CpuPeriod");
+
 	if (nano > 0 && jint(hc, "CpuPeriod") > 0)
 		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
 				       "Conflicting options: Nano CPUs cannot be updated as CPU "
@@ -230,22 +329,16 @@ static int check(json_object *u, json_object *hc, struct berth_error **err)
 			err, 0, BERTH_ERR_CONFLICT,
 			"Conflicting options: CPU Quota cannot be updated as NanoCPUs "
 			"has already been set");
-	if (p && (p < 1000 || p > 1000000))
-		return berth_error_set(
-			err, 0, BERTH_ERR_INVALID,
-			"CPU cfs period can not be less than 1ms (i.e. 1000) or larger "
-			"than 1s (i.e. 1000000)");
-	if (q > 0 && q < 1000)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "CPU cfs quota can not be less than 1ms (i.e. 1000)");
-	if (bw && (bw < 10 || bw > 1000))
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "Range of blkio weight is from 10 to 1000");
-	if (jint(u, "CpuShares") < 0)
-		return berth_error_set(err, 0, BERTH_ERR_INVALID,
-				       "invalid CPU shares (%" PRId64 "): value must be a positive "
-				       "integer",
-				       jint(u, "CpuShares"));
+	/* dockerd keeps twice the memory as MemorySwap when a container is
+	 * created with a memory limit alone; with none (0) or unlimited swap
+	 * (-1), a memory limit needs a memory-swap in the same update */
+	int64_t cur_swap = jint(hc, "MemorySwap");
+	if (!cur_swap && jint(hc, "Memory") > 0)
+		cur_swap = 2 * jint(hc, "Memory");
+	if (m && !sw && m > cur_swap)
+		return berth_error_set(err, 0, BERTH_ERR_CONFLICT,
+				       "Memory limit should be smaller than already set memoryswap "
+				       "limit, update the memoryswap at the same time");
 	return 0;
 }
 
@@ -282,7 +375,11 @@ static void ct_update(struct daemon *d, struct http_request *req)
 		u = json_object_new_object();
 	json_object *rp = jget(u, "RestartPolicy");
 	const char *rp_name = jstrv0(rp, "Name");
-	if (check(u, c->host_config, &err) < 0)
+	if (check_values(u, c->host_config, &err) < 0) {
+		api_respond_error(req, err);
+		return;
+	}
+	if (check_conflicts(u, c->host_config, &err) < 0)
 		goto fail;
 	if (*rp_name && strcmp(rp_name, "no") != 0 &&
 	    json_object_get_boolean(jget(c->host_config, "AutoRemove"))) {
@@ -293,6 +390,11 @@ static void ct_update(struct daemon *d, struct http_request *req)
 	}
 	if (json_object_deep_copy(c->host_config, &hc, NULL) < 0)
 		abort();
+	/* dockerd stores twice the memory as MemorySwap for a memory limit given
+	 * alone (check_conflicts assumes it): kept when the memory changes */
+	if (!jint(hc, "MemorySwap") && jint(hc, "Memory") > 0 && jint(u, "Memory") &&
+	    !jint(u, "MemorySwap"))
+		jadd(hc, "MemorySwap", json_object_new_int64(2 * jint(hc, "Memory")));
 	for (size_t i = 0; i < ARRAY_SIZE(ints); i++)
 		merge_int(hc, u, ints[i]);
 	merge_str(hc, u, "CpusetCpus");
@@ -313,7 +415,7 @@ static void ct_update(struct daemon *d, struct http_request *req)
 		goto fail;
 	container_event(d, c, "update", NULL);
 	json_object *o = json_object_new_object();
-	jadd(o, "Warnings", json_object_new_array());
+	jadd(o, "Warnings", NULL); /* dockerd's null when there are none */
 	http_respond_json(req, 200, o);
 	json_object_put(o);
 	return;
