@@ -248,7 +248,9 @@ static int from_binds(struct resolve *rs, json_object *hc, struct berth_error **
 		const char *opts = parts[2];
 		bool rw = !opt_has(opts, "ro");
 		if ((r = add_volume(rs, parts[0], parts[1], rw, opts ? opts : "z",
-				    !opt_has(opts, "nocopy"), NULL, NULL, NULL, true, err)) < 0)
+				    !opt_has(opts, "nocopy"), NULL, NULL,
+				    json_object_get_string(jget(hc, "VolumeDriver")), true, err)) <
+		    0)
 			return r;
 	}
 	return 0;
@@ -332,8 +334,9 @@ int container_volumes_setup(struct daemon *d, struct container *c, struct berth_
 			if (r < 0 || find_dest(rs.out, dst) ||
 			    covered_by_user_mount(c->host_config, dst))
 				continue;
-			r = add_volume(&rs, NULL, dst, true, "", true, NULL, NULL, NULL, false,
-				       err);
+			r = add_volume(&rs, NULL, dst, true, "", true, NULL, NULL,
+				       json_object_get_string(jget(c->host_config, "VolumeDriver")),
+				       false, err);
 		}
 	}
 	_cleanup_free_ char *p = xasprintf("%s/volumes.json", c->dir);

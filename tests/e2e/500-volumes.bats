@@ -114,6 +114,8 @@ api() {
 	[[ "$stderr" == *"network nonet not found"* ]]
 	run -0 b volume ls -q
 	[ "$output" = named1 ]
+	run -125 --separate-stderr b run --rm --volume-driver nfsplug -v dv:/d busybox true
+	[[ "$stderr" == *'create dv: error looking up volume plugin nfsplug: plugin "nfsplug" not found'* ]]
 	b volume rm named1 >/dev/null
 	run -0 b volume ls -q
 	[ -z "$output" ]
