@@ -105,6 +105,7 @@ static int key_values(const char *ins, const char *arg, bool legacy_ok, char ***
 		if (!*p)
 			break;
 		const char *eq = strchr(p, '=');
+		const char *close = *p == '"' ? strchr(p + 1, '"') : NULL;
 		if (!eq) {
 			strv_free(out);
 			return berth_error_set(err, 0, BERTH_ERR_INVALID,
@@ -112,7 +113,11 @@ static int key_values(const char *ins, const char *arg, bool legacy_ok, char ***
 					       "the form: name=value",
 					       p);
 		}
-		strv_push_take(&out, xstrndup(p, (size_t)(eq - p)));
+		/* a quoted key ("a b"=c) loses its quotes, as docker's parser */
+		if (close && close + 1 == eq)
+			strv_push_take(&out, xstrndup(p + 1, (size_t)(close - p - 1)));
+		else
+			strv_push_take(&out, xstrndup(p, (size_t)(eq - p)));
 		p = eq + 1;
 		_cleanup_free_ char *val = xstrdup("");
 		if (*p == '"') {
@@ -202,6 +207,8 @@ static int apply_one(struct image_config *c, const char *line, struct berth_erro
 		*scalar = xstrdup(arg);
 		return 0;
 	}
+	if (strcasecmp(ins, "HEALTHCHECK") == 0)
+		return changes_healthcheck(c, arg, err);
 	if (strcasecmp(ins, "ONBUILD") == 0) {
 		strv_push(&c->onbuild, arg);
 		return 0;

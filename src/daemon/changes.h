@@ -9,5 +9,7 @@
  * unsupported instruction is refused with docker's wording. */
 int image_config_apply_changes(struct image_config *c, char *const *changes,
 			       struct berth_error **err);
+/* HEALTHCHECK's argument (changes-health.c). */
+int changes_healthcheck(struct image_config *c, const char *arg, struct berth_error **err);
 
 #endif

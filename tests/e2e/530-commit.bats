@@ -77,13 +77,13 @@ layer_entries() {
 
 @test "commit --change CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME: inspect and behaviour" {
 	b run --name cm2 -e KEEP=1 busybox sh -c 'mkdir -p /w && echo hi > /w/f'
-	run dk commit -c 'ENV A=1 B=two' -c 'EXPOSE 8080/tcp 53/udp' -c 'LABEL l1=v1 l2="v 2"' \
+	run dk commit -c 'ENV A=1 B=two' -c 'EXPOSE 8080/tcp 53/udp' -c 'LABEL l1=v1 l2="v 2" "l 3"=v3' \
 		-c 'USER 1234:1234' -c 'WORKDIR /w' -c 'VOLUME ["/data"]' \
 		-c 'ENTRYPOINT ["sh", "-c"]' -c 'CMD ["echo $A $B $KEEP; id -u; pwd; cat f"]' cm2 cm2img
 	[ "$status" -eq 0 ]
 	run b image inspect -f '{{json .Config.Env}}|{{json .Config.ExposedPorts}}|{{json .Config.Labels}}|{{.Config.User}}|{{.Config.WorkingDir}}|{{json .Config.Volumes}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}' cm2img
 	# dockerd's merge: the changed env first, then the container's other variables
-	[ "$output" = '["A=1","B=two","KEEP=1","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]|{"53/udp":{},"8080/tcp":{}}|{"l1":"v1","l2":"v 2"}|1234:1234|/w|{"/data":{}}|["sh","-c"]|["echo $A $B $KEEP; id -u; pwd; cat f"]' ]
+	[ "$output" = '["A=1","B=two","KEEP=1","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]|{"53/udp":{},"8080/tcp":{}}|{"l 3":"v3","l1":"v1","l2":"v 2"}|1234:1234|/w|{"/data":{}}|["sh","-c"]|["echo $A $B $KEEP; id -u; pwd; cat f"]' ]
 	run b run --rm cm2img
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "1 two 1" ]
@@ -103,6 +103,39 @@ layer_entries() {
 	[ "$output" = "y from /tmp" ]
 	b rm cm2b >/dev/null
 	b rmi cm2img cm2bimg >/dev/null
+}
+
+@test "commit: the container's health check is kept (with StartInterval); HEALTHCHECK changes" {
+	run_detached b run -d --name cmh --health-cmd 'true' --health-interval 2s \
+		--health-start-interval 1s --health-retries 4 busybox sleep 100
+	b commit cmh cmhimg >/dev/null
+	[ "$(b image inspect -f '{{json .Config.Healthcheck}}' cmhimg)" = \
+		'{"Test":["CMD-SHELL","true"],"Interval":2000000000,"StartInterval":1000000000,"Retries":4}' ]
+	dk commit -c 'HEALTHCHECK --interval=5s --timeout=1m30s --start-period=100ms --retries=3 CMD wget -q x' \
+		cmh cmhimg2 >/dev/null
+	# dockerd's merge: what the change leaves at 0 comes from the container
+	[ "$(dk image inspect -f '{{json .Config.Healthcheck}}' cmhimg2)" = \
+		'{"Test":["CMD-SHELL","wget -q x"],"Interval":5000000000,"Timeout":90000000000,"StartPeriod":100000000,"StartInterval":1000000000,"Retries":3}' ]
+	b commit -c 'HEALTHCHECK CMD ["cat", "/x"]' cmh cmhimg3 >/dev/null
+	[ "$(b image inspect -f '{{json .Config.Healthcheck.Test}}' cmhimg3)" = '["CMD","cat","/x"]' ]
+	dk commit -c 'HEALTHCHECK NONE' cmh cmhimg4 >/dev/null
+	[ "$(b image inspect -f '{{json .Config.Healthcheck.Test}}' cmhimg4)" = '["NONE"]' ]
+	# a container of an image with NONE has no health check
+	run_detached b run -d --name cmh4 cmhimg4 sleep 100
+	[ "$(b inspect -f '{{.State.Health}}' cmh4)" = '<nil>' ]
+	local c
+	for c in 'HEALTHCHECK --interval=abc CMD true|time: invalid duration "abc"' \
+		'HEALTHCHECK FOO|Unknown type "FOO" in HEALTHCHECK (try CMD)' \
+		'HEALTHCHECK CMD|Missing command after HEALTHCHECK CMD' \
+		'HEALTHCHECK --interval=1us CMD true|Interval "interval" cannot be less than 1ms' \
+		'HEALTHCHECK --retries=-1 CMD true|--retries cannot be negative (-1)' \
+		'HEALTHCHECK NONE x|HEALTHCHECK NONE takes no arguments'; do
+		run dk commit -c "${c%%|*}" cmh bad
+		[ "$status" -eq 1 ]
+		[ "$output" = "Error response from daemon: ${c#*|}" ] || { echo "$c: $output"; false; }
+	done
+	b rm -f cmh cmh4 >/dev/null
+	b rmi cmhimg cmhimg2 cmhimg3 cmhimg4 >/dev/null
 }
 
 @test "commit: author and message in inspect and history, through both CLIs" {
