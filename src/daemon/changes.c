@@ -1,6 +1,7 @@
 /* The Dockerfile subset of --change (see changes.h). */
 #define LOG_CATEGORY "changes"
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -139,6 +140,35 @@ static int key_values(const char *ins, const char *arg, bool legacy_ok, char ***
 	return 0;
 }
 
+/* docker's nat.ParsePortSpec for EXPOSE: PORT[-PORT][/tcp|udp|sctp]. */
+static int check_port(char *spec, struct berth_error **err)
+{
+	char *slash = strchr(spec, '/');
+	_cleanup_free_ char *port = xstrndup(spec, slash ? (size_t)(slash - spec) : strlen(spec));
+	char *dash = strchr(port, '-');
+	bool ok = *port != '\0';
+
+	for (char *p = port; *p && ok; p++)
+		ok = isdigit((unsigned char)*p) || (p == dash && p != port && p[1]);
+	if (ok) {
+		unsigned long lo = strtoul(port, NULL, 10),
+			      hi = dash ? strtoul(dash + 1, NULL, 10) : lo;
+		ok = lo <= 65535 && hi <= 65535 && hi >= lo;
+	}
+	if (!ok)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid containerPort: %s",
+				       port);
+	if (slash) {
+		for (char *p = slash + 1; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (strcmp(slash + 1, "tcp") != 0 && strcmp(slash + 1, "udp") != 0 &&
+		    strcmp(slash + 1, "sctp") != 0)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID, "invalid proto: %s",
+					       slash + 1);
+	}
+	return 0;
+}
+
 static int apply_one(struct image_config *c, const char *line, struct berth_error **err)
 {
 	while (isspace((unsigned char)*line))
@@ -186,6 +216,9 @@ static int apply_one(struct image_config *c, const char *line, struct berth_erro
 			v = words(arg);
 		for (size_t i = 0; v && v[i]; i++) {
 			bool expose = strcasecmp(ins, "EXPOSE") == 0;
+			int r = expose ? check_port(v[i], err) : 0;
+			if (r < 0)
+				return r;
 			_cleanup_free_ char *item = expose && !strchr(v[i], '/')
 							    ? xasprintf("%s/tcp", v[i])
 							    : xstrdup(v[i]);

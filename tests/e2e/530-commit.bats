@@ -264,10 +264,16 @@ layer_entries() {
 	[[ "$msg" == "Error response from daemon: "*"run"* ]]
 	run dk commit -c 'RUN echo' cm7 badchange
 	[ "$output" = "$msg" ]
-	run dk commit -c 'FROBNICATE x' cm7 badchange
-	[ "$status" -eq 1 ]
-	run b commit -c 'FROBNICATE x' cm7 badchange
-	[ "$status" -eq 1 ]
+	local c
+	for c in 'FROBNICATE x|frobnicate is not a valid change command' \
+		'ENV|ENV requires at least one argument' \
+		'EXPOSE abc|invalid containerPort: abc' 'EXPOSE 80/foo|invalid proto: foo'; do
+		run dk commit -c "${c%%|*}" cm7 badchange
+		[ "$status" -eq 1 ]
+		[ "$output" = "Error response from daemon: ${c#*|}" ] || { echo "$c: $output"; false; }
+		run b commit -c "${c%%|*}" cm7 badchange
+		[ "$output" = "Error response from daemon: ${c#*|}" ]
+	done
 	# a bad repository name: refused by both CLIs before any request
 	run dk commit cm7 Bad/Name
 	[ "$status" -eq 1 ]
