@@ -81,6 +81,26 @@ layer_entries() {
 	b rmi cm1img:v1 cm1dk >/dev/null
 }
 
+@test "commit: an opaque directory, a type change, links, owners and modes come through the layer" {
+	b run --name cmo busybox sh -c 'rm -rf /home; mkdir /home; echo only > /home/only;
+		rm /etc/passwd; mkdir /etc/passwd; ln -s /home/only /lnk; echo h > /hl1; ln /hl1 /hl2;
+		echo m > /mode; chmod 0751 /mode; chown 123:456 /mode; mkdir -m 0700 /pdir'
+	b commit cmo cmoimg >/dev/null
+	run layer_entries cmoimg
+	[[ "$output" == *"home/.wh..wh..opq"* ]]
+	run b run --rm cmoimg sh -c 'ls -A /home; test -d /etc/passwd && echo dir; readlink /lnk;
+		stat -c "%i %h" /hl1 /hl2; stat -c "%a %u %g" /mode /pdir'
+	[ "${lines[0]}" = only ]
+	[ "${lines[1]}" = dir ]
+	[ "${lines[2]}" = /home/only ]
+	[ "${lines[3]}" = "${lines[4]}" ]
+	[ "${lines[3]#* }" = 2 ]
+	[ "${lines[5]}" = "751 123 456" ]
+	[ "${lines[6]}" = "700 0 0" ]
+	b rm cmo >/dev/null
+	b rmi cmoimg >/dev/null
+}
+
 @test "commit --change CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME: inspect and behaviour" {
 	b run --name cm2 -e KEEP=1 busybox sh -c 'mkdir -p /w && echo hi > /w/f'
 	run dk commit -c 'ENV A=1 B=two' -c 'EXPOSE 8080/tcp 53/udp' -c 'LABEL l1=v1 l2="v 2" "l 3"=v3' \
