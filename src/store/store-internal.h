@@ -25,5 +25,4 @@ static inline const char *digest_hex(const char *digest)
 	return digest + sizeof(DIGEST_PREFIX) - 1;
 }
 
-
 #endif
