@@ -28,11 +28,13 @@ struct commit_job {
 	uint64_t parent_size;
 	char id[DIGEST_LEN + 1]; /* the recorded image */
 	struct berth_error *err; /* recording failed */
+	struct commit_job *next; /* running commits */
 };
 
-static void commit_job_free(void *data)
+static struct commit_job *running;
+
+static void thaw(struct commit_job *cj)
 {
-	struct commit_job *cj = data;
 	struct daemon *d = the_daemon;
 	struct container *c = NULL;
 	_cleanup_error_ struct berth_error *err = NULL;
@@ -40,6 +42,26 @@ static void commit_job_free(void *data)
 	if (cj->unpause && container_lookup(d, cj->ct_id, &c, NULL) == 0 &&
 	    c->status == CT_PAUSED && container_pause(d, c, false, &err) < 0)
 		log_warn("Cannot unpause %s after a commit: %s", cj->ct_id, err->msg);
+	cj->unpause = false;
+}
+
+void commit_jobs_thaw_all(void)
+{
+	for (struct commit_job *cj = running; cj; cj = cj->next)
+		thaw(cj);
+}
+
+static void commit_job_free(void *data)
+{
+	struct commit_job *cj = data;
+
+	for (struct commit_job **p = &running; *p; p = &(*p)->next) {
+		if (*p == cj) {
+			*p = cj->next;
+			break;
+		}
+	}
+	thaw(cj);
 	free(cj->ct_id);
 	free(cj->upper);
 	free(cj->repo_tag);
@@ -239,6 +261,9 @@ static void commit_post(struct daemon *d, struct http_request *req)
 			goto fail;
 		cj->unpause = true;
 	}
+	/* listed first: the job may end (and be freed) before reg_job_start returns */
+	cj->next = running;
+	running = cj;
 	if (reg_job_start(d, req, &commit_ops, cj, &err) < 0)
 		goto fail;
 	return;

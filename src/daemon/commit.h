@@ -9,6 +9,9 @@ struct container;
 
 /* POST /commit. */
 void api_commit_register(struct daemon *d, struct http_router *r);
+/* At shutdown (the commits' processes killed): thaw the containers that
+ * running commits paused. */
+void commit_jobs_thaw_all(void);
 
 /* The new image's config, as dockerd builds it: the request's Config (may be
  * NULL) with changes applied, completed by the container's Config, on the

@@ -504,6 +504,7 @@ int main(int argc, char **argv)
 	}
 	int r = http_loop_run(d->loop);
 	reg_jobs_kill_all();
+	commit_jobs_thaw_all();
 	networks_fini(d);
 	(void)unlink(d->host);
 	return r < 0 ? 1 : 0;

@@ -440,3 +440,22 @@ layer_tmp_exists() {
 	b rm cm9 >/dev/null
 	b rmi cm9img >/dev/null
 }
+
+@test "commit: a daemon stopped during a commit thaws the container; nothing of the commit is left" {
+	run_detached b run -d --name cm11 busybox sh -c \
+		'dd if=/dev/zero of=/big bs=1M count=600 2>/dev/null; touch /done; while :; do sleep 1; done'
+	local i
+	for i in $(seq 300); do b exec cm11 test -f /done && break; sleep 0.1; done
+	local before
+	before=$(store_listing)
+	b commit cm11 interrupted >/dev/null 2>&1 3>&- &
+	local cli=$!
+	wait_for state_is cm11 paused
+	stop_berthd
+	wait "$cli" || true
+	start_berthd
+	[ "$(b inspect -f '{{.State.Status}}' cm11)" = running ]
+	[ "$(store_listing)" = "$before" ]
+	b exec cm11 true
+	b rm -f cm11 >/dev/null
+}
