@@ -98,6 +98,8 @@ struct tar_writer {
 	int fd;
 	int write_errno;
 	char *buf;
+	tar_writer_sink sink; /* instead of fd, if set */
+	void *sink_data;
 };
 
 /* Write an entry's header, and its data from fd (size bytes) for a file. */

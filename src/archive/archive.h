@@ -46,6 +46,10 @@ int archive_extract_plain(int in_fd, const char *dest_dir, const struct archive_
 /* Writing tars (save, export, commit): an uncompressed tar to out_fd. */
 struct tar_writer;
 int tar_writer_new(int out_fd, struct tar_writer **ret, struct berth_error **err);
+/* The same, the tar's bytes handed to sink (0, or a negative errno). */
+typedef int (*tar_writer_sink)(void *data, const void *buf, size_t len);
+int tar_writer_new_sink(tar_writer_sink sink, void *data, struct tar_writer **ret,
+			struct berth_error **err);
 /* Add a regular file from memory, with mode 0644, owner 0:0 and a fixed time. */
 int tar_writer_add_data(struct tar_writer *w, const char *name, const void *data, size_t len,
 			struct berth_error **err);

@@ -12,7 +12,7 @@
 static la_ssize_t writer_cb(struct archive *a, void *data, const void *buf, size_t len)
 {
 	struct tar_writer *w = data;
-	int r = fd_write_all(w->fd, buf, len);
+	int r = w->sink ? w->sink(w->sink_data, buf, len) : fd_write_all(w->fd, buf, len);
 
 	if (r < 0) {
 		w->write_errno = -r;
@@ -49,6 +49,18 @@ int tar_writer_new(int out_fd, struct tar_writer **ret, struct berth_error **err
 		return berth_error_set(err, 0, BERTH_ERR_INTERNAL, "tar writer: %s",
 				       archive_error_string(w->a));
 	*ret = TAKE_PTR(w);
+	return 0;
+}
+
+int tar_writer_new_sink(tar_writer_sink sink, void *data, struct tar_writer **ret,
+			struct berth_error **err)
+{
+	int r = tar_writer_new(-EBADF, ret, err);
+
+	if (r < 0)
+		return r;
+	(*ret)->sink = sink;
+	(*ret)->sink_data = data;
 	return 0;
 }
 

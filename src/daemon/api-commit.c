@@ -73,37 +73,16 @@ static void commit_job_free(void *data)
 	free(cj);
 }
 
-/* A descriptor for the layer tar: unnamed in the data root when it can be. */
-static int layer_tmp(struct daemon *d, struct berth_error **err)
-{
-	int fd = open(d->data_root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-
-	if (fd >= 0)
-		return fd;
-	_cleanup_free_ char *p = xasprintf("%s/commit-XXXXXX", d->data_root);
-	fd = mkostemp(p, O_CLOEXEC);
-	if (fd < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "create %s", p);
-	(void)unlink(p);
-	return fd;
-}
-
 static int commit_child(struct reg_job *job, void *data, struct berth_error **err)
 {
 	struct commit_job *cj = data;
 	struct daemon *d = the_daemon;
 	struct image_archive_item item = { 0 };
-	_cleanup_close_ int tmp = layer_tmp(d, err);
 	int r;
 
-	if (tmp < 0)
-		return tmp;
-	if ((r = commit_write_layer(cj->upper, tmp, err)) < 0)
-		return r;
-	if (lseek(tmp, 0, SEEK_SET) < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "rewind the layer tar");
 	if ((r = image_commit(d->blobs, d->layers, cj->parent_chains, cj->parent_blobs,
-			      cj->n_parent, tmp, cj->config, &item, err)) < 0)
+			      cj->n_parent, commit_write_layer, cj->upper, cj->config, &item,
+			      err)) < 0)
 		return r;
 	_cleanup_json_ json_object *rec = json_object_new_object();
 	jadd(rec, "config", jstr(item.config_digest));

@@ -22,9 +22,10 @@ int commit_build_config(struct container *c, const struct image_rec *parent,
 			json_object *request_config, char *const *changes, const char *author,
 			const char *comment, struct image_config **ret, struct berth_error **err);
 
-/* In a child: the tar of a container's upper directory (whiteouts as ".wh."
- * entries), without the files berth bind-mounts over or mounts on (docker's
- * init layer). A missing upper directory gives an empty tar. */
-int commit_write_layer(const char *upper, int out_fd, struct berth_error **err);
+/* In a child: the tar of a container's upper directory (data: its path) into
+ * w (whiteouts as ".wh." entries), without the files berth bind-mounts over
+ * or mounts on (docker's init layer). A missing upper directory adds nothing. */
+struct tar_writer;
+int commit_write_layer(struct tar_writer *w, void *data, struct berth_error **err);
 
 #endif

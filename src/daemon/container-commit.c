@@ -269,16 +269,11 @@ static char *const init_paths[] = {
 	"etc/resolv.conf", "etc/mtab", NULL,
 };
 
-int commit_write_layer(const char *upper, int out_fd, struct berth_error **err)
+int commit_write_layer(struct tar_writer *w, void *data, struct berth_error **err)
 {
-	_cleanup_(tar_writer_freep) struct tar_writer *w = NULL;
-	int r;
+	const char *upper = data;
 
-	if ((r = tar_writer_new(out_fd, &w, err)) < 0)
-		return r;
-	if (access(upper, F_OK) == 0 &&
-	    (r = tar_writer_add_tree_except(w, upper, NULL, init_paths, err)) < 0)
-		return r;
-	r = tar_writer_close(TAKE_PTR(w), err);
-	return r;
+	if (access(upper, F_OK) < 0)
+		return 0;
+	return tar_writer_add_tree_except(w, upper, NULL, init_paths, err);
 }

@@ -66,12 +66,15 @@ int image_import(struct blob_store *bs, struct layer_store *ls, int tar_fd, cons
 		 struct image_config *config, struct image_archive_item *ret,
 		 struct berth_error **err);
 
-/* Commit: a layer tar (uncompressed) on top of the parent's layers (bottom
- * first); config (the parent's diff ids) gets the new diff id and is stored.
- * The item has no manifest; its size is the new layer's. */
+/* Commit: a layer tar, written by write_tar into the writer it gets, on top
+ * of the parent's layers (bottom first); config (the parent's diff ids) gets
+ * the new diff id and is stored. The item has no manifest; its size is the
+ * new layer's. */
+struct tar_writer;
+typedef int (*image_commit_tar_fn)(struct tar_writer *w, void *data, struct berth_error **err);
 int image_commit(struct blob_store *bs, struct layer_store *ls, char *const *parent_chains,
-		 char *const *parent_blobs, size_t n_parent, int tar_fd,
-		 struct image_config *config, struct image_archive_item *ret,
+		 char *const *parent_blobs, size_t n_parent, image_commit_tar_fn write_tar,
+		 void *data, struct image_config *config, struct image_archive_item *ret,
 		 struct berth_error **err);
 
 #endif
