@@ -6,9 +6,7 @@
  * image collection waits for it, and collects what a failed child stored);
  * the image is recorded and tagged when the child reports. */
 #define LOG_CATEGORY "commit"
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "api.h"
 #include "commit.h"
