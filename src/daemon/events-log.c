@@ -80,7 +80,8 @@ int events_log_open(const char *dir, size_t keep, struct events_log **ret, json_
 	size_t skip = n > keep ? n - keep : 0;
 	for (size_t i = 0; i < skip; i++)
 		json_object_put(msgs[i]);
-	memmove(msgs, msgs + skip, (n - skip) * sizeof(*msgs));
+	if (skip) /* msgs is NULL when nothing was read */
+		memmove(msgs, msgs + skip, (n - skip) * sizeof(*msgs));
 	*ret_msgs = msgs;
 	*ret_n = n - skip;
 	*ret = l;
