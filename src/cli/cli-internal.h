@@ -102,6 +102,7 @@ int cmd_rmi(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_save(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_start(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_stats(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_stop(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_system_df(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_volume_create(struct cli_ctx *ctx, int argc, char **argv);
@@ -111,6 +112,7 @@ int cmd_volume_prune(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_volume_rm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_system_prune(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tag(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_update(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_version(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_wait(struct cli_ctx *ctx, int argc, char **argv);
 

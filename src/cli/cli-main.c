@@ -43,11 +43,12 @@ static const struct cmd_entry container_cmds[] = {
 	{ "remove", cmd_rm, NULL, NULL },
 	{ "run", cmd_run, NULL, "Create and run a new container from an image" },
 	{ "start", cmd_start, NULL, "Start one or more stopped containers" },
-	{ "stats", NULL, NULL, "Display a live stream of container(s) resource usage statistics" },
+	{ "stats", cmd_stats, NULL,
+	  "Display a live stream of container(s) resource usage statistics" },
 	{ "stop", cmd_stop, NULL, "Stop one or more running containers" },
 	{ "top", cmd_top, NULL, "Display the running processes of a container" },
 	{ "unpause", cmd_unpause, NULL, "Unpause all processes within one or more containers" },
-	{ "update", NULL, NULL, "Update configuration of one or more containers" },
+	{ "update", cmd_update, NULL, "Update configuration of one or more containers" },
 	{ "wait", cmd_wait, NULL,
 	  "Block until one or more containers stop, then print their exit codes" },
 	{},
@@ -150,10 +151,13 @@ static const struct cmd_entry top_cmds[] = {
 	{ "save", cmd_save, NULL,
 	  "Save one or more images to a tar archive (streamed to STDOUT by default)" },
 	{ "start", cmd_start, NULL, "Start one or more stopped containers" },
+	{ "stats", cmd_stats, NULL,
+	  "Display a live stream of container(s) resource usage statistics" },
 	{ "stop", cmd_stop, NULL, "Stop one or more running containers" },
 	{ "tag", cmd_tag, NULL, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
 	{ "top", cmd_top, NULL, "Display the running processes of a container" },
 	{ "unpause", cmd_unpause, NULL, "Unpause all processes within one or more containers" },
+	{ "update", cmd_update, NULL, "Update configuration of one or more containers" },
 	{ "wait", cmd_wait, NULL,
 	  "Block until one or more containers stop, then print their exit codes" },
 	{},
@@ -161,9 +165,9 @@ static const struct cmd_entry top_cmds[] = {
 
 /* Commands of docker that the daemon does not serve yet. */
 static const char *const unsupported[] = {
-	"build",    "builder", "buildx", "checkpoint", "compose", "config",  "context",
-	"manifest", "node",    "plugin", "search",     "secret",  "service", "stack",
-	"stats",    "swarm",   "trust",	 "update",     NULL,
+	"build",   "builder",  "buildx", "checkpoint", "compose", "config",
+	"context", "manifest", "node",	 "plugin",     "search",  "secret",
+	"service", "stack",    "swarm",	 "trust",      NULL,
 };
 
 static const char *arg_context, *arg_log_level;

@@ -63,17 +63,21 @@ static struct last_sample *last_find(const char *id, bool create)
 }
 
 /* Read c now with pre as precpu; remember the reading. */
-static json_object *take(struct daemon *d, struct container *c, json_object *pre, int64_t pre_ns)
+static json_object *take(struct daemon *d, struct container *c, json_object *pre, int64_t pre_ns,
+			 int64_t *ret_ns)
 {
-	json_object *o = container_stats_sample(d, c, pre, pre_ns);
+	int64_t now = now_unix_ns();
+	json_object *o = container_stats_sample(d, c, pre, pre_ns, now);
 	json_object *cpu = jget(o, "cpu_stats");
 
 	if (ct_is_running(c) && jget(cpu, "system_cpu_usage")) {
 		struct last_sample *s = last_find(c->id, true);
 		json_object_put(s->cpu);
 		s->cpu = json_object_get(cpu);
-		s->ns = now_unix_ns();
+		s->ns = now;
 	}
+	if (ret_ns)
+		*ret_ns = now;
 	return o;
 }
 
@@ -108,10 +112,11 @@ static void sr_tick(struct http_loop *l, void *data)
 		sr_free(d, s);
 		return;
 	}
-	_cleanup_json_ json_object *o = take(d, c, s->pre, s->pre_ns);
+	int64_t now = 0;
+	_cleanup_json_ json_object *o = take(d, c, s->pre, s->pre_ns, &now);
 	json_object_put(s->pre);
 	s->pre = json_object_get(jget(o, "cpu_stats"));
-	s->pre_ns = now_unix_ns();
+	s->pre_ns = now;
 	if (!s->stream) {
 		http_request_on_close(s->req, NULL, NULL);
 		http_respond_json(s->req, 200, o);
@@ -141,7 +146,7 @@ static void ct_stats(struct daemon *d, struct http_request *req)
 	    (!ct_is_running(c) || one_shot || (usable && age >= STATS_MIN_WINDOW_MS * 1000000ll))) {
 		bool pre = !one_shot && usable;
 		_cleanup_json_ json_object *o =
-			take(d, c, pre ? last->cpu : NULL, pre ? last->ns : 0);
+			take(d, c, pre ? last->cpu : NULL, pre ? last->ns : 0, NULL);
 		http_respond_json(req, 200, o);
 		return;
 	}
@@ -157,9 +162,8 @@ static void ct_stats(struct daemon *d, struct http_request *req)
 			s->pre_ns = last->ns;
 			delay = (uint64_t)(STATS_MIN_WINDOW_MS - age / 1000000);
 		} else {
-			_cleanup_json_ json_object *first = take(d, c, NULL, 0);
+			_cleanup_json_ json_object *first = take(d, c, NULL, 0, &s->pre_ns);
 			s->pre = json_object_get(jget(first, "cpu_stats"));
-			s->pre_ns = now_unix_ns();
 			delay = STATS_MIN_WINDOW_MS;
 		}
 	} else {

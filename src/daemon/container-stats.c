@@ -234,7 +234,7 @@ static void sample_net(struct container *c, json_object *o)
 }
 
 json_object *container_stats_sample(struct daemon *d, struct container *c, json_object *pre,
-				    int64_t pre_ns)
+				    int64_t pre_ns, int64_t now_ns)
 {
 	json_object *o = json_object_new_object();
 	bool running = c->status == CT_RUNNING || c->status == CT_PAUSED;
@@ -242,7 +242,7 @@ json_object *container_stats_sample(struct daemon *d, struct container *c, json_
 
 	jadd(o, "name", jstr(name));
 	jadd(o, "id", jstr(c->id));
-	_cleanup_free_ char *now = time_rfc3339(running ? now_unix_ns() : 0),
+	_cleanup_free_ char *now = time_rfc3339(running ? now_ns : 0),
 			    *pt = time_rfc3339(running && pre ? pre_ns : 0);
 	jadd(o, "read", jstr(now));
 	jadd(o, "preread", jstr(pt));

@@ -36,9 +36,9 @@ struct daemon;
 struct container;
 /* The stats JSON of c now (zeroed as dockerd for a container that does not
  * run); pre is the previous cpu_stats to report as precpu_stats (NULL: none),
- * pre_ns its time. */
+ * pre_ns its time; now_ns is the time of this reading. */
 json_object *container_stats_sample(struct daemon *d, struct container *c, json_object *pre,
-				    int64_t pre_ns);
+				    int64_t pre_ns, int64_t now_ns);
 /* /sys/fs/cgroup is a cgroup2 mount (the container's cgroup is in the
  * unified hierarchy). */
 bool container_cgroup_is_v2(void);
