@@ -67,15 +67,3 @@ cg() { # cg CONTROLLER CONTAINER FILE
 	b rm -f peer talker
 }
 
-@test "update: kept across a daemon restart and a container restart" {
-	[ "$(b inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' up)" = "134217728 -1" ]
-	stop_berthd
-	start_berthd
-	[ "$(b inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.RestartPolicy.Name}}' up)" = \
-		"134217728 500000000 on-failure" ]
-	b restart -t 0 up
-	[ "$(cg memory up memory.limit_in_bytes)" = 134217728 ]
-	[ "$(cg cpu up cpu.cfs_quota_us)" = 50000 ]
-	b rm -f up
-}
-
