@@ -397,15 +397,10 @@ static void ct_prune(struct daemon *d, struct http_request *req)
 	for (size_t i = d->n_containers; i > 0; i--) {
 		struct container *c = d->containers[i - 1];
 		json_object *cl = jget(c->config, "Labels");
+		/* label!: left out when all of its labels match, as docker's MatchKVList */
 		if (ct_is_running(c) || c->starting || c->status == CT_RESTARTING ||
-		    c->created_ns / 1000000000LL >= until || !api_labels_match(labels, cl))
-			continue;
-		bool excluded = false;
-		for (size_t k = 0; not_labels && not_labels[k] && !excluded; k++) {
-			char *one[] = { not_labels[k], NULL };
-			excluded = api_labels_match(one, cl);
-		}
-		if (excluded)
+		    c->created_ns / 1000000000LL >= until || !api_labels_match(labels, cl) ||
+		    (not_labels && api_labels_match(not_labels, cl)))
 			continue;
 		_cleanup_free_ char *id = xstrdup(c->id);
 		_cleanup_json_ json_object *sizes = json_object_new_object();

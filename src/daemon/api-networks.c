@@ -1,7 +1,6 @@
 /* Network endpoints of the Engine API: list, inspect, create, remove, prune,
  * connect and disconnect, in dockerd's shapes and words. */
 #define LOG_CATEGORY "api"
-#include <regex.h>
 #include <string.h>
 
 #include "api.h"
@@ -65,21 +64,6 @@ static void network_event_simple(struct daemon *d, const char *action, const cha
 	api_event(d, "network", action, id, attrs);
 }
 
-/* docker's filters.Args.Match: any value, as an unanchored regular expression. */
-static bool regex_any(char **patterns, const char *s)
-{
-	for (size_t i = 0; patterns[i]; i++) {
-		regex_t re;
-		if (regcomp(&re, patterns[i], REG_EXTENDED | REG_NOSUB) != 0)
-			continue;
-		bool ok = regexec(&re, s, 0, NULL, 0) == 0;
-		regfree(&re);
-		if (ok)
-			return true;
-	}
-	return false;
-}
-
 struct net_filter {
 	char **driver, **id, **name, **label, **not_label, **scope;
 	int type;     /* -1 any, 0 custom, 1 builtin */
@@ -141,9 +125,9 @@ static bool filter_match(struct daemon *d, const struct net_filter *f, const str
 {
 	if (f->driver && !strv_contains(f->driver, n->driver))
 		return false;
-	if (f->name && !regex_any(f->name, n->name))
+	if (f->name && !api_filter_regex_any(f->name, n->name))
 		return false;
-	if (f->id && !regex_any(f->id, n->id))
+	if (f->id && !api_filter_regex_any(f->id, n->id))
 		return false;
 	if (f->label && !api_labels_match(f->label, n->labels))
 		return false;

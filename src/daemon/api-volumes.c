@@ -1,7 +1,6 @@
 /* Volume endpoints of the Engine API: list, create, inspect, remove, prune,
  * in dockerd's shapes and words. */
 #define LOG_CATEGORY "api"
-#include <regex.h>
 #include <string.h>
 
 #include "api.h"
@@ -13,20 +12,6 @@ struct vol_filter {
 	char **names, **drivers, **labels, **not_labels;
 	bool all; /* prune: named volumes too */
 };
-
-static bool regex_any(char **patterns, const char *s)
-{
-	for (size_t i = 0; patterns[i]; i++) {
-		regex_t re;
-		if (regcomp(&re, patterns[i], REG_EXTENDED | REG_NOSUB) != 0)
-			continue;
-		bool ok = regexec(&re, s, 0, NULL, 0) == 0;
-		regfree(&re);
-		if (ok)
-			return true;
-	}
-	return false;
-}
 
 static int bool_value(const char *key, char **vals, int *ret, struct berth_error **err)
 {
@@ -63,17 +48,14 @@ static int filter_parse(const struct api_filters *f, struct vol_filter *ret,
 
 static bool filter_match(struct daemon *d, const struct vol_filter *flt, const struct volume *v)
 {
-	if (flt->names && !regex_any(flt->names, v->name))
+	if (flt->names && !api_filter_regex_any(flt->names, v->name))
 		return false;
-	if (flt->drivers && !regex_any(flt->drivers, "local"))
+	if (flt->drivers && !api_filter_regex_any(flt->drivers, "local"))
 		return false;
 	if (flt->labels && !api_labels_match(flt->labels, v->labels))
 		return false;
-	for (size_t i = 0; flt->not_labels && flt->not_labels[i]; i++) {
-		char *one[] = { flt->not_labels[i], NULL };
-		if (api_labels_match(one, v->labels))
-			return false;
-	}
+	if (flt->not_labels && api_labels_match(flt->not_labels, v->labels))
+		return false;
 	if (flt->dangling >= 0) {
 		_cleanup_strv_ char **users = volume_users(d, v->name);
 		if ((users == NULL) != (flt->dangling == 1))

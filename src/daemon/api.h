@@ -23,8 +23,12 @@ int api_filters_parse(struct http_request *req, const char *const *allowed, stru
 void api_filters_free(struct api_filters *f);
 /* The values of key (NULL when absent). */
 char **api_filters_get(const struct api_filters *f, const char *key);
-/* Label filters: "key" or "key=value" against a label list. */
+/* Label filters: "key" or "key=value" against a label list; true when every
+ * wanted label matches (docker's MatchKVList, also for "label!"). */
 bool api_labels_match(char *const *wanted, json_object *labels);
+/* docker's filters.Args.Match: any pattern, as an unanchored extended regular
+ * expression, matches s (bad patterns match nothing). */
+bool api_filter_regex_any(char *const *patterns, const char *s);
 
 /* An image event as dockerd logs it: the image id as the actor, attributes
  * name (NULL: the id, as for load, save, import, untag and delete) and the

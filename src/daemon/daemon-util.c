@@ -2,6 +2,7 @@
 #define LOG_CATEGORY "daemon"
 #include <ctype.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -205,6 +206,20 @@ bool api_labels_match(char *const *wanted, json_object *labels)
 			return false;
 	}
 	return true;
+}
+
+bool api_filter_regex_any(char *const *patterns, const char *s)
+{
+	for (size_t i = 0; patterns && patterns[i]; i++) {
+		regex_t re;
+		if (regcomp(&re, patterns[i], REG_EXTENDED | REG_NOSUB) != 0)
+			continue;
+		bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+		regfree(&re);
+		if (ok)
+			return true;
+	}
+	return false;
 }
 
 /* "10m" -> 10485760: docker's units k, m, g (powers of 1024), "b" optional. */
