@@ -340,7 +340,11 @@ int container_volumes_setup(struct daemon *d, struct container *c, struct berth_
 		}
 	}
 	_cleanup_free_ char *p = xasprintf("%s/volumes.json", c->dir);
-	if (r == 0) {
+	/* No volumes: no file (a missing one reads as none), so that a plain
+	 * `run` does not pay a write and an fsync for nothing. */
+	if (r == 0 && json_object_array_length(rs.out) == 0) {
+		(void)unlink(p);
+	} else if (r == 0) {
 		const char *text = json_object_to_json_string_ext(rs.out, JSON_C_TO_STRING_PLAIN);
 		if ((r = file_write_atomic(p, text, strlen(text), 0600)) < 0)
 			(void)berth_error_set(err, -r, BERTH_ERR_INTERNAL, "write '%s'", p);
