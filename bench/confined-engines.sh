@@ -1,0 +1,145 @@
+# Sourced by bench/cp.sh and bench/stats.sh: berthd and a confined dockerd
+# side by side, confined as bench/network.sh confines them. dockerd (Debian's
+# docker.io, with its own containerd) runs in a network namespace of its own
+# made here, with its own data root, exec root, socket and bridge (--bip
+# 10.213.96.1/24); berthd runs in its own mount namespace with its own bridge
+# b<x><random>, nftables table berth_bench_<name> and cgroups
+# /berth-bench-<name>*. Nothing touches docker0 or the host's iptables; the
+# EXIT trap removes everything: containers, daemons (by their PIDs),
+# namespaces, berthd's bridge and table, mounts, cgroups, directories.
+#
+# The caller sets build, helpers, bench_name (a short word: cp, st),
+# berth_bip and berth_pool (berthd's --bip and --default-address-pool).
+# Defined here: work (the scratch directory, made the current one), say,
+# client_cmd, cli, dockerd_start and berthd_start (each loads
+# $work/busybox.tar, which the caller makes first).
+berth=$build/src/cli/berth
+berthd=$build/src/daemon/berthd
+work=$(mktemp -d "/var/tmp/berth-bench-$bench_name.XXXXXX")
+cd "$work" || exit 1
+tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+ns_dk=b${bench_name:0:1}dk$tag
+br_berth=b${bench_name:0:1}$tag
+nft_table=berth_bench_$bench_name
+fwd0=$(cat /proc/sys/net/ipv4/ip_forward)
+export BERTH_BUILD=$build
+# shellcheck source=../tests/helpers/cli-engine.sh
+CLI_TEST_IMAGE=busybox:latest . "$helpers/cli-engine.sh"
+
+say() { printf '%s\n' "$*" >&2; }
+
+client_cmd() {
+	case $1 in
+	berth) echo "$berth -H unix://$work/berth/engine.sock" ;;
+	docker) echo "$DOCKER -H unix://$work/docker/engine.sock" ;;
+	esac
+}
+cli() {
+	local k=$1
+	shift
+	# shellcheck disable=SC2046
+	$(client_cmd "$k") "$@"
+}
+
+cleanup() {
+	local k d m
+	trap '' INT TERM
+	for k in berth docker; do
+		CLI_ENGINE_CGROUP_PARENT=/berth-bench-$bench_name engine_stop "$work/$k" >/dev/null 2>&1
+	done
+	ip link show "$br_berth" >/dev/null 2>&1 && ip link del "$br_berth"
+	for m in ip inet; do
+		nft list table "$m" "$nft_table" >/dev/null 2>&1 && nft delete table "$m" "$nft_table"
+	done
+	ip netns pids "$ns_dk" 2>/dev/null | while read -r m; do kill -KILL "$m" 2>/dev/null; done
+	ip netns del "$ns_dk" 2>/dev/null
+	echo "$fwd0" >/proc/sys/net/ipv4/ip_forward
+	for m in $(awk -v r="$work/" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	for d in /sys/fs/cgroup/*/berth-bench-$bench_name* /sys/fs/cgroup/berth-bench-$bench_name*; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	rm -rf "$work"
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+NS_MOUNTS="mount --rbind /sys/fs/cgroup \"\$1\" && mount -t sysfs berth-bench-$bench_name /sys &&
+	mount --move \"\$1\" /sys/fs/cgroup && mount -t tmpfs -o mode=0755,size=64m berth-bench-$bench_name /run"
+
+dockerd_start() {
+	local dir=$work/docker i
+	ip netns add "$ns_dk" && ip -n "$ns_dk" link set lo up || return 1
+	mkdir -p "$dir/containerd" "$dir/docker" "$dir/cg"
+	cat >"$dir/containerd/config.toml" <<-EOF
+	version = 2
+	root = "$dir/containerd/root"
+	state = "$dir/containerd/state"
+	disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
+	  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+	  "io.containerd.snapshotter.v1.devmapper"]
+	[grpc]
+	  address = "$dir/containerd/containerd.sock"
+	[ttrpc]
+	  address = "$dir/containerd/containerd.sock.ttrpc"
+	[plugins."io.containerd.internal.v1.opt"]
+	  path = "$dir/containerd/opt"
+	EOF
+	(detached nsenter --net="/run/netns/$ns_dk" unshare --mount --propagation private sh -c \
+		"$NS_MOUNTS"' && exec containerd --config "$2"' \
+		sh "$dir/cg" "$dir/containerd/config.toml" </dev/null >"$dir/containerd/log" 2>&1) &
+	echo $! >"$dir/containerd.pid"
+	for i in $(seq 100); do
+		pid_alive "$(cat "$dir/containerd.pid")" || break
+		[ -S "$dir/containerd/containerd.sock" ] &&
+			timeout 5 ctr --address "$dir/containerd/containerd.sock" version >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	readlink "/proc/$(cat "$dir/containerd.pid")/ns/mnt" >"$dir/mntns" || return 1
+	echo /berth-bench-$bench_name-docker >"$dir/cgroup-parent"
+	echo "{\"deprecated-key-path\": \"$dir/docker/key.json\"}" >"$dir/docker/daemon.json"
+	(detached nsenter --target "$(cat "$dir/containerd.pid")" --mount --net -- dockerd \
+		--config-file "$dir/docker/daemon.json" --data-root "$dir/docker/data" \
+		--exec-root "$dir/docker/exec" --pidfile "$dir/docker/dockerd.pid" \
+		--host "unix://$dir/engine.sock" --containerd "$dir/containerd/containerd.sock" \
+		--bip 10.213.96.1/24 --default-address-pool base=10.213.104.0/21,size=24 \
+		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent /berth-bench-$bench_name-docker \
+		</dev/null >"$dir/docker/log" 2>&1) &
+	echo $! >"$dir/engine.pid"
+	for i in $(seq 300); do
+		pid_alive "$(cat "$dir/engine.pid")" || break
+		if [ -S "$dir/engine.sock" ] && timeout 10 $(client_cmd docker) version >/dev/null 2>&1; then
+			timeout 60 $(client_cmd docker) load -i "$work/busybox.tar" >/dev/null && return 0
+			break
+		fi
+		sleep 0.1
+	done
+	say "docker: dockerd did not start: $(tail -3 "$dir/docker/log")"
+	return 1
+}
+
+berthd_start() {
+	local dir=$work/berth i
+	mkdir -p "$dir/berthd"
+	echo /berth-bench-$bench_name >"$dir/cgroup-parent"
+	(detached unshare --mount --propagation private sh -c \
+		"mount -t tmpfs -o mode=0755,size=16m berth-bench-$bench_name /run && exec \"\$@\"" sh \
+		"$berthd" --data-root "$dir/berthd/data" --exec-root "$dir/berthd/exec" \
+		--host "unix://$dir/engine.sock" --cgroup-parent /berth-bench-$bench_name \
+		--bridge-name "$br_berth" --bip "$berth_bip" \
+		--default-address-pool "$berth_pool" --nft-table "$nft_table" \
+		</dev/null >"$dir/berthd/log" 2>&1) &
+	echo $! >"$dir/engine.pid"
+	for i in $(seq 100); do
+		pid_alive "$(cat "$dir/engine.pid")" || break
+		if [ -S "$dir/engine.sock" ] && readlink "/proc/$(cat "$dir/engine.pid")/ns/mnt" >"$dir/mntns"; then
+			timeout 60 $(client_cmd berth) load -i "$work/busybox.tar" >/dev/null && return 0
+			break
+		fi
+		sleep 0.1
+	done
+	say "berth: berthd did not start: $(tail -3 "$dir/berthd/log")"
+	return 1
+}
