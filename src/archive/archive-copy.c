@@ -322,15 +322,12 @@ int archive_copy_extract(archive_read_fn fn, void *data, int dest_fd,
 	return r;
 }
 
-int archive_copy_node(int out_fd, int dfd, const char *base, const char *name, uint64_t *ret_bytes,
-		      struct berth_error **err)
+/* Write the tree of the node and the end of the tar to w. */
+static int copy_node(struct tar_writer *w, int dfd, const char *base, const char *name,
+		     uint64_t *ret_bytes, struct berth_error **err)
 {
-	_cleanup_(tar_writer_freep) struct tar_writer *w = NULL;
-	int r = tar_writer_new(out_fd, &w, err);
+	int r = tar_writer_add_node(w, dfd, base, name, err);
 
-	if (r < 0)
-		return r;
-	r = tar_writer_add_node(w, dfd, base, name, err);
 	if (r < 0)
 		return r;
 	if (archive_write_close(w->a) != ARCHIVE_OK)
@@ -340,6 +337,24 @@ int archive_copy_node(int out_fd, int dfd, const char *base, const char *name, u
 	if (ret_bytes)
 		*ret_bytes = (uint64_t)archive_filter_bytes(w->a, -1);
 	return 0;
+}
+
+int archive_copy_node(int out_fd, int dfd, const char *base, const char *name, uint64_t *ret_bytes,
+		      struct berth_error **err)
+{
+	_cleanup_(tar_writer_freep) struct tar_writer *w = NULL;
+	int r = tar_writer_new(out_fd, &w, err);
+
+	return r < 0 ? r : copy_node(w, dfd, base, name, ret_bytes, err);
+}
+
+int archive_copy_node_sink(archive_copy_sink sink, void *data, int dfd, const char *base,
+			   const char *name, uint64_t *ret_bytes, struct berth_error **err)
+{
+	_cleanup_(tar_writer_freep) struct tar_writer *w = NULL;
+	int r = tar_writer_new_sink(sink, data, &w, err);
+
+	return r < 0 ? r : copy_node(w, dfd, base, name, ret_bytes, err);
 }
 
 char *archive_copy_path_clean(const char *p, bool *ret_dir_only)

@@ -40,6 +40,11 @@ int archive_copy_extract(archive_read_fn fn, void *data, int dest_fd,
  * tree), to out_fd; *ret_bytes (if not NULL) gets the tar's size. */
 int archive_copy_node(int out_fd, int dfd, const char *base, const char *name, uint64_t *ret_bytes,
 		      struct berth_error **err);
+/* The same tar given to sink in blocks of up to 1 MiB (tar_writer_sink in
+ * archive.h). */
+typedef int (*archive_copy_sink)(void *data, const void *buf, size_t len);
+int archive_copy_node_sink(archive_copy_sink sink, void *data, int dfd, const char *base,
+			   const char *name, uint64_t *ret_bytes, struct berth_error **err);
 
 /* A path lexically cleaned as an absolute one ("/a/b"; ".." stops at "/").
  * *ret_dir_only tells whether p ended with "/" or "/." (docker: the last

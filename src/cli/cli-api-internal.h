@@ -47,9 +47,12 @@ int cli_version_cmp(const char *a, const char *b);
 
 struct cli_request {
 	const char *method;
-	const char *path;	  /* without the version prefix, with the query */
-	json_object *body;	  /* JSON body or NULL */
-	int body_fd;		  /* chunked body read from this descriptor, or -1 */
+	const char *path;  /* without the version prefix, with the query */
+	json_object *body; /* JSON body or NULL */
+	int body_fd;	   /* chunked body read from this descriptor, or -1 */
+	/* or a chunked body written by this callback (cli_http_send_chunk) */
+	int (*body_writer)(struct cli_http_conn *conn, void *data, struct berth_error **err);
+	void *body_writer_data;
 	const char *content_type; /* of body_fd's data */
 	const char *headers;	  /* extra "Name: value\r\n" lines */
 	bool hijack;		  /* ask for the raw stream (101 UPGRADED) */

@@ -232,6 +232,20 @@ static char *request_headers(const struct cli_request *req, const char *ctype)
 			 req->headers ? req->headers : "");
 }
 
+/* The daemon closed the connection while the body was being sent: it may
+ * have answered first (a refused upload), and that answer is the error. */
+static int early_answer(struct cli_http_conn *conn, int r, struct berth_error **err)
+{
+	_cleanup_(cli_http_response_freep) struct cli_http_response *resp = NULL;
+	_cleanup_error_ struct berth_error *ignored = NULL;
+
+	if (cli_http_read_response(conn, false, &resp, &ignored) < 0 || resp->status < 400)
+		return r;
+	berth_error_free(*err);
+	*err = NULL;
+	return daemon_error(resp, err);
+}
+
 int cli_api_request(struct cli_client *c, const struct cli_request *req,
 		    struct cli_http_response **ret, struct berth_error **err)
 {
@@ -248,7 +262,7 @@ int cli_api_request(struct cli_client *c, const struct cli_request *req,
 		return r;
 	if (req->hijack && !ctype)
 		ctype = "text/plain";
-	if (req->body_fd >= 0)
+	if (req->body_fd >= 0 || req->body_writer)
 		length = -1;
 	target = xasprintf("/v%s%s", c->version, req->path);
 	headers = request_headers(req, ctype);
@@ -260,6 +274,13 @@ int cli_api_request(struct cli_client *c, const struct cli_request *req,
 		r = cli_http_send(conn, body, (size_t)length, err);
 	if (r >= 0 && req->body_fd >= 0)
 		r = cli_http_send_fd_chunked(conn, req->body_fd, err);
+	if (r >= 0 && req->body_writer) {
+		r = req->body_writer(conn, req->body_writer_data, err);
+		if (r >= 0)
+			r = cli_http_send_chunk(conn, NULL, 0, err);
+	}
+	if (r < 0 && err && *err && ((*err)->errnum == EPIPE || (*err)->errnum == ECONNRESET))
+		return early_answer(TAKE_PTR(conn), r, err);
 	if (r < 0)
 		return r;
 	r = cli_http_read_response(TAKE_PTR(conn), strcmp(req->method, "HEAD") == 0, &resp, err);

@@ -320,46 +320,32 @@ static int copy_from(struct cli_ctx *ctx, const struct cp_opts *o, const char *c
 	return 0;
 }
 
-/* The local source packed by a child, named name, into a pipe; the child
- * reports the tar's size on *ret_count_fd. */
-static pid_t pack_source(const char *dir, const char *base, const char *name, int *ret_fd,
-			 int *ret_count_fd)
-{
-	int p[2], q[2];
+/* The local source, packed as a tar named name, is the chunked body of the
+ * PUT: written by the tar writer straight to the socket in 1 MiB chunks. */
+struct pack_source {
+	const char *dir, *base, *name;
+	struct cli_http_conn *conn;
+	struct berth_error **err;
+	uint64_t sent;
+};
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	(void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	if (pipe2(q, O_CLOEXEC) < 0) {
-		(void)close(p[0]);
-		(void)close(p[1]);
-		return -1;
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		_cleanup_error_ struct berth_error *err = NULL;
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		uint64_t n = 0;
-		(void)close(p[0]);
-		(void)close(q[0]);
-		signal(SIGPIPE, SIG_DFL);
-		if (dfd < 0 || archive_copy_node(p[1], dfd, base, name, &n, &err) < 0) {
-			fprintf(stderr, "%s\n", err ? err->msg : cli_strerror(errno));
-			_exit(1);
-		}
-		(void)fd_write_all(q[1], &n, sizeof(n));
-		_exit(0);
-	}
-	(void)close(p[1]);
-	(void)close(q[1]);
-	if (pid < 0) {
-		(void)close(p[0]);
-		(void)close(q[0]);
-		return -1;
-	}
-	*ret_fd = p[0];
-	*ret_count_fd = q[0];
-	return pid;
+static int pack_chunk(void *data, const void *buf, size_t len)
+{
+	struct pack_source *p = data;
+
+	return cli_http_send_chunk(p->conn, buf, len, p->err) < 0 ? -EPIPE : 0;
+}
+
+static int pack_source(struct cli_http_conn *conn, void *data, struct berth_error **err)
+{
+	struct pack_source *p = data;
+	_cleanup_close_ int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	p->conn = conn;
+	p->err = err;
+	if (dfd < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INVALID, "open %s", p->dir);
+	return archive_copy_node_sink(pack_chunk, p, dfd, p->base, p->name, &p->sent, err);
 }
 
 static int copy_to(struct cli_ctx *ctx, const struct cp_opts *o, const char *src, const char *ctr,
@@ -370,10 +356,10 @@ static int copy_to(struct cli_ctx *ctx, const struct cp_opts *o, const char *src
 	_cleanup_free_ char *dst_path = xstrdup(dst), *resolved = NULL, *url = NULL;
 	_cleanup_free_ char *sdir = NULL, *sbase = NULL, *ddir = NULL, *dbase = NULL;
 	_cleanup_free_ char *rebase = NULL, *src_real = NULL;
-	_cleanup_close_ int body = -EBADF, count_fd = -EBADF;
+	_cleanup_close_ int body = -EBADF;
 	_cleanup_(cli_http_response_freep) struct cli_http_response *resp = NULL;
 	bool exists = false, is_dir = false;
-	pid_t pid = -1;
+	struct pack_source pack = { 0 };
 	int sr = stat_path(ctx, ctr, dst, &st, &err);
 
 	/* a missing path is fine (the extraction tells), a missing container not
@@ -446,11 +432,7 @@ static int copy_to(struct cli_ctx *ctx, const struct cp_opts *o, const char *src
 			resolved = xstrdup(ddir);
 			name = dbase;
 		}
-		pid = pack_source(sdir, sbase, name, &body, &count_fd);
-		if (pid < 0) {
-			fprintf(stderr, "%s\n", cli_strerror(errno));
-			return 1;
-		}
+		pack = (struct pack_source){ .dir = sdir, .base = sbase, .name = name };
 	}
 	url = container_path(ctr, resolved);
 	cli_url_add(&url, "noOverwriteDirNonDir", "true");
@@ -458,22 +440,16 @@ static int copy_to(struct cli_ctx *ctx, const struct cp_opts *o, const char *src
 		cli_url_add(&url, "copyUIDGID", "true");
 	struct cli_request req = CLI_REQUEST("PUT", url);
 	req.body_fd = body;
-	req.content_type = "application/x-tar";
-	int r = cli_api_request(&ctx->client, &req, &resp, &err);
-	uint64_t sent = 0;
-	if (pid > 0) {
-		int status;
-		if (r < 0)
-			(void)kill(pid, SIGPIPE);
-		if (read(count_fd, &sent, sizeof(sent)) != sizeof(sent))
-			sent = 0;
-		(void)waitpid(pid, &status, 0);
+	if (pack.dir) {
+		req.body_writer = pack_source;
+		req.body_writer_data = &pack;
 	}
-	if (r < 0)
+	req.content_type = "application/x-tar";
+	if (cli_api_request(&ctx->client, &req, &resp, &err) < 0)
 		return cli_fail(err, 1);
-	if (pid > 0) {
+	if (pack.dir) {
 		_cleanup_free_ char *where = xasprintf("%s:%s", ctr, dst);
-		print_copied(o, sent, where);
+		print_copied(o, pack.sent, where);
 	}
 	return 0;
 }

@@ -4,12 +4,12 @@
  * container-fs.h): it resolves the path there, reports a small JSON result
  * on a control pipe ({"status": 200, "stat": {...}} or an error), and, for
  * GET and export, then writes the tar to a data pipe that the loop pumps to
- * the client. PUT bodies are first received into an unlinked temporary file
- * (not memory), then extracted by the child. The loop never waits on file
- * system work. */
+ * the client. For a PUT, the child takes the connection itself (see
+ * http-handoff.h): it reads the body straight from the socket as it extracts
+ * it, and the loop answers once the child has reported. The loop never
+ * waits on file system work. */
 #define LOG_CATEGORY "api"
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -29,9 +29,14 @@
 #include "container-fs.h"
 #include "container-internal.h"
 #include "container-mounts.h"
+#include "http-handoff.h"
 
 #define CTL_MAX	      (64u << 20)
 #define PUT_MAX_BYTES (64ULL << 30)
+#define PUT_IDLE_MS   120000
+/* what is read and dropped of a refused body, so that the client reads the
+ * answer instead of a reset connection */
+#define PUT_DRAIN_MAX (1u << 20)
 #define STAT_HEADER   "X-Docker-Container-Path-Stat"
 
 enum fs_kind { FS_STAT, FS_GET, FS_PUT, FS_EXPORT, FS_CHANGES };
@@ -46,17 +51,12 @@ struct fs_job {
 	int data;
 	char *buf;
 	size_t len;
-	/* PUT: the body goes to an unlinked file that the child reads as it
-	 * grows; one byte on the notify pipe wakes it ('.' more data, 'Z' the
-	 * end, 'E' a failed body); the answer waits for the body's end. */
-	int body_fd;
-	int notify[2];
-	uint64_t body_len, notified_len;
+	/* PUT: the connection, read by the child, answered by the loop */
+	struct http_handoff *handoff;
 	/* a stopped container: its rootfs and its bind and volume mounts, made
 	 * in the child's own mount namespace */
 	char *rootfs;
 	char *mounts;
-	bool body_done, result_ready;
 };
 
 static void job_free(struct fs_job *j)
@@ -65,11 +65,7 @@ static void job_free(struct fs_job *j)
 		(void)close(j->ctl);
 	if (j->data >= 0)
 		(void)close(j->data);
-	if (j->body_fd >= 0)
-		(void)close(j->body_fd);
-	for (int i = 0; i < 2; i++)
-		if (j->notify[i] >= 0)
-			(void)close(j->notify[i]);
+	http_handoff_free(j->handoff);
 	http_request_unref(j->req);
 	free(j->name);
 	free(j->path);
@@ -130,56 +126,13 @@ static int child_error(int ctl, struct fs_job *j, struct berth_error *err)
 	return 1;
 }
 
-/* The request body as the loop writes it: the file read as it grows. */
-struct growing_body {
-	int fd;
-	int notify;
-	off_t off;
-	off_t punched;
-	bool ended;
-};
-
-#define BODY_PUNCH_STEP (8 << 20)
-
-static ssize_t growing_read(void *data, void *buf, size_t n)
+static ssize_t body_read(void *data, void *buf, size_t n)
 {
-	struct growing_body *g = data;
-	char t[256];
-
-	for (;;) {
-		ssize_t k = pread(g->fd, buf, n, g->off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k > 0) {
-			g->off += k;
-			/* what is read goes from the page cache at once, so that the
-			 * loop's next writes reuse those pages */
-			if (g->off - g->punched >= BODY_PUNCH_STEP &&
-			    fallocate(g->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, g->punched,
-				      g->off - g->punched) == 0)
-				g->punched = g->off;
-			return k;
-		}
-		if (g->ended)
-			return 0;
-		ssize_t m = read(g->notify, t, sizeof(t));
-		if (m < 0 && errno == EINTR)
-			continue;
-		if (m <= 0)
-			return -EPIPE;
-		if (memchr(t, 'E', (size_t)m))
-			return -EPIPE;
-		if (memchr(t, 'Z', (size_t)m))
-			g->ended = true;
-	}
+	return http_handoff_read(data, buf, n);
 }
 
 static int child_put(struct fs_job *j, int root, int ctl, bool copy_ids, bool no_overwrite)
 {
-	struct growing_body body = { j->body_fd, j->notify[0], 0, 0, false };
-
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_free_ char *abs = archive_copy_path_clean(j->path, NULL);
 	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
@@ -195,20 +148,20 @@ static int child_put(struct fs_job *j, int root, int ctl, bool copy_ids, bool no
 	do
 		fd = syscall(SYS_openat2, root, abs[1] ? abs + 1 : ".", &how, sizeof(how));
 	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
-	if (fd < 0 && errno == ENOENT) {
+	http_handoff_set_limits(j->handoff, PUT_MAX_BYTES, PUT_IDLE_MS);
+	if (fd < 0 && errno == ENOENT)
 		(void)berth_error_set(&err, ENOENT, BERTH_ERR_NOT_FOUND, "not found");
-		return child_error(ctl, j, err);
-	}
-	if (fd < 0 || fstat((int)fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		child_report(ctl, 400, "extraction point is not a directory", NULL, NULL);
-		return 1;
-	}
-	if (fstatvfs((int)fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
-		child_report(ctl, 400, "mounted volume is marked read-only", NULL, NULL);
-		return 1;
-	}
-	(void)close(j->notify[1]);
-	if (archive_copy_extract(growing_read, &body, (int)fd, &o, &err) < 0)
+	else if (fd < 0 || fstat((int)fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		(void)berth_error_set(&err, 0, BERTH_ERR_INVALID,
+				      "extraction point is not a directory");
+	else if (fstatvfs((int)fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		(void)berth_error_set(&err, 0, BERTH_ERR_INVALID,
+				      "mounted volume is marked read-only");
+	else
+		(void)archive_copy_extract(body_read, j->handoff, (int)fd, &o, &err);
+	/* the rest of the body (the tar's padding, or a refused one) */
+	(void)http_handoff_drain(j->handoff, PUT_DRAIN_MAX);
+	if (err)
 		return child_error(ctl, j, err);
 	child_report(ctl, 200, NULL, NULL, NULL);
 	return 0;
@@ -409,12 +362,19 @@ static void job_answer(struct daemon *d, struct fs_job *j)
 		status = json_object_get_int(v);
 	if (status != 200) {
 		v = o ? jget(o, "message") : NULL;
-		http_respond_error(j->req, status, "%s",
-				   v ? json_object_get_string(v) : "the file job failed");
+		const char *msg = v ? json_object_get_string(v) : "the file job failed";
+		if (j->handoff)
+			(void)http_handoff_respond_error(j->handoff, status, msg);
+		else
+			http_respond_error(j->req, status, "%s", msg);
 		return;
 	}
 	if (event_of[j->kind] && container_lookup(d, j->id, &c, NULL) == 0)
 		container_event(d, c, event_of[j->kind], NULL);
+	if (j->handoff) {
+		(void)http_handoff_respond(j->handoff, 200, NULL, NULL, 0);
+		return;
+	}
 	if ((v = jget(o, "stat"))) {
 		_cleanup_free_ char *b =
 			base64(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
@@ -465,52 +425,6 @@ static void ctl_readable(struct http_loop *l, int fd, uint32_t events, void *dat
 	http_loop_del_fd(l, fd);
 	(void)close(j->ctl);
 	j->ctl = -EBADF;
-	j->result_ready = true;
-	if (j->kind == FS_PUT && !j->body_done)
-		return; /* answered at the end of the body */
-	job_answer(the_daemon, j);
-	job_free(j);
-}
-
-static void put_notify(struct fs_job *j, char what)
-{
-	int pending = 0;
-
-	if (what == '.' && ioctl(j->notify[0], FIONREAD, &pending) == 0 && pending > 0)
-		return; /* the child has a wake-up to read already */
-	(void)!write(j->notify[1], &what, 1);
-}
-
-static int put_body_data(struct http_request *req, const void *data, size_t len, void *user)
-{
-	struct fs_job *j = user;
-
-	(void)req;
-	if (j->result_ready)
-		return 0; /* the child is done (a refusal): the rest is dropped */
-	if (j->body_len + len > PUT_MAX_BYTES)
-		return -EFBIG;
-	int r = fd_write_all(j->body_fd, data, len);
-	if (r < 0)
-		return r;
-	j->body_len += len;
-	/* a wake-up per MiB at most: the child reads what there is each time */
-	if (j->body_len - j->notified_len >= (1u << 20)) {
-		j->notified_len = j->body_len;
-		put_notify(j, '.');
-	}
-	return 0;
-}
-
-static void put_body_end(struct http_request *req, int error, void *user)
-{
-	struct fs_job *j = user;
-
-	(void)req;
-	put_notify(j, error < 0 ? 'E' : 'Z');
-	j->body_done = true;
-	if (!j->result_ready)
-		return; /* answered when the child reports */
 	job_answer(the_daemon, j);
 	job_free(j);
 }
@@ -562,6 +476,10 @@ static void job_start(struct daemon *d, struct container *c, struct fs_job *j)
 	}
 	if (data[1] >= 0)
 		(void)fcntl(data[1], F_SETPIPE_SZ, 1 << 20);
+	if (j->kind == FS_PUT && http_handoff_take(j->req, &j->handoff, &err) < 0) {
+		job_refuse(j, api_status_of(err), err->msg);
+		goto fail;
+	}
 	pid = fork();
 	if (pid == 0) {
 		(void)close(ctl[0]);
@@ -570,9 +488,13 @@ static void job_start(struct daemon *d, struct container *c, struct fs_job *j)
 		_exit(child_main(d, j, root, ctl[1], data[1], flag_a, flag_b));
 	}
 	if (pid < 0) {
-		job_refuse(j, 500, strerror(errno));
+		if (j->handoff)
+			(void)http_handoff_respond_error(j->handoff, 500, strerror(errno));
+		else
+			job_refuse(j, 500, strerror(errno));
 		goto fail;
 	}
+	/* the child reads the body; the loop keeps the socket for the answer */
 	(void)close(ctl[1]);
 	if (data[1] >= 0)
 		(void)close(data[1]);
@@ -581,8 +503,6 @@ static void job_start(struct daemon *d, struct container *c, struct fs_job *j)
 	j->data = data[0];
 	(void)fcntl(j->ctl, F_SETFL, fcntl(j->ctl, F_GETFL) | O_NONBLOCK);
 	(void)http_loop_add_fd(d->loop, j->ctl, EPOLLIN, ctl_readable, j);
-	if (j->kind == FS_PUT)
-		http_request_read_body(j->req, put_body_data, put_body_end, j);
 	return;
 fail:
 	close_pair(ctl);
@@ -602,8 +522,7 @@ static struct fs_job *job_new(struct http_request *req, enum fs_kind kind, struc
 	j->name = xstrdup(name);
 	j->path = path ? xstrdup(path) : NULL;
 	j->req = http_request_ref(req);
-	j->ctl = j->data = j->body_fd = -EBADF;
-	j->notify[0] = j->notify[1] = -EBADF;
+	j->ctl = j->data = -EBADF;
 	return j;
 }
 
@@ -714,17 +633,7 @@ static void archive_put(struct daemon *d, struct http_request *req)
 		put_refuse(req, 400, "container rootfs is marked read-only");
 		return;
 	}
-	struct fs_job *j = job_new(req, FS_PUT, c, http_request_param(req, "id"), path);
-	_cleanup_free_ char *tmp = xasprintf("%s/tmp", d->data_root);
-	j->body_fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (j->body_fd < 0 || pipe2(j->notify, O_CLOEXEC | O_NONBLOCK) < 0) {
-		put_refuse(req, 500, "cannot make a temporary file for the body");
-		job_free(j);
-		return;
-	}
-	/* the child waits for its wake-ups */
-	(void)fcntl(j->notify[0], F_SETFL, fcntl(j->notify[0], F_GETFL) & ~O_NONBLOCK);
-	job_start(d, c, j);
+	job_start(d, c, job_new(req, FS_PUT, c, http_request_param(req, "id"), path));
 }
 
 static void ct_export(struct daemon *d, struct http_request *req)

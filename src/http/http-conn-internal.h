@@ -86,6 +86,8 @@ static inline size_t http_conn_queued(const struct http_conn *c)
 {
 	return c->out_len - c->out_off + (size_t)c->file_left;
 }
+/* Write what is queued, waiting up to 2 s for the client (hijack, handoff). */
+int http_conn_flush_sync(struct http_conn *c);
 /* Stop sending a file (closes it). */
 void http_conn_file_reset(struct http_conn *c);
 /* The response to the current request is complete (queued). */

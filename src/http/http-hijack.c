@@ -28,7 +28,7 @@ static void consume_body(struct http_conn *c, struct http_request *req)
 	}
 }
 
-static int flush_sync(struct http_conn *c)
+int http_conn_flush_sync(struct http_conn *c)
 {
 	uint64_t deadline = now_usec_monotonic() / 1000 + HIJACK_FLUSH_TIMEOUT_MS;
 
@@ -78,7 +78,7 @@ int http_hijack(struct http_request *req, const char *content_type, int *ret_fd,
 	http_conn_append(c, c->srv->default_headers, c->srv->default_len);
 	http_conn_append(c, req->extra_headers, req->extra_len);
 	http_conn_append(c, "\r\n", 2);
-	r = flush_sync(c);
+	r = http_conn_flush_sync(c);
 	if (r < 0) {
 		http_conn_close(c);
 		http_conn_unref(c);

@@ -297,6 +297,13 @@ PY
 	[ "$stderr" = "Error response from daemon: container rootfs is marked read-only" ]
 	same_err "$W/f" ro2:/ro/
 	[ "$stderr" = "Error response from daemon: mounted volume is marked read-only" ]
+	# a large upload: the daemon answers before the body is all sent, and
+	# berth prints that answer, not a broken pipe (the docker CLI prints
+	# either, as it does against dockerd)
+	mkdir "$W/bigdir"
+	head -c 12582912 /dev/urandom >"$W/bigdir/big"
+	run -1 --separate-stderr b cp "$W/bigdir" ro2:/ro/
+	[ "$stderr" = "Error response from daemon: mounted volume is marked read-only" ]
 	[ -z "$(ls "$W/ro")" ]
 	# reading works, from the volume too
 	echo vol > "$W/ro/v"
