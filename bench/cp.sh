@@ -5,7 +5,8 @@
 # files in a subdirectory) copied with `cp` into a running container
 # (host -> container) and back out (container -> host), N runs of each,
 # round robin between the engines; the median wall time of each and the
-# ratio berth/docker.
+# ratio berth/docker. Before each copy the page cache is dropped and the
+# source read once (see fresh_cache below).
 #
 # The engines are confined by bench/confined-engines.sh: dockerd in a network
 # namespace of its own, berthd with bridge bc<random> and nftables table
@@ -73,12 +74,25 @@ timed() {
 	echo "$t1 - $t0" | bc >>"$f"
 }
 
+# Each copy starts from the same page cache, for both engines alike: the
+# clean cache of the earlier copies is dropped (the gigabytes they leave make
+# every later copy slower, for both engines, through reclaim; this host's
+# DAMON pages cold cache out on its own), then the source is read once, so
+# that a copy measures the engine, not the disk.
+fresh_cache() { sync && echo 1 >/proc/sys/vm/drop_caches; }
+warm_host() { fresh_cache; cat "$work"/data/f* "$work"/data/small/* >/dev/null; }
+warm_container() {
+	fresh_cache
+	cli "$1" exec "bench-cp-$tag" sh -c "cat /data$2/f* /data$2/small/* >/dev/null"
+}
 for i in $(seq "$runs"); do
 	for k in $kinds; do
+		warm_host
 		timed "$work/in-$k" cli "$k" cp "$work/data" "bench-cp-$tag:/data$i"
 		sync
 	done
 	for k in $kinds; do
+		warm_container "$k" "$i"
 		timed "$work/out-$k" cli "$k" cp "bench-cp-$tag:/data$i" "$work/out/$k-$i"
 		cmp -s "$work/data/f1" "$work/out/$k-$i/f1" || say "$k: copied data differs"
 		sync
