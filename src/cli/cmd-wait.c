@@ -1,4 +1,5 @@
-/* berth wait: POST /containers/{id}/wait for each container; print the exit codes. */
+/* berth wait: POST /containers/{id}/wait for each container; print the exit
+ * codes, and then, as docker does, the errors of those that failed. */
 #define LOG_CATEGORY "cli"
 #include <stdio.h>
 
@@ -15,7 +16,7 @@ int cmd_wait(struct cli_ctx *ctx, int argc, char **argv)
 		1
 	};
 	_cleanup_args_ struct cli_args args = { 0 };
-	int status = 0;
+	_cleanup_free_ char *errors = NULL;
 
 	if (cli_opts_parse(&cmd, NULL, argc, argv, &args))
 		return args.exit_status;
@@ -25,11 +26,17 @@ int cmd_wait(struct cli_ctx *ctx, int argc, char **argv)
 		int code = 0;
 		if (cli_wait_begin(ctx, args.v[i], NULL, &r, &err) < 0 ||
 		    cli_wait_end(r, &code, &err) < 0) {
-			status = cli_fail(err, 1);
+			char *more = xasprintf("%s%s%s", errors ? errors : "", errors ? "\n" : "",
+					       err ? err->msg : "wait failed");
+			free(errors);
+			errors = more;
 			continue;
 		}
 		printf("%d\n", code);
 		(void)fflush(stdout);
 	}
-	return status;
+	if (!errors)
+		return 0;
+	fprintf(stderr, "%s\n", errors);
+	return 1;
 }
