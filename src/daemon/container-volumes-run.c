@@ -1,6 +1,8 @@
 /* A container's volumes at start and stop: host mounts of tmpfs and bind
- * volumes, the copy of the image's content into a new empty volume, the OCI
- * mounts, inspect's Mounts entries and the mount/unmount events. */
+ * volumes, the copy of the image's content into a new empty volume (modes,
+ * owners, times, xattrs, symlinks and hard links kept, as docker's copy
+ * does), the OCI mounts, inspect's Mounts entries and the mount/unmount
+ * events. */
 #define LOG_CATEGORY "container"
 #include <dirent.h>
 #include <fcntl.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -27,6 +30,26 @@ static bool mbool(json_object *m, const char *k)
 	return v && json_object_get_boolean(v);
 }
 
+#define XATTR_LIST_MAX_BYTES 65536
+
+/* The extended attributes of in on out (those the kernel lets us read and
+ * write: user.*, security.capability...; overlay's own are not visible). */
+static void copy_xattrs(int in, int out)
+{
+	ssize_t n = flistxattr(in, NULL, 0);
+
+	if (n <= 0)
+		return; /* most files: none */
+	_cleanup_free_ char *names = xmalloc(XATTR_LIST_MAX_BYTES);
+	_cleanup_free_ char *value = xmalloc(XATTR_SIZE_MAX);
+	n = flistxattr(in, names, XATTR_LIST_MAX_BYTES);
+	for (ssize_t i = 0; n > 0 && i < n; i += (ssize_t)strlen(names + i) + 1) {
+		ssize_t len = fgetxattr(in, names + i, value, XATTR_SIZE_MAX);
+		if (len >= 0)
+			(void)fsetxattr(out, names + i, value, (size_t)len, 0);
+	}
+}
+
 static void copy_attrs(int fd, const struct stat *st)
 {
 	struct timespec ts[2] = { st->st_atim, st->st_mtim };
@@ -34,6 +57,28 @@ static void copy_attrs(int fd, const struct stat *st)
 	(void)fchown(fd, st->st_uid, st->st_gid);
 	(void)fchmod(fd, st->st_mode & 07777);
 	(void)futimens(fd, ts);
+}
+
+/* Files with more than one link, by inode, with the path (below the
+ * volume) of their first copy, so that later names become links to it. */
+struct link_seen {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+};
+
+struct copy_walk {
+	int droot; /* the volume's top */
+	struct link_seen *links;
+	size_t n_links;
+};
+
+static const char *link_lookup(const struct copy_walk *w, const struct stat *st)
+{
+	for (size_t i = 0; i < w->n_links; i++)
+		if (w->links[i].dev == st->st_dev && w->links[i].ino == st->st_ino)
+			return w->links[i].path;
+	return NULL;
 }
 
 static int copy_file(int sdir, int ddir, const char *name, const struct stat *st)
@@ -53,13 +98,14 @@ static int copy_file(int sdir, int ddir, const char *name, const struct stat *st
 			return -EIO;
 	if (n < 0)
 		return -errno;
+	copy_xattrs(in, out);
 	copy_attrs(out, st);
 	return 0;
 }
 
-/* Copy the tree below sdir into ddir: modes, owners, times and symlinks kept
- * (symlinks copied, never followed). */
-static int copy_tree(int sdir, int ddir, int depth)
+/* Copy the tree below sdir into ddir (rel: its path below the volume):
+ * symlinks copied, never followed. */
+static int copy_tree(struct copy_walk *w, int sdir, int ddir, const char *rel, int depth)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
 	struct dirent *de;
@@ -86,12 +132,23 @@ static int copy_tree(int sdir, int ddir, int depth)
 				ddir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (s < 0 || t < 0)
 				return -errno;
-			if ((r = copy_tree(s, t, depth + 1)) < 0)
+			_cleanup_free_ char *sub = xasprintf("%s%s/", rel, de->d_name);
+			if ((r = copy_tree(w, s, t, sub, depth + 1)) < 0)
 				return r;
+			copy_xattrs(s, t);
 			copy_attrs(t, &st);
+		} else if (S_ISREG(st.st_mode) && st.st_nlink > 1 && link_lookup(w, &st)) {
+			if (linkat(w->droot, link_lookup(w, &st), ddir, de->d_name, 0) < 0)
+				return -errno;
 		} else if (S_ISREG(st.st_mode)) {
 			if ((r = copy_file(sdir, ddir, de->d_name, &st)) < 0)
 				return r;
+			if (st.st_nlink > 1) {
+				w->links = xrealloc(w->links, (w->n_links + 1) * sizeof(*w->links));
+				w->links[w->n_links++] =
+					(struct link_seen){ st.st_dev, st.st_ino,
+							    xasprintf("%s%s", rel, de->d_name) };
+			}
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[4096];
 			ssize_t n = readlinkat(sdir, de->d_name, target, sizeof(target) - 1);
@@ -138,9 +195,15 @@ static int copy_up(struct container *c, struct volume *v, const char *dst, struc
 		return 0; /* nothing there in the image */
 	if ((out = open(v->data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(src, &st) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open '%s'", v->data);
-	if ((r = copy_tree(src, out, 0)) < 0)
+	struct copy_walk w = { .droot = out };
+	r = copy_tree(&w, src, out, "", 0);
+	for (size_t i = 0; i < w.n_links; i++)
+		free(w.links[i].path);
+	free(w.links);
+	if (r < 0)
 		return berth_error_set(err, -r, BERTH_ERR_INTERNAL,
 				       "copy the image's '%s' into volume %s", dst, v->name);
+	copy_xattrs(src, out);
 	copy_attrs(out, &st);
 	return 0;
 }

@@ -2,7 +2,7 @@
 # Volumes through a real berthd, driven by the berth CLI (b), the docker CLI
 # 28 (dk) and the Engine API: create, ls and its filters, inspect, rm (in use,
 # -f), prune (-a), named and anonymous volumes in containers, the copy of the
-# image's content into a new volume, --volumes-from, rm -v, --rm, the local
+# image's content into a new volume (hard links and xattrs kept), --volumes-from, rm -v, --rm, the local
 # driver's tmpfs and bind options, data kept across container removal, a
 # daemon restart (also after SIGKILL) and system prune; docker's errors.
 
@@ -21,7 +21,10 @@ setup_file() {
 	echo image-content > "$work/rootfs/data/hello"
 	chmod 0750 "$work/rootfs/data/sub"
 	ln -s hello "$work/rootfs/data/link"
-	MKIMAGE_CONFIG='{"Volumes":{"/data":{}}}' \
+	ln "$work/rootfs/data/hello" "$work/rootfs/data/sub/hard"
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.origin", b"image")' \
+		"$work/rootfs/data/hello"
+	MKIMAGE_CONFIG='{"Volumes":{"/data":{}}}' MKIMAGE_TAR_OPTS=--xattrs \
 		"$HELPERS/mkimage.sh" "$work/rootfs" "$work/volimg.tar" volimg:latest sh >/dev/null
 	b load -i "$work/volimg.tar" >/dev/null
 }
@@ -147,6 +150,11 @@ api() {
 	run -0 stat -c '%a' "$DROOT/volumes/nv/_data/sub"
 	[ "$output" = 750 ]
 	[ "$(readlink "$DROOT/volumes/nv/_data/link")" = hello ]
+	# hard links stay links, extended attributes are kept
+	[ "$(stat -c %i "$DROOT/volumes/nv/_data/hello")" = "$(stat -c %i "$DROOT/volumes/nv/_data/sub/hard")" ]
+	run -0 python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.origin").decode())' \
+		"$DROOT/volumes/nv/_data/hello"
+	[ "$output" = image ]
 	run -0 dk inspect -f '{{json .Mounts}}' c1
 	[ "$output" = "[{\"Type\":\"volume\",\"Name\":\"nv\",\"Source\":\"$DROOT/volumes/nv/_data\",\"Destination\":\"/data\",\"Driver\":\"local\",\"Mode\":\"z\",\"RW\":true,\"Propagation\":\"\"}]" ]
 	b run --rm -v nv:/data busybox sh -c 'echo mine > /data/hello'

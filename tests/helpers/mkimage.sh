@@ -10,7 +10,8 @@
 # dockerd 20.10 the latter. The layer is an uncompressed, reproducible tar of
 # ROOTFS (sorted, owned by root, mtime 0); the config is for linux/amd64 with
 # rootfs.diff_ids, Cmd and PATH. MKIMAGE_CONFIG, a JSON object, is added to
-# the config's "config" (e.g. {"Healthcheck": {...}}).
+# the config's "config" (e.g. {"Healthcheck": {...}}); MKIMAGE_TAR_OPTS are
+# more options of the layer's tar (e.g. --xattrs).
 set -eu
 [ $# -ge 3 ] || { echo "usage: mkimage.sh ROOTFS OUT.tar NAME:TAG [CMD...]" >&2; exit 2; }
 rootfs=$1 out=$2 ref=$3
@@ -38,7 +39,8 @@ blob() {
 	echo "$hex $size"
 }
 
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+# shellcheck disable=SC2086
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner ${MKIMAGE_TAR_OPTS:-} \
 	-C "$rootfs" -cf "$work/layer" .
 info=$(blob "$work/layer")
 layer=${info% *} layer_size=${info#* }
