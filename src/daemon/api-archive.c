@@ -202,6 +202,7 @@ static void job_start(struct daemon *d, struct container *c, struct fs_job *j)
 	if (acquired && j->kind != FS_EXPORT && !(ct_is_running(c) && c->pid > 0)) {
 		_cleanup_json_ json_object *mounts = json_object_new_array();
 		container_user_mounts(c, mounts);
+		container_volumes_for_job(c, mounts);
 		j->mounts = xstrdup(json_object_to_json_string_ext(mounts, JSON_C_TO_STRING_PLAIN));
 		j->rootfs = xasprintf("%s/rootfs", c->dir);
 	}

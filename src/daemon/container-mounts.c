@@ -73,9 +73,9 @@ int container_check_mounts(json_object *hc, struct berth_error **err)
 					       type ? type : "");
 		}
 		json_object *vo = jget(m, "VolumeOptions");
-		if (vo && !str_is_empty(json_object_get_string(jget(vo, "Subpath"))))
-			return berth_error_set(err, 0, BERTH_ERR_INVALID,
-					       "berth: volume subpaths are not supported yet");
+		const char *sub = vo ? json_object_get_string(jget(vo, "Subpath")) : NULL;
+		if (!str_is_empty(sub) && volume_subpath_check(sub, err) < 0)
+			return -EINVAL;
 		if (str_is_empty(dst) || dst[0] != '/')
 			return berth_error_set(
 				err, 0, BERTH_ERR_INVALID,

@@ -179,8 +179,10 @@ static bool dir_is_empty(const char *path)
 }
 
 /* docker's copy-up: the image's directory at the destination, into a volume
- * still empty, with the directory's own owner and mode. */
-static int copy_up(struct container *c, struct volume *v, const char *dst, struct berth_error **err)
+ * (or the volume's subpath, into) still empty, with the directory's own owner
+ * and mode. */
+static int copy_up(struct container *c, struct volume *v, const char *into, const char *dst,
+		   struct berth_error **err)
 {
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
 	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -188,13 +190,13 @@ static int copy_up(struct container *c, struct volume *v, const char *dst, struc
 	struct stat st;
 	int r;
 
-	if (root < 0 || !dir_is_empty(v->data))
-		return 0;
+	if (root < 0 || stat(into, &st) < 0 || !S_ISDIR(st.st_mode) || !dir_is_empty(into))
+		return 0; /* a file subpath, or content already */
 	src = openat_in_root(root, dst, O_RDONLY | O_DIRECTORY, 0);
 	if (src < 0)
 		return 0; /* nothing there in the image */
-	if ((out = open(v->data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(src, &st) < 0)
-		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open '%s'", v->data);
+	if ((out = open(into, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(src, &st) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "open '%s'", into);
 	struct copy_walk w = { .droot = out };
 	r = copy_tree(&w, src, out, "", 0);
 	for (size_t i = 0; i < w.n_links; i++)
@@ -235,7 +237,11 @@ int container_volumes_attach(struct daemon *d, struct container *c, struct berth
 		if ((r = volume_get(mstr(m, "Name"), &v, err)) < 0 ||
 		    (r = volume_mount(v, err)) < 0)
 			return r;
-		if (mbool(m, "Copy") && (r = copy_up(c, v, mstr(m, "Destination"), err)) < 0)
+		const char *sub = mstr(m, "Subpath");
+		_cleanup_free_ char *into = *sub ? volume_subpath_stub(c, i) : xstrdup(v->data);
+		if (*sub && (r = volume_subpath_mount(c, i, v->data, sub, err)) < 0)
+			return r;
+		if (mbool(m, "Copy") && (r = copy_up(c, v, into, mstr(m, "Destination"), err)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
@@ -262,6 +268,7 @@ void container_volumes_detach(struct daemon *d, struct container *c)
 
 	if (!c->mounted)
 		return;
+	volume_subpaths_release(c); /* before the volumes they are in */
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *m = json_object_array_get_idx(a, i);
 		struct volume *v = NULL;
@@ -295,11 +302,37 @@ void container_volumes_oci(const struct container *c, json_object *oci_mounts)
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *m = json_object_array_get_idx(a, i);
 		struct volume *v = NULL;
-		if (strcmp(mstr(m, "Type"), "bind") == 0)
+		const char *sub = mstr(m, "Subpath");
+		if (strcmp(mstr(m, "Type"), "bind") == 0) {
 			add_bind(oci_mounts, mstr(m, "Source"), mstr(m, "Destination"),
 				 mbool(m, "RW"));
-		else if (volume_get(mstr(m, "Name"), &v, NULL) == 0)
+		} else if (*sub) {
+			/* the stub that attach bound, never the whole volume */
+			_cleanup_free_ char *stub = volume_subpath_stub(c, i);
+			add_bind(oci_mounts, stub, mstr(m, "Destination"), mbool(m, "RW"));
+		} else if (volume_get(mstr(m, "Name"), &v, NULL) == 0) {
 			add_bind(oci_mounts, v->data, mstr(m, "Destination"), mbool(m, "RW"));
+		}
+	}
+}
+
+void container_volumes_for_job(const struct container *c, json_object *oci_mounts)
+{
+	json_object *a = container_volume_mounts(c);
+
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *m = json_object_array_get_idx(a, i);
+		struct volume *v = NULL;
+		if (!*mstr(m, "Subpath") || volume_get(mstr(m, "Name"), &v, NULL) < 0)
+			continue;
+		_cleanup_free_ char *stub = volume_subpath_stub(c, i);
+		for (size_t k = 0; k < json_object_array_length(oci_mounts); k++) {
+			json_object *o = json_object_array_get_idx(oci_mounts, k);
+			if (strcmp(mstr(o, "source"), stub) != 0)
+				continue;
+			jadd(o, "source", jstr(v->data));
+			jadd(o, "subpath", jstr(mstr(m, "Subpath")));
+		}
 	}
 }
 

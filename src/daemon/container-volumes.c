@@ -256,6 +256,18 @@ static int from_binds(struct resolve *rs, json_object *hc, struct berth_error **
 	return 0;
 }
 
+/* The record of destination dst binds only sub of its volume. */
+static void set_subpath(json_object *out, const char *dst, const char *sub)
+{
+	_cleanup_free_ char *d = clean_dest(dst);
+
+	for (size_t i = 0; i < json_object_array_length(out); i++) {
+		json_object *o = json_object_array_get_idx(out, i);
+		if (strcmp(mstr(o, "Destination"), d) == 0)
+			jadd(o, "Subpath", jstr(sub));
+	}
+}
+
 static int from_mounts(struct resolve *rs, json_object *hc, struct berth_error **err)
 {
 	json_object *mounts = jget(hc, "Mounts");
@@ -273,6 +285,8 @@ static int from_mounts(struct resolve *rs, json_object *hc, struct berth_error *
 				    vo ? jget(vo, "Labels") : NULL, dc ? jget(dc, "Options") : NULL,
 				    driver, true, err)) < 0)
 			return r;
+		if (vo && !str_is_empty(mstr(vo, "Subpath")))
+			set_subpath(rs->out, mstr(m, "Target"), mstr(vo, "Subpath"));
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "archive.h"
 #include "container-fs.h"
 #include "container-internal.h"
+#include "container-mounts.h"
 #include "fs-job.h"
 #include "http-handoff.h"
 
@@ -176,7 +177,17 @@ static int child_mounts(struct fs_job *j, int *root)
 		if (!type || strcmp(type, "bind") != 0 || !src || !dst)
 			continue;
 		_cleanup_free_ char *abs = archive_copy_path_clean(dst, NULL);
+		const char *sub = json_object_get_string(jget(m, "subpath"));
+		_cleanup_close_ int subfd = -EBADF;
+		char sp[64];
 		struct stat sst;
+		if (sub) {
+			/* a volume's subpath, resolved beneath the volume */
+			if ((subfd = volume_subpath_open(src, sub, NULL)) < 0)
+				continue;
+			(void)snprintf(sp, sizeof(sp), "/proc/self/fd/%d", subfd);
+			src = sp;
+		}
 		if (strcmp(abs, "/") == 0 || stat(src, &sst) < 0)
 			continue;
 		(void)make_mount_point(newroot, abs, S_ISDIR(sst.st_mode));

@@ -330,6 +330,50 @@ api() {
 	[[ "$output" == *"/a:false:ro "* && "$output" == *"/b:false:"* && "$output" == *"/m:true:z "* ]]
 	run -0 b volume inspect -f '{{json .Labels}}' mv
 	[ "$output" = '{"k":"v"}' ]
-	run -125 --separate-stderr dk run --rm --mount type=volume,src=mv,dst=/m,volume-subpath=x busybox true
-	[[ "$stderr" == *"subpaths are not supported yet"* ]]
+}
+
+@test "volume-subpath: a directory or file of the volume, links inside only, dockerd's errors" {
+	b run --rm -v sp:/v busybox sh -c 'mkdir -p /v/subdir /v/hack /v/empty && echo world > /v/subdir/hello.txt &&
+		echo foo > /v/bar.txt && ln -s / /v/hack/root && ln -s ../subdir /v/hack/good && ln -s root /v/hack/bad'
+	for cli in b dk; do
+		for sub in subdir hack/good; do
+			run -0 $cli run --rm --mount type=volume,src=sp,dst=/volume,volume-subpath=$sub busybox \
+				sh -c 'cat /volume/hello.txt; ls /volume/bar.txt /volume/hack 2>&1 >/dev/null | wc -l'
+			[ "$output" = "$(printf 'world\n2')" ]
+		done
+		run -0 $cli run --rm --mount type=volume,src=sp,dst=/volume,volume-subpath=bar.txt busybox cat /volume
+		[ "$output" = foo ]
+		# nothing else of the volume is there; writes land in the subpath
+		run -0 $cli run --rm --mount type=volume,src=sp,dst=/volume,volume-subpath=subdir busybox \
+			sh -c "echo $cli > /volume/from-$cli"
+		[ "$(cat "$DROOT/volumes/sp/_data/subdir/from-$cli")" = $cli ]
+		# links out of the volume, and paths leaving it
+		run -125 --separate-stderr $cli run --rm --mount type=volume,src=sp,dst=/volume,volume-subpath=hack/root busybox ls /volume
+		[[ "$stderr" == *"path concatenation escapes the base directory, base: $DROOT/volumes/sp/_data, subpath: hack/root"* ]]
+		run -125 --separate-stderr $cli run --rm --mount type=volume,src=sp,dst=/volume,volume-subpath=hack/bad busybox ls /volume
+		[[ "$stderr" == *"path concatenation escapes the base directory"* ]]
+		run -125 --separate-stderr $cli run --rm --mount type=volume,src=sp,dst=/volume,volume-subpath=nope busybox true
+		[[ "$stderr" == *"cannot access path $DROOT/volumes/sp/_data/nope"* ]]
+		for bad in ../../../../etc/passwd /etc a/../../b; do
+			run -1 --separate-stderr $cli create --mount "type=volume,src=sp,dst=/volume,volume-subpath=$bad" busybox true
+			[ "$stderr" = 'Error response from daemon: invalid mount config for type "volume": subpath must be a relative path within the volume' ]
+		done
+	done
+	# the image's content is copied into an empty subpath of a new place
+	run -0 b run --rm --mount type=volume,src=sp,dst=/data,volume-subpath=empty volimg cat /data/hello
+	[ "$output" = image-content ]
+	[ "$(cat "$DROOT/volumes/sp/_data/empty/hello")" = image-content ]
+	# cp reaches the subpath of a running and of a stopped container
+	echo cp-in > "$BATS_TEST_TMPDIR/f"
+	b create --name spc --mount type=volume,src=sp,dst=/volume,volume-subpath=subdir busybox sleep 1000 >/dev/null
+	b cp "$BATS_TEST_TMPDIR/f" spc:/volume/stopped
+	[ "$(cat "$DROOT/volumes/sp/_data/subdir/stopped")" = cp-in ]
+	b start spc >/dev/null
+	b cp "$BATS_TEST_TMPDIR/f" spc:/volume/running
+	[ "$(cat "$DROOT/volumes/sp/_data/subdir/running")" = cp-in ]
+	run -0 b exec spc ls /volume
+	[ "$output" = "$(printf 'from-b\nfrom-dk\nhello.txt\nrunning\nstopped')" ]
+	b rm -f spc >/dev/null
+	# nothing stays bound
+	[ -z "$(awk -v r="$DROOT" 'index($5, r) == 1 && $5 ~ /volume-subpaths/' /proc/self/mountinfo)" ]
 }
