@@ -257,6 +257,7 @@ int commit_build_config(struct container *c, const struct image_rec *parent,
 	out->history[out->n_history++] = (struct image_history){
 		.created = xstrdup(now),
 		.created_by = join_cmd(jget(c->config, "Cmd")),
+		.author = !str_is_empty(author) ? xstrdup(author) : NULL,
 		.comment = !str_is_empty(comment) ? xstrdup(comment) : NULL,
 	};
 	*ret = TAKE_PTR(out);

@@ -114,6 +114,7 @@ static json_object *history_json(const struct image_config *c)
 		json_object *e = json_object_new_object();
 		add(e, "created", str_or_null(h->created));
 		add(e, "created_by", str_or_null(h->created_by));
+		add(e, "author", str_or_null(h->author));
 		add(e, "comment", str_or_null(h->comment));
 		if (h->empty_layer)
 			add(e, "empty_layer", json_object_new_boolean(1));

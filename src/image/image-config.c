@@ -36,6 +36,7 @@ struct image_config *image_config_free(struct image_config *c)
 	for (size_t i = 0; i < c->n_history; i++) {
 		free(c->history[i].created);
 		free(c->history[i].created_by);
+		free(c->history[i].author);
 		free(c->history[i].comment);
 	}
 	free(c->history);
@@ -210,6 +211,7 @@ static int parse_history(json_object *root, struct image_config *c, struct berth
 					       p);
 		if ((r = get_str(e, p, "created", &h->created, err)) < 0 ||
 		    (r = get_str(e, p, "created_by", &h->created_by, err)) < 0 ||
+		    (r = get_str(e, p, "author", &h->author, err)) < 0 ||
 		    (r = get_str(e, p, "comment", &h->comment, err)) < 0 ||
 		    (r = json_get_bool(e, p, "empty_layer", &h->empty_layer, err)) < 0)
 			return r;

@@ -48,6 +48,7 @@ bool image_is_id_like(const char *s);
 struct image_history {
 	char *created;
 	char *created_by;
+	char *author;
 	char *comment;
 	bool empty_layer;
 };

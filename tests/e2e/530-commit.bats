@@ -175,6 +175,11 @@ layer_entries() {
 	run dk history --format '{{.CreatedBy}}|{{.Comment}}' cm3b
 	[ "${lines[0]}" = 'true|second message' ]
 	[ "$(b history -q cm3a | wc -l)" = $(($(b history -q busybox | wc -l) + 1)) ]
+	# the history entry carries the author too, as dockerd's commit writes it
+	b save -o "$BATS_TEST_TMPDIR/cm3a.tar" cm3a
+	cfg=$(tar -xOf "$BATS_TEST_TMPDIR/cm3a.tar" manifest.json | jq -r '.[0].Config')
+	run sh -c "tar -xOf '$BATS_TEST_TMPDIR/cm3a.tar' '$cfg' | jq -c '.history[-1] | [.author, .comment, .created_by]'"
+	[ "$output" = '["Jane <jane@example.com>","first message","true"]' ]
 	b rm cm3 >/dev/null
 	b rmi cm3a cm3b >/dev/null
 }

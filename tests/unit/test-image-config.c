@@ -25,7 +25,8 @@ static const char docker_config[] =
 	"\"created_by\":\"/bin/sh -c #(nop) ADD file:x in / "
 	"\"},{\"created\":\"2024-01-02T00:00:00Z\","
 	"\"created_by\":\"/bin/sh -c #(nop)  CMD [\\\"sh\\\"]\",\"empty_layer\":true,"
-	"\"comment\":\"c\"}],\"os\":\"linux\",\"variant\":\"v2\",\"rootfs\":{\"type\":\"layers\","
+	"\"author\":\"Jane\",\"comment\":\"c\"}],\"os\":\"linux\",\"variant\":\"v2\",\"rootfs\":{"
+	"\"type\":\"layers\","
 	"\"diff_ids\":[\"" D1 "\",\"" D2 "\"]}}";
 
 TEST(parse_docker_config)
@@ -62,6 +63,7 @@ TEST(parse_docker_config)
 	ASSERT_EQ(c->n_history, 2);
 	ASSERT_TRUE(c->history[1].empty_layer);
 	ASSERT_STREQ(c->history[1].comment, "c");
+	ASSERT_STREQ(c->history[1].author, "Jane");
 	ASSERT_FALSE(c->history[0].empty_layer);
 }
 
@@ -93,7 +95,8 @@ TEST(serialize_canonical)
 		"\"Shell\":[\"/bin/sh\",\"-c\"]},\"created\":\"2024-01-02T03:04:05.123456789Z\","
 		"\"history\":[{\"created\":\"2024-01-01T00:00:00Z\",\"created_by\":\"/bin/sh -c "
 		"#(nop) ADD file:x in / \"},{\"created\":\"2024-01-02T00:00:00Z\",\"created_by\":"
-		"\"/bin/sh -c #(nop)  CMD [\\\"sh\\\"]\",\"comment\":\"c\",\"empty_layer\":true}],"
+		"\"/bin/sh -c #(nop)  CMD [\\\"sh\\\"]\",\"author\":\"Jane\",\"comment\":\"c\","
+		"\"empty_layer\":true}],"
 		"\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\",\"" D2
 		"\"]},\"variant\":\"v2\"}";
 	ASSERT_STREQ(j, want);
