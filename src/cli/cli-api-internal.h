@@ -17,11 +17,12 @@
 #include "cli-http-internal.h"
 #include "json-util.h"
 
-#define CLI_API_VERSION	    "1.45"
-#define CLI_DEFAULT_HOST    "unix:///run/berth/berth.sock"
-#define CLI_MAX_BODY	    (256u * 1024 * 1024)
-#define CLI_MAX_JSON_DEPTH  64
-#define CLI_MAX_STREAM_LINE (16u * 1024 * 1024)
+#define CLI_API_VERSION		 "1.45"
+#define CLI_DEFAULT_HOST	 "unix:///run/berth/berth.sock"
+#define CLI_MAX_BODY		 (256u * 1024 * 1024)
+#define CLI_MAX_JSON_DEPTH	 64
+#define CLI_MAX_STREAM_LINE	 (16u * 1024 * 1024)
+#define CLI_UPLOAD_SOCKET_BUFFER (4 << 20)
 
 struct cli_client {
 	char *host;	    /* as the user gave it, for messages */

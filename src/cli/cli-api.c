@@ -3,6 +3,7 @@
 #define LOG_CATEGORY "cli-api"
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cli-api-internal.h"
 
@@ -269,6 +270,13 @@ int cli_api_request(struct cli_client *c, const struct cli_request *req,
 	r = open_conn(c, &conn, err);
 	if (r < 0)
 		return r;
+	if (length < 0) {
+		/* a streamed body (cp, load, import): room for a few chunks in
+		 * flight, so that producing it here and consuming it in the
+		 * daemon overlap instead of taking turns */
+		int sndbuf = CLI_UPLOAD_SOCKET_BUFFER;
+		(void)setsockopt(conn->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
 	r = cli_http_send_head(conn, req->method, target, headers, length, err);
 	if (r >= 0 && body)
 		r = cli_http_send(conn, body, (size_t)length, err);

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,8 +19,7 @@
 #include "cli-internal.h"
 #include "cli-registry-internal.h"
 
-#define CP_MAX_SYMLINKS	   10
-#define PACK_SOCKET_BUFFER (4 << 20)
+#define CP_MAX_SYMLINKS 10
 
 struct cp_opts {
 	bool follow, archive, quiet;
@@ -343,13 +341,8 @@ static int pack_source(struct cli_http_conn *conn, void *data, struct berth_erro
 	struct pack_source *p = data;
 	_cleanup_close_ int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	int sndbuf = PACK_SOCKET_BUFFER;
-
 	p->conn = conn;
 	p->err = err;
-	/* room for a few chunks in flight: the daemon's extraction and this
-	 * packing then overlap instead of taking turns */
-	(void)setsockopt(conn->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (dfd < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INVALID, "open %s", p->dir);
 	return archive_copy_node_sink(pack_chunk, p, dfd, p->base, p->name, &p->sent, err);

@@ -129,6 +129,7 @@ static void job_answer(struct daemon *d, struct fs_job *j)
 	case FS_GET:
 	case FS_EXPORT:
 		http_stream_begin(j->req, 200, "application/x-tar");
+		http_stream_bulk(j->req);
 		pump_fd_to_stream(d, j->req, j->data, NULL, NULL);
 		j->data = -EBADF;
 		break;

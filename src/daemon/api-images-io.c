@@ -269,6 +269,7 @@ void images_save(struct daemon *d, struct http_request *req, char **names)
 			image_event(d, saved, "save", NULL);
 	}
 	http_stream_begin(req, 200, "application/x-tar");
+	http_stream_bulk(req);
 	pump_fd_to_stream(d, req, pipefd[0], NULL, NULL);
 out:
 	for (size_t i = 0; i < n_items; i++)

@@ -12,8 +12,9 @@
 #include "http-conn-internal.h"
 #include "json-util.h"
 
-#define HEAD_STACK 2048
-#define OUT_KEEP   (64u * 1024) /* a larger empty output buffer is released */
+#define HEAD_STACK	      2048
+#define OUT_KEEP	      (64u * 1024) /* a larger empty output buffer is released */
+#define HTTP_BULK_SEND_BUFFER (4 << 20)
 
 static const struct {
 	int status;
@@ -491,6 +492,14 @@ void http_stream_begin(struct http_request *req, int status, const char *content
 	struct iovec iov = { h.p, h.len };
 	http_conn_send(c, &iov, 1);
 	head_free(&h);
+}
+
+void http_stream_bulk(struct http_request *req)
+{
+	int size = HTTP_BULK_SEND_BUFFER;
+
+	if (req && req->conn)
+		(void)setsockopt(req->conn->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
 static size_t stream_writev(struct http_request *req, struct iovec *data, int n, size_t len)

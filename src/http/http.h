@@ -116,8 +116,7 @@ void http_request_read_body(struct http_request *req, http_body_data_cb on_data,
 void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
 		  size_t len);
 void http_respond_json(struct http_request *req, int status, struct json_object *obj);
-/* Answer with length bytes of fd from offset, by sendfile(2) as the client
- * reads (no body for HEAD); fd is the server's from now on. */
+/* Answer with length bytes of fd at offset, by sendfile(2); fd is the server's now. */
 void http_respond_file(struct http_request *req, int status, const char *content_type, int fd,
 		       uint64_t offset, uint64_t length);
 /* Docker's error body {"message": "..."} with Content-Type application/json. */
@@ -128,20 +127,21 @@ void http_response_add_header(struct http_request *req, const char *name, const 
 
 /* Streaming response: headers go out at once (chunked, no Content-Length). */
 void http_stream_begin(struct http_request *req, int status, const char *content_type);
-/* Queue data; returns the bytes still buffered for this client, so producers
- * can pause above a watermark (see http_stream_on_drain). */
+/* Queue data; returns the bytes still buffered for this client (producers
+ * pause above a watermark: http_stream_on_drain). */
 size_t http_stream_write(struct http_request *req, const void *data, size_t len);
 size_t http_stream_write_json(struct http_request *req, struct json_object *obj); /* + "\n" */
 void http_stream_on_drain(struct http_request *req, void (*cb)(struct http_request *, void *),
 			  void *data);
 void http_stream_end(struct http_request *req);
+/* A bulk stream (a tar): a 4 MiB socket send buffer, fewer wake-ups. */
+void http_stream_bulk(struct http_request *req);
 
 /* Hijack (attach, exec start): answer "HTTP/1.1 101 UPGRADED" with
- * content_type (or "200 OK" raw when the request had no Upgrade header, as
- * moby does), consume the rest of the request body, and hand over the
- * connection: *ret_fd is now the caller's (blocking mode unchanged:
- * O_NONBLOCK), and bytes the client sent after the request are returned in
- * *ret_pending (caller frees). The request is finished for the server. */
+ * content_type (or moby's raw "200 OK" without an Upgrade header), consume
+ * the rest of the request body, and hand over the connection: *ret_fd is now
+ * the caller's (still O_NONBLOCK), and bytes the client sent after the
+ * request are in *ret_pending (caller frees). The request is finished. */
 int http_hijack(struct http_request *req, const char *content_type, int *ret_fd, char **ret_pending,
 		size_t *ret_pending_len, struct berth_error **err);
 
