@@ -6,11 +6,15 @@
  * The daemon gives each stream=0 answer a previous sample of at least 100 ms
  * (container-stats in berthd): a first pass with one-shot=1 takes those
  * samples for every container, so that the second pass answers at once after
- * the first one's window. Streaming asks again every second and redraws the
- * table (on a terminal: the screen cleared first, as docker does). */
+ * the first one's window. Streaming asks again every half second and redraws
+ * the table framed as the docker CLI 28 frames it, terminal or not: "\e[H",
+ * the table, the same text again with " \e[K" at the end of every line,
+ * "\e[J". A named container that goes away while streamed stays as a row of
+ * "--", as in the docker CLI. */
 #define LOG_CATEGORY "cli"
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,6 +106,63 @@ static json_object *stats_row(json_object *s, const char *container, bool trunc)
 	return row;
 }
 
+/* The row of a named container whose stats can no longer be read. */
+static json_object *gone_row(json_object *last)
+{
+	static const char *const dashes[][2] = { { "BlockIO", "--" }, { "CPUPerc", "--" },
+						 { "MemPerc", "--" }, { "MemUsage", "-- / --" },
+						 { "NetIO", "--" },   { "PIDs", "--" } };
+	json_object *row = NULL;
+
+	if (json_object_deep_copy(last, &row, NULL) < 0)
+		abort();
+	for (size_t i = 0; i < ARRAY_SIZE(dashes); i++)
+		json_object_object_add(row, dashes[i][0], json_object_new_string(dashes[i][1]));
+	return row;
+}
+
+/* One frame of the stream: the formatted rows, caught in a memory file, with
+ * the docker CLI's cursor and erase sequences. */
+static int write_frame(const char *format, const struct cli_format_kind *kind, json_object *rows,
+		       struct berth_error **err)
+{
+	_cleanup_close_ int mfd = memfd_create("stats-frame", MFD_CLOEXEC);
+	_cleanup_close_ int saved = dup(STDOUT_FILENO);
+	_cleanup_free_ char *text = NULL, *out = NULL;
+	size_t len = 0, out_len = 0;
+
+	if (mfd < 0 || saved < 0 || dup2(mfd, STDOUT_FILENO) < 0)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "stats frame: %s",
+				       strerror(errno));
+	int r = cli_format_write(format, kind, rows, err);
+	(void)dup2(saved, STDOUT_FILENO);
+	if (r < 0)
+		return r;
+	off_t size = lseek(mfd, 0, SEEK_END);
+	text = xzalloc((size_t)(size > 0 ? size : 0) + 4);
+	memcpy(text, "\033[H", 3);
+	if (size > 0 && pread(mfd, text + 3, (size_t)size, 0) != size)
+		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "stats frame: %s",
+				       strerror(errno));
+	len = 3 + (size_t)(size > 0 ? size : 0);
+	FILE *f = open_memstream(&out, &out_len);
+	if (!f)
+		abort();
+	(void)fwrite(text, 1, len, f);
+	for (const char *line = text;;) {
+		const char *nl = memchr(line, '\n', len - (size_t)(line - text));
+		size_t n = nl ? (size_t)(nl - line) : len - (size_t)(line - text);
+		(void)fwrite(line, 1, n, f);
+		(void)fputs(" \033[K\n", f);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	(void)fputs("\033[J", f);
+	(void)fclose(f);
+	return cli_write_stdout(out, out_len);
+}
+
 static json_object *stats_header(void)
 {
 	static const char *const h[][2] = {
@@ -180,8 +241,6 @@ int cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_args_ struct cli_args args = { 0 };
 	_cleanup_strv_ char **refs = NULL;
 	_cleanup_json_ json_object *header = stats_header();
-	bool tty = isatty(STDOUT_FILENO);
-	int status = 0;
 
 	if (cli_opts_parse(&cmd, opts, argc, argv, &args))
 		return args.exit_status;
@@ -190,6 +249,8 @@ int cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 	const struct cli_format_kind kind = { .type_name = "*container.statsContext",
 					      .default_table = STATS_TABLE,
 					      .header = header };
+	/* the last row of each named container, for the "--" row once it is gone */
+	_cleanup_json_ json_object *last = json_object_new_object();
 	for (bool first = true;; first = false) {
 		_cleanup_error_ struct berth_error *err = NULL;
 		_cleanup_strv_ char **list = NULL;
@@ -209,23 +270,28 @@ int cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; cur && cur[i]; i++) {
 			_cleanup_json_ json_object *s = NULL;
 			_cleanup_error_ struct berth_error *e = NULL;
+			json_object *prev = NULL;
 			if (get_stats(ctx, cur[i], false, &s, &e) < 0) {
-				if (refs) {
-					status = cli_fail(e, 1);
-					if (no_stream)
-						return status;
-				}
+				/* named: an error at first (docker checks them before
+				 * it starts), later a row of "--" */
+				if (refs && !json_object_object_get_ex(last, cur[i], &prev))
+					return cli_fail(e, 1);
+				if (prev)
+					json_object_array_add(rows, gone_row(prev));
 				continue;
 			}
-			json_object_array_add(rows, stats_row(s, cur[i], !no_trunc));
+			json_object *row = stats_row(s, cur[i], !no_trunc);
+			json_object_array_add(rows, row);
+			if (refs)
+				json_object_object_add(last, cur[i], json_object_get(row));
 		}
-		if (!no_stream && tty)
-			(void)cli_write_stdout("\033[2J\033[H", 7);
-		if (cli_format_write(format, &kind, rows, &err) < 0)
+		int r = no_stream ? cli_format_write(format, &kind, rows, &err)
+				  : write_frame(format, &kind, rows, &err);
+		if (r < 0)
 			return cli_fail(err, 1);
 		if (no_stream)
-			return status;
-		struct timespec ts = { 1, 0 };
+			return 0;
+		struct timespec ts = { 0, 500000000 };
 		(void)nanosleep(&ts, NULL);
 	}
 }

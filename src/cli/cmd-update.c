@@ -114,6 +114,7 @@ int cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 	if (!rp)
 		(void)restart_policy("", &rp);
 	json_object_object_add(body, "RestartPolicy", rp);
+	_cleanup_strv_ char **warnings = NULL;
 	for (int i = 0; i < args.n; i++) {
 		_cleanup_error_ struct berth_error *err = NULL;
 		_cleanup_json_ json_object *resp = NULL;
@@ -125,6 +126,15 @@ int cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		printf("%s\n", args.v[i]);
 		fflush(stdout);
+		json_object *w = cli_json_get(resp, "Warnings");
+		for (size_t j = 0; w && json_object_is_type(w, json_type_array) &&
+				   j < json_object_array_length(w);
+		     j++)
+			strv_push(&warnings,
+				  json_object_get_string(json_object_array_get_idx(w, j)));
 	}
+	/* the docker CLI prints the daemon's warnings after every name */
+	for (size_t j = 0; warnings && warnings[j]; j++)
+		printf("%s\n", warnings[j]);
 	return status;
 }

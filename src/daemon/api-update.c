@@ -305,6 +305,36 @@ static int check_values(json_object *u, json_object *hc, struct berth_error **er
 	return 0;
 }
 
+/* moby's ValidateRestartPolicy (verifyContainerSettings): 400, the bare
+ * message. An empty name leaves the policy as it is. */
+static int check_restart(json_object *rp, struct berth_error **err)
+{
+	const char *name = jstrv0(rp, "Name");
+	int64_t max = jint(rp, "MaximumRetryCount");
+
+	if (!*name)
+		return 0;
+	if (strcmp(name, "on-failure") == 0) {
+		if (max < 0)
+			return berth_error_set(err, 0, BERTH_ERR_INVALID,
+					       "invalid restart policy: maximum retry count "
+					       "cannot be negative");
+		return 0;
+	}
+	if (strcmp(name, "no") != 0 && strcmp(name, "always") != 0 &&
+	    strcmp(name, "unless-stopped") != 0)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "invalid restart policy: unknown policy '%s'; use one of "
+				       "'no', 'always', 'on-failure', or 'unless-stopped'",
+				       name);
+	if (max)
+		return berth_error_set(err, 0, BERTH_ERR_INVALID,
+				       "invalid restart policy: maximum retry count can only be "
+				       "used with 'on-failure'%s",
+				       max < 0 ? " and cannot be negative" : "");
+	return 0;
+}
+
 /* dockerd's checks of the update against the container's current HostConfig
  * (UpdateContainer): 409, reported as "Cannot update container ID: ...". */
 static int check_conflicts(json_object *u, json_object *hc, struct berth_error **err)
@@ -360,7 +390,7 @@ static void ct_update(struct daemon *d, struct http_request *req)
 					    "NanoCpus",	 "CpuShares",  "CpuQuota",
 					    "CpuPeriod", "BlkioWeight" };
 	_cleanup_error_ struct berth_error *err = NULL;
-	_cleanup_json_ json_object *u = NULL, *hc = NULL;
+	_cleanup_json_ json_object *u = NULL, *hc = NULL, *warnings = NULL;
 	struct container *c = NULL;
 
 	if (container_lookup(d, http_request_param(req, "id"), &c, &err) < 0) {
@@ -375,12 +405,21 @@ static void ct_update(struct daemon *d, struct http_request *req)
 		u = json_object_new_object();
 	json_object *rp = jget(u, "RestartPolicy");
 	const char *rp_name = jstrv0(rp, "Name");
-	if (check_values(u, c->host_config, &err) < 0) {
+	if (check_values(u, c->host_config, &err) < 0 || check_restart(rp, &err) < 0) {
 		api_respond_error(req, err);
 		return;
 	}
 	if (check_conflicts(u, c->host_config, &err) < 0)
 		goto fail;
+	/* dockerd's verifyPlatformContainerResources: a weight the host cannot
+	 * apply is dropped, with its warning */
+	if (jint(u, "BlkioWeight") && !container_blkio_weight_supported()) {
+		json_object_object_del(u, "BlkioWeight");
+		warnings = json_object_new_array();
+		json_object_array_add(warnings,
+				      jstr("Your kernel does not support Block I/O weight or the "
+					   "cgroup is not mounted. Weight discarded."));
+	}
 	if (*rp_name && strcmp(rp_name, "no") != 0 &&
 	    json_object_get_boolean(jget(c->host_config, "AutoRemove"))) {
 		(void)berth_error_set(&err, 0, BERTH_ERR_CONFLICT,
@@ -415,7 +454,7 @@ static void ct_update(struct daemon *d, struct http_request *req)
 		goto fail;
 	container_event(d, c, "update", NULL);
 	json_object *o = json_object_new_object();
-	jadd(o, "Warnings", NULL); /* dockerd's null when there are none */
+	jadd(o, "Warnings", TAKE_PTR(warnings)); /* dockerd's null when there are none */
 	http_respond_json(req, 200, o);
 	json_object_put(o);
 	return;

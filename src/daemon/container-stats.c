@@ -17,6 +17,14 @@
 
 #define STATS_FILE_MAX (1u << 20)
 
+bool container_blkio_weight_supported(void)
+{
+	if (container_cgroup_is_v2())
+		return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+	return access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0 ||
+	       access("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) == 0;
+}
+
 bool container_cgroup_is_v2(void)
 {
 	struct statfs s;
@@ -78,17 +86,39 @@ static json_object *zero_cpu(void)
 	return cpu;
 }
 
+/* The keys of blkio_stats after the first two, with their v1 files. */
+static const char *const blkio_rest[][2] = {
+	{ "io_queue_recursive", "blkio.io_queued_recursive" },
+	{ "io_service_time_recursive", "blkio.io_service_time_recursive" },
+	{ "io_wait_time_recursive", "blkio.io_wait_time_recursive" },
+	{ "io_merged_recursive", "blkio.io_merged_recursive" },
+	{ "io_time_recursive", "blkio.time_recursive" },
+	{ "sectors_recursive", "blkio.sectors_recursive" },
+};
+
 static json_object *blkio_json(json_object *service_bytes, json_object *serviced)
 {
-	static const char *const rest[] = { "io_queue_recursive",     "io_service_time_recursive",
-					    "io_wait_time_recursive", "io_merged_recursive",
-					    "io_time_recursive",      "sectors_recursive" };
 	json_object *b = json_object_new_object();
 	jadd(b, "io_service_bytes_recursive", service_bytes);
 	jadd(b, "io_serviced_recursive", serviced);
-	for (size_t i = 0; i < ARRAY_SIZE(rest); i++)
-		jadd(b, rest[i], NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(blkio_rest); i++)
+		jadd(b, blkio_rest[i][0], NULL);
 	return b;
+}
+
+/* A v1 blkio list: the entries of the first of files that has some, else an
+ * empty array (dockerd copies the v1 lists into non-nil slices: [] for a
+ * running container, null only for one that does not run). */
+static json_object *blkio_v1_list(const char *dir, const char *file, const char *alt)
+{
+	for (int i = 0; i < 2; i++) {
+		const char *f = i ? alt : file;
+		_cleanup_free_ char *t = f ? read_cg(dir, f) : NULL;
+		json_object *l = t ? stats_blkio_v1_parse(t) : NULL;
+		if (l)
+			return l;
+	}
+	return json_object_new_array();
 }
 
 static void system_cpu(json_object *cpu)
@@ -152,27 +182,19 @@ static void sample_v1(struct daemon *d, struct container *c, json_object *o)
 	if (mst)
 		stats_kv_to_json(mst, ms);
 	jadd(m, "stats", ms);
-	if (read_u64(mem, "memory.failcnt", &v))
+	if (read_u64(mem, "memory.failcnt", &v) && v) /* omitempty in dockerd */
 		add_u64(m, "failcnt", v);
 	uint64_t host = host_memory();
 	if (read_u64(mem, "memory.limit_in_bytes", &v))
 		add_u64(m, "limit", host && v > host ? host : v);
 
-	_cleanup_free_ char *sb = read_cg(blk, "blkio.io_service_bytes_recursive");
-	json_object *sbj = sb ? stats_blkio_v1_parse(sb) : NULL;
-	if (!sbj) {
-		free(sb);
-		sb = read_cg(blk, "blkio.throttle.io_service_bytes_recursive");
-		sbj = sb ? stats_blkio_v1_parse(sb) : NULL;
-	}
-	_cleanup_free_ char *sd = read_cg(blk, "blkio.io_serviced_recursive");
-	json_object *sdj = sd ? stats_blkio_v1_parse(sd) : NULL;
-	if (!sdj) {
-		free(sd);
-		sd = read_cg(blk, "blkio.throttle.io_serviced_recursive");
-		sdj = sd ? stats_blkio_v1_parse(sd) : NULL;
-	}
-	jadd(o, "blkio_stats", blkio_json(sbj, sdj));
+	json_object *b = blkio_json(blkio_v1_list(blk, "blkio.io_service_bytes_recursive",
+						  "blkio.throttle.io_service_bytes_recursive"),
+				    blkio_v1_list(blk, "blkio.io_serviced_recursive",
+						  "blkio.throttle.io_serviced_recursive"));
+	for (size_t i = 0; i < ARRAY_SIZE(blkio_rest); i++)
+		jadd(b, blkio_rest[i][0], blkio_v1_list(blk, blkio_rest[i][1], NULL));
+	jadd(o, "blkio_stats", b);
 
 	json_object *p = jget(o, "pids_stats");
 	if (read_u64(pids, "pids.current", &v))

@@ -42,6 +42,9 @@ json_object *container_stats_sample(struct daemon *d, struct container *c, json_
 /* /sys/fs/cgroup is a cgroup2 mount (the container's cgroup is in the
  * unified hierarchy). */
 bool container_cgroup_is_v2(void);
+/* The host takes block IO weights (blkio.weight or BFQ's on v1): dockerd
+ * discards BlkioWeight with a warning where it does not. */
+bool container_blkio_weight_supported(void);
 /* The container's cgroup directory for the v1 controller ctrl ("memory"), or
  * its unified directory on a v2 host. */
 char *container_cgroup_dir(struct daemon *d, struct container *c, const char *ctrl);

@@ -15,6 +15,7 @@
 #include "api.h"
 #include "container-internal.h"
 #include "container-net-internal.h"
+#include "container-stats.h"
 #include "container-mounts.h"
 #include "runtime.h"
 #include "spec.h"
@@ -395,6 +396,13 @@ static json_object *resources_json(struct container *c, bool privileged)
 	if (jstring(hc, "CpusetMems") && *jstring(hc, "CpusetMems"))
 		jadd(cpu, "mems", jstr(jstring(hc, "CpusetMems")));
 	jadd(r, "cpu", cpu);
+	/* as update writes it; dropped where the host has no weights (dockerd
+	 * discards it there) */
+	if (jint(hc, "BlkioWeight") > 0 && container_blkio_weight_supported()) {
+		json_object *bio = json_object_new_object();
+		jadd(bio, "weight", json_object_new_int64(jint(hc, "BlkioWeight")));
+		jadd(r, "blockIO", bio);
+	}
 	if (jint(hc, "PidsLimit") > 0) {
 		json_object *pids = json_object_new_object();
 		jadd(pids, "limit", json_object_new_int64(jint(hc, "PidsLimit")));
