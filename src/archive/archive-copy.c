@@ -2,7 +2,8 @@
  * (see archive-copy.h). Every directory on an entry's way is opened with
  * O_NOFOLLOW from the destination's descriptor, so a symlink in the tree
  * (placed there by a container, or by an earlier entry) is never followed;
- * names are cleaned first, so ".." and absolute names cannot climb out. */
+ * names are cleaned first as docker's untar cleans them (an absolute name
+ * lands below the destination, a ".." climbing above it is refused). */
 #define LOG_CATEGORY "archive"
 #include <fcntl.h>
 #include <stdio.h>
@@ -68,13 +69,48 @@ static int walk_dirs(int root, const char *rel, bool create)
 	return TAKE_FD(cur);
 }
 
+/* A name of an entry made relative to the destination as docker's untar
+ * does: a leading "/" is dropped (an absolute name lands below the
+ * destination), "." and ".." are resolved lexically, and a ".." that would
+ * climb above the destination is an error. */
+static int copy_path_clean(const char *name, char **ret)
+{
+	size_t len = strlen(name), o = 0;
+
+	if (len > ARCHIVE_DEFAULT_PATH)
+		return -ENAMETOOLONG;
+	_cleanup_free_ char *out = xmalloc(len + 1);
+	for (const char *p = name; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (o == 0)
+				return -EINVAL;
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (o > 0)
+				out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	out[o] = '\0';
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
 /* The cleaned, rebased name of an entry ("" for the root). */
 static int entry_path(struct copy_ctx *c, const char *name, char **ret)
 {
 	_cleanup_free_ char *p = NULL;
 	const char *from = c->o->rebase_from;
 
-	if (archive_path_clean(name, ARCHIVE_DEFAULT_PATH, &p) < 0)
+	if (copy_path_clean(name, &p) < 0)
 		return -EINVAL;
 	if (from && c->o->rebase_to) {
 		size_t n = strcmp(from, ".") == 0 ? 0 : strlen(from);
@@ -86,7 +122,7 @@ static int entry_path(struct copy_ctx *c, const char *name, char **ret)
 					: xstrdup(c->o->rebase_to);
 			free(p);
 			p = NULL;
-			if (archive_path_clean(q, ARCHIVE_DEFAULT_PATH, &p) < 0) {
+			if (copy_path_clean(q, &p) < 0) {
 				free(q);
 				return -EINVAL;
 			}

@@ -30,9 +30,10 @@ struct archive_copy_opts {
 typedef ssize_t (*archive_read_fn)(void *data, void *buf, size_t n);
 
 /* Extract the tar (plain, gzip, bzip2, xz or zstd) read by fn below dest_fd.
- * Entry paths are cleaned (no absolute names, no ".."), every directory on
- * the way is opened without following symlinks, existing entries are
- * replaced (directories merged). An entry naming the root itself is skipped. */
+ * Entry paths are cleaned as docker's untar does (absolute names land below
+ * dest_fd, ".." climbing above it is refused), every directory on the way is
+ * opened without following symlinks, existing entries are replaced
+ * (directories merged). An entry naming the root itself is skipped. */
 int archive_copy_extract(archive_read_fn fn, void *data, int dest_fd,
 			 const struct archive_copy_opts *o, struct berth_error **err);
 
