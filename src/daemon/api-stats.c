@@ -106,9 +106,14 @@ static void sr_tick(struct http_loop *l, void *data)
 	(void)l;
 	s->timer = 0;
 	if (container_lookup(d, s->id, &c, &err) < 0) {
-		/* removed: dockerd ends the stream */
+		/* removed: dockerd ends the stream; a stream=0 request that was
+		 * waiting for its window gets the lookup's 404 (it has no stream
+		 * to end, and its client would wait for ever) */
 		http_request_on_close(s->req, NULL, NULL);
-		http_stream_end(s->req);
+		if (s->stream)
+			http_stream_end(s->req);
+		else
+			api_respond_error(s->req, err);
 		sr_free(d, s);
 		return;
 	}
