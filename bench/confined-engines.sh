@@ -1,24 +1,31 @@
-# Sourced by bench/cp.sh and bench/stats.sh: berthd and a confined dockerd
-# side by side, confined as bench/network.sh confines them. dockerd (Debian's
-# docker.io, with its own containerd) runs in a network namespace of its own
-# made here, with its own data root, exec root, socket and bridge (--bip
-# 10.213.96.1/24); berthd runs in its own mount namespace with its own bridge
+# Sourced by bench/cp.sh and bench/stats.sh: berthd, a confined dockerd and
+# a confined podman side by side, confined as bench/network.sh confines
+# them. dockerd (Debian's docker.io, with its own containerd) runs in a
+# network namespace of its own made here, with its own data root, exec root,
+# socket and bridge (--bip 10.213.96.1/24); podman (with runc and conmon)
+# runs every command inside a holder process's network and mount namespaces,
+# with its own storage root, run root, network configuration and cgroup
+# parent; berthd runs in its own mount namespace with its own bridge
 # b<x><random>, nftables table berth_bench_<name> and cgroups
 # /berth-bench-<name>*. Nothing touches docker0 or the host's iptables; the
-# EXIT trap removes everything: containers, daemons (by their PIDs),
-# namespaces, berthd's bridge and table, mounts, cgroups, directories.
+# EXIT trap removes everything: containers, daemons and podman's processes
+# (by their PIDs), namespaces, berthd's bridge and table, mounts, cgroups,
+# directories.
 #
 # The caller sets build, helpers, bench_name (a short word: cp, st),
 # berth_bip and berth_pool (berthd's --bip and --default-address-pool).
 # Defined here: work (the scratch directory, made the current one), say,
-# client_cmd, cli, dockerd_start and berthd_start (each loads
-# $work/busybox.tar, which the caller makes first).
+# client_cmd, cli, run_opts (podman's extra run options), dockerd_start,
+# podman_start and berthd_start (each loads $work/busybox.tar, which the
+# caller makes first).
 berth=$build/src/cli/berth
 berthd=$build/src/daemon/berthd
 work=$(mktemp -d "/var/tmp/berth-bench-$bench_name.XXXXXX")
 cd "$work" || exit 1
 tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 ns_dk=b${bench_name:0:1}dk$tag
+ns_pm=b${bench_name:0:1}pm$tag
+podman_cg=/berth-bench-$bench_name-podman
 br_berth=b${bench_name:0:1}$tag
 nft_table=berth_bench_$bench_name
 fwd0=$(cat /proc/sys/net/ipv4/ip_forward)
@@ -32,7 +39,14 @@ client_cmd() {
 	case $1 in
 	berth) echo "$berth -H unix://$work/berth/engine.sock" ;;
 	docker) echo "$DOCKER -H unix://$work/docker/engine.sock" ;;
+	podman) echo "nsenter --target $(cat "$work/podman/holder.pid") --mount --net -- env CONTAINERS_CONF=$work/podman/containers.conf podman --root $work/podman/root --runroot $work/podman/runroot --tmpdir $work/podman/tmp --cgroup-manager cgroupfs --events-backend file --runtime runc" ;;
 	esac
+}
+# The options every engine's `run` needs here (podman: its cgroup parent).
+# (podman's default rlimits are above what this host lets a process set)
+run_opts() {
+	[ "$1" = podman ] && echo "--pull never --cgroup-parent $podman_cg" \
+		"--ulimit nofile=20000:20000 --ulimit nproc=32768:32768"
 }
 cli() {
 	local k=$1
@@ -44,6 +58,18 @@ cli() {
 cleanup() {
 	local k d m
 	trap '' INT TERM
+	if [ -f "$work/podman/holder.pid" ] && pid_alive "$(cat "$work/podman/holder.pid")"; then
+		timeout 120 $(client_cmd podman) rm -af -t 0 >/dev/null 2>&1
+		# conmons: whatever podman left in the holder's mount namespace
+		m=$(readlink "/proc/$(cat "$work/podman/holder.pid")/ns/mnt")
+		for d in /proc/[0-9]*; do
+			[ "${d#/proc/}" != "$(cat "$work/podman/holder.pid")" ] &&
+				[ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$m" ] && stop_pid "${d#/proc/}" 2
+		done
+		stop_pid "$(cat "$work/podman/holder.pid")" 5
+	fi
+	ip netns pids "$ns_pm" 2>/dev/null | while read -r m; do kill -KILL "$m" 2>/dev/null; done
+	ip netns del "$ns_pm" 2>/dev/null
 	for k in berth docker; do
 		CLI_ENGINE_CGROUP_PARENT=/berth-bench-$bench_name engine_stop "$work/$k" >/dev/null 2>&1
 	done
@@ -117,6 +143,64 @@ dockerd_start() {
 		sleep 0.1
 	done
 	say "docker: dockerd did not start: $(tail -3 "$dir/docker/log")"
+	return 1
+}
+
+# The median of the numbers in FILE ("-" when there are none), and a ratio
+# of two of them ("-" when one is missing).
+median() {
+	[ -s "$1" ] || { echo -; return; }
+	sort -g "$1" | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+ratio() { if [ "$1" != - ] && [ "$2" != - ]; then printf '%.2fx' "$(echo "scale=4; $1 / $2" | bc)"; else echo -; fi; }
+# report_row LABEL PREFIX: the medians of $work/PREFIX-{berth,docker,podman}
+# in seconds and berth's ratios to docker and podman.
+report_header() {
+	printf '%-34s %9s %9s %9s %12s %12s\n' "$1" berth docker podman berth/docker berth/podman
+}
+report_row() {
+	local b dk pm
+	b=$(median "$work/$2-berth") dk=$(median "$work/$2-docker") pm=$(median "$work/$2-podman")
+	printf '%-34s %9s %9s %9s %12s %12s\n' "$1" "$(secs "$b")" "$(secs "$dk")" "$(secs "$pm")" \
+		"$(ratio "$b" "$dk")" "$(ratio "$b" "$pm")"
+}
+secs() { if [ "$1" = - ]; then echo -; else printf '%.3f' "$1"; fi; }
+
+# podman_start: the holder process (in its network namespace, with private
+# mounts of /var/lib, /dev/shm and the CNI directory) that every podman
+# command enters; the image loaded.
+podman_start() {
+	local dir=$work/podman backend=cni i
+	command -v podman >/dev/null && command -v conmon >/dev/null && command -v runc >/dev/null ||
+		{ say "podman: podman, conmon or runc not installed, skipped"; return 1; }
+	mkdir -p "$dir/tmp" "$dir/cni" "$dir/cg"
+	[ -x /usr/lib/podman/netavark ] && [ -x /usr/lib/podman/aardvark-dns ] && backend=netavark
+	cat >"$dir/containers.conf" <<-EOF
+	[network]
+	network_backend = "$backend"
+	network_config_dir = "$dir/cni"
+	cni_plugin_dirs = ["/usr/lib/cni"]
+	default_subnet = "10.213.88.0/24"
+	default_subnet_pools = [{"base" = "10.213.92.0/22", "size" = 24}]
+	EOF
+	ip netns add "$ns_pm" && ip -n "$ns_pm" link set lo up || return 1
+	(detached nsenter --net="/run/netns/$ns_pm" unshare --mount --propagation private sh -c "$NS_MOUNTS"' &&
+		for d in /var/lib /dev/shm; do mount -t tmpfs -o mode=0755,size=64m berth-bench-pm $d || exit 1; done
+		chmod 1777 /dev/shm
+		[ ! -d /etc/cni/net.d ] || mount -t tmpfs -o mode=0755,size=1m berth-bench-pm /etc/cni/net.d || exit 1
+		touch "$2/ready"
+		exec sleep infinity' sh "$dir/cg" "$dir" </dev/null >"$dir/holder.log" 2>&1) &
+	echo $! >"$dir/holder.pid"
+	for i in $(seq 50); do
+		[ -f "$dir/ready" ] && break
+		sleep 0.1
+	done
+	[ -f "$dir/ready" ] || { say "podman: cannot make its namespaces: $(cat "$dir/holder.log")"; return 1; }
+	# shellcheck disable=SC2046
+	timeout 120 $(client_cmd podman) load -i "$work/busybox.tar" >"$dir/log" 2>&1 &&
+		timeout 60 $(client_cmd podman) run --rm $(run_opts podman) busybox true >>"$dir/log" 2>&1 &&
+		return 0
+	say "podman: cannot load or run the image, skipped: $(tail -3 "$dir/log")"
 	return 1
 }
 

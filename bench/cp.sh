@@ -1,15 +1,15 @@
 #!/bin/bash
-# cp benchmark, berth against docker side by side:
+# cp benchmark, berth against docker and podman side by side:
 #   bench/cp.sh BUILD
 # A 200 MB directory (200 files of 1 MiB of random bytes, and 100 small
 # files in a subdirectory) copied with `cp` into a running container
 # (host -> container) and back out (container -> host), N runs of each,
 # round robin between the engines; the median wall time of each and the
-# ratio berth/docker. Before each copy the page cache is dropped and the
+# ratios berth/docker and berth/podman. Before each copy the page cache is dropped and the
 # source read once (see fresh_cache below).
 #
-# The engines are confined by bench/confined-engines.sh: dockerd in a network
-# namespace of its own, berthd with bridge bc<random> and nftables table
+# The engines are confined by bench/confined-engines.sh: dockerd and podman
+# in network namespaces of their own, berthd with bridge bc<random> and nftables table
 # berth_bench_cp; nothing is left behind.
 #
 # Environment: BENCH_CP_RUNS (N, default 5), BENCH_CP_FILES (1 MiB files,
@@ -46,9 +46,11 @@ if command -v dockerd >/dev/null && command -v containerd >/dev/null && [ -n "$D
 else
 	say "docker: dockerd, containerd or the docker CLI not installed, skipped"
 fi
+if podman_start; then kinds="$kinds podman"; fi
 [ -n "$kinds" ] || { say "cp.sh: no engine started"; exit 1; }
 for k in $kinds; do
-	cli "$k" run -d --name "bench-cp-$tag" busybox sleep 100000 >/dev/null ||
+	# shellcheck disable=SC2046
+	cli "$k" run -d $(run_opts "$k") --name "bench-cp-$tag" busybox sleep 100000 >/dev/null ||
 		{ say "$k: cannot start the container"; exit 1; }
 done
 
@@ -56,6 +58,10 @@ printf '# %s\n' "$("$berth" --version 2>/dev/null | head -1)"
 case " $kinds " in *" docker "*)
 	printf '# docker CLI %s; dockerd %s, containerd %s\n' "$(cli docker version -f '{{.Client.Version}}')" \
 		"$(cli docker version -f '{{.Server.Version}}')" "$(containerd --version | awk '{print $3}')" ;;
+esac
+case " $kinds " in *" podman "*)
+	printf '# podman %s, conmon %s, runtime runc\n' "$(podman --version | awk '{print $3}')" \
+		"$(conmon --version | awk 'NR==1{print $3}')" ;;
 esac
 printf '# %s, %s CPUs, load average %s, %s; %s MB directory (%s x 1 MiB + 100 small files), %s runs\n' \
 	"$(uname -r)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
@@ -99,14 +105,6 @@ for i in $(seq "$runs"); do
 	done
 done
 
-median() { sort -g "$1" | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-printf '%-22s %10s %10s %8s\n' "cp, median wall time" berth docker ratio
-for d in in out; do
-	b="-" dk="-" r="-"
-	[ -s "$work/$d-berth" ] && b=$(median "$work/$d-berth")
-	[ -s "$work/$d-docker" ] && dk=$(median "$work/$d-docker")
-	[ "$b" != - ] && [ "$dk" != - ] && r=$(echo "scale=2; $b / $dk" | bc)
-	label="host -> container"
-	[ $d = out ] && label="container -> host"
-	printf '%-22s %9.3fs %9.3fs %8s\n' "$label" "$b" "$dk" "$r"
-done
+report_header "cp, median wall time (s)"
+report_row "host -> container" in
+report_row "container -> host" out

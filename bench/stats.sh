@@ -1,16 +1,17 @@
 #!/bin/bash
-# stats benchmark, berth against docker side by side:
+# stats benchmark, berth against docker and podman side by side:
 #   bench/stats.sh BUILD
 # N containers (busybox sleep) running under each engine, then
 # `stats --no-stream` (all running containers) timed R times, round robin
-# between the engines; the median wall time of each and the ratio
-# berth/docker. dockerd answers a stats request with stream=0 after its
+# between the engines; the median wall time of each and the ratios
+# berth/docker and berth/podman. dockerd answers a stats request with stream=0 after its
 # collector's next tick (two samples a second apart, for a CPU %); berthd
 # keeps the previous sample of each container and waits at most a short
-# window for a second one; both CPU percentages are real deltas.
+# window for a second one; podman reads the cgroups itself; all CPU
+# percentages are real deltas.
 #
-# The engines are confined by bench/confined-engines.sh: dockerd in a network
-# namespace of its own, berthd with bridge bs<random>, --bip 10.213.240.1/24
+# The engines are confined by bench/confined-engines.sh: dockerd and podman
+# in network namespaces of their own, berthd with bridge bs<random>, --bip 10.213.240.1/24
 # and nftables table berth_bench_st; nothing is left behind.
 #
 # Environment: BENCH_STATS_RUNS (R, default 5), BENCH_STATS_CONTAINERS (N,
@@ -41,10 +42,12 @@ if command -v dockerd >/dev/null && command -v containerd >/dev/null && [ -n "$D
 else
 	say "docker: dockerd, containerd or the docker CLI not installed, skipped"
 fi
+if podman_start; then kinds="$kinds podman"; fi
 [ -n "$kinds" ] || { say "stats.sh: no engine started"; exit 1; }
 for k in $kinds; do
 	for i in $(seq "$ncts"); do
-		cli "$k" run -d --name "bench-st-$tag-$i" busybox sleep 100000 >/dev/null ||
+		# shellcheck disable=SC2046
+		cli "$k" run -d $(run_opts "$k") --name "bench-st-$tag-$i" busybox sleep 100000 >/dev/null ||
 			{ say "$k: cannot start container $i"; exit 1; }
 	done
 	n=$(cli "$k" ps -q | wc -l)
@@ -55,6 +58,10 @@ printf '# %s\n' "$("$berth" --version 2>/dev/null | head -1)"
 case " $kinds " in *" docker "*)
 	printf '# docker CLI %s; dockerd %s, containerd %s\n' "$(cli docker version -f '{{.Client.Version}}')" \
 		"$(cli docker version -f '{{.Server.Version}}')" "$(containerd --version | awk '{print $3}')" ;;
+esac
+case " $kinds " in *" podman "*)
+	printf '# podman %s, conmon %s, runtime runc\n' "$(podman --version | awk '{print $3}')" \
+		"$(conmon --version | awk 'NR==1{print $3}')" ;;
 esac
 printf '# %s, %s CPUs, load average %s, %s; %s running containers (busybox sleep), %s runs\n' \
 	"$(uname -r)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
@@ -79,10 +86,5 @@ for i in $(seq "$runs"); do
 	done
 done
 
-median() { sort -g "$1" | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-printf '%-34s %10s %10s %8s\n' "stats, median wall time" berth docker ratio
-b="-" dk="-" r="-"
-[ -s "$work/stats-berth" ] && b=$(median "$work/stats-berth")
-[ -s "$work/stats-docker" ] && dk=$(median "$work/stats-docker")
-[ "$b" != - ] && [ "$dk" != - ] && r=$(echo "scale=2; $b / $dk" | bc)
-printf '%-34s %9.3fs %9.3fs %8s\n' "stats --no-stream, $ncts containers" "$b" "$dk" "$r"
+report_header "stats, median wall time (s)"
+report_row "stats --no-stream, $ncts containers" stats
