@@ -17,14 +17,6 @@
 
 #define STATS_FILE_MAX (1u << 20)
 
-bool container_blkio_weight_supported(void)
-{
-	if (container_cgroup_is_v2())
-		return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
-	return access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0 ||
-	       access("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) == 0;
-}
-
 bool container_cgroup_is_v2(void)
 {
 	struct statfs s;
@@ -52,6 +44,19 @@ static char *read_cg(const char *dir, const char *file)
 	if (file_read_all(path, STATS_FILE_MAX, &t, &len) < 0)
 		return NULL;
 	return t;
+}
+
+bool container_blkio_weight_supported(void)
+{
+	if (container_cgroup_is_v2()) { /* the io controller offered */
+		_cleanup_free_ char *t = read_cg("/sys/fs/cgroup", "cgroup.controllers");
+		for (char *w = t ? strtok(t, " \n") : NULL; w; w = strtok(NULL, " \n"))
+			if (strcmp(w, "io") == 0)
+				return true;
+		return false;
+	}
+	return access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0 ||
+	       access("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) == 0;
 }
 
 static bool read_u64(const char *dir, const char *file, uint64_t *ret)
