@@ -75,7 +75,8 @@ cg_limits() {
 @test "stats: a busy container shows cpu, an allocating one memory, pids counted" {
 	b run -d --name busy busybox sh -c 'while :; do :; done'
 	b run -d --name idle busybox sleep 1000
-	sleep 0.3
+	busy_cpu() { [ "$(api "/containers/busy/stats?stream=0&one-shot=1" | jq .cpu_stats.cpu_usage.total_usage)" -gt 50000000 ]; }
+	wait_for busy_cpu
 	j=$(api "/containers/busy/stats?stream=0")
 	jq -e '.cpu_stats.cpu_usage.total_usage > .precpu_stats.cpu_usage.total_usage
 		and .cpu_stats.system_cpu_usage > .precpu_stats.system_cpu_usage' <<<"$j"
