@@ -30,11 +30,12 @@ teardown() {
 }
 
 # bg FILE CMD...: CMD in the background, its output in FILE, fd 3 closed,
-# killed by teardown if the test does not (a 30 s ceiling in any case).
+# killed by teardown if the test does not. No timeout(1) around it: a SIGKILL
+# of timeout would leave CMD running.
 bg() {
 	local out=$1
 	shift
-	timeout -s KILL 30 "$@" >"$out" 2>&1 3>&- </dev/null &
+	"$@" >"$out" 2>&1 3>&- </dev/null &
 	BG_PID=$!
 	echo "$BG_PID" >>"$BATS_TEST_TMPDIR/bg.pid"
 }
@@ -50,6 +51,12 @@ stop_bg() {
 # frames FILE: the number of complete frames of a streaming stats CLI.
 frames() {
 	grep -o $'\e\\[J' "$1" 2>/dev/null | wc -l
+}
+
+# last_frame FILE: the last complete frame of a streaming stats CLI, without
+# its control sequences.
+last_frame() {
+	awk 'BEGIN { RS = "\033\\[J" } { f = $0 } END { print f }' "$1" | tr -d '\033' | sed 's/\[H//g; s/ \[K$//'
 }
 
 # The stable columns of a stats table: ID, NAME, the limit of MEM USAGE / LIMIT
@@ -278,13 +285,12 @@ t1        1" ]
 	wait_for curl_done
 	wait "$apid"
 	# last frames: only "stays" in both tables of all containers
-	last_frame() { awk 'BEGIN { RS = "\033\\[J" } { f = $0 } END { print f }' "$1" | tr -d '\033' | sed 's/\[H//g; s/ \[K$//'; }
 	gone_all() { ! last_frame "$BATS_TEST_TMPDIR/$1-all.out" | grep -q '^gone' &&
 		last_frame "$BATS_TEST_TMPDIR/$1-all.out" | grep -q '^stays'; }
 	wait_for gone_all b || { cat -v "$BATS_TEST_TMPDIR/b-all.out" | tail -20; last_frame "$BATS_TEST_TMPDIR/b-all.out"; false; }
 	wait_for gone_all dk
 	dashes() { last_frame "$BATS_TEST_TMPDIR/$1-one.out" | grep -q '   gone  *--  *-- / --  *--  *--  *--  *--$'; }
-	wait_for dashes b
+	wait_for dashes b || { tail -c 600 "$BATS_TEST_TMPDIR/b.out" | cat -v; false; }
 	wait_for dashes dk
 	# berth's "--" frame is the docker CLI's, byte for byte
 	[ "$(last_frame "$BATS_TEST_TMPDIR/b-one.out")" = "$(last_frame "$BATS_TEST_TMPDIR/dk-one.out")" ]
@@ -406,7 +412,20 @@ $msg" ]
 	dk update -m 72m --memory-swap 144m --pids-limit 35 parked
 	want_keep="100663296 201326592 0 500000000 300 0 0  40 0 on-failure:2"
 	want_parked="75497472 150994944 0 0 0 0 0  35 0 no:0"
+	# a named container's stats stream while the daemon is away: rows of
+	# "--" in both CLIs, which go on (as the docker CLI does)
+	bg "$BATS_TEST_TMPDIR/b.out" "$BERTH" -H "unix://$SOCK" stats keep
+	bpid=$BG_PID
+	bg "$BATS_TEST_TMPDIR/dk.out" env DOCKER_HOST="unix://$SOCK" "$DOCKER" stats keep
+	dpid=$BG_PID
+	streaming() { [ "$(frames "$BATS_TEST_TMPDIR/b.out")" -ge 1 ] && [ "$(frames "$BATS_TEST_TMPDIR/dk.out")" -ge 1 ]; }
+	wait_for streaming
 	stop_berthd
+	dashes() { last_frame "$BATS_TEST_TMPDIR/$1.out" | grep -q '   keep  *--  *-- / --  *--  *--  *--  *--$'; }
+	wait_for dashes b || { tail -c 600 "$BATS_TEST_TMPDIR/b.out" | cat -v; false; }
+	wait_for dashes dk
+	[ "$(last_frame "$BATS_TEST_TMPDIR/b.out")" = "$(last_frame "$BATS_TEST_TMPDIR/dk.out")" ]
+	stop_bg "$bpid" "$dpid"
 	start_berthd
 	[ "$(limits keep)" = "$want_keep" ]
 	[ "$(limits parked)" = "$want_parked" ]
