@@ -21,9 +21,11 @@ cg() { # cg CONTROLLER CONTAINER FILE
 	cat "/sys/fs/cgroup/$1$CGPARENT/$(cid "$2")/$3"
 }
 
-# Every test removes its containers, also when it fails.
+# Every test removes its containers, also when it fails (with the daemon
+# started again if the test failed while it was stopped).
 teardown() {
 	local p
+	[ -f "$BATS_FILE_TMPDIR/berthd.pid" ] || start_berthd >/dev/null 2>&1 || true
 	for p in $(cat "$BATS_TEST_TMPDIR"/bg.pid 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
 	for p in $(b ps -aq 2>/dev/null); do b rm -f "$p" >/dev/null 2>&1; done
 	return 0
