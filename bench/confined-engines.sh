@@ -12,7 +12,7 @@
 # (by their PIDs), namespaces, berthd's bridge and table, mounts, cgroups,
 # directories.
 #
-# The caller sets build, helpers, bench_name (a short word: cp, st),
+# The caller sets build, bdir (bench/), helpers, bench_name (a short word: cp, st),
 # berth_bip and berth_pool (berthd's --bip and --default-address-pool).
 # Defined here: work (the scratch directory, made the current one), say,
 # client_cmd, cli, run_opts (podman's extra run options), dockerd_start,
@@ -34,12 +34,14 @@ export BERTH_BUILD=$build
 CLI_TEST_IMAGE=busybox:latest . "$helpers/cli-engine.sh"
 
 say() { printf '%s\n' "$*" >&2; }
+# shellcheck source=SCRIPTDIR/podman-holder.sh
+. "$bdir/podman-holder.sh"
 
 client_cmd() {
 	case $1 in
 	berth) echo "$berth -H unix://$work/berth/engine.sock" ;;
 	docker) echo "$DOCKER -H unix://$work/docker/engine.sock" ;;
-	podman) echo "nsenter --target $(cat "$work/podman/holder.pid") --mount --net -- env CONTAINERS_CONF=$work/podman/containers.conf podman --root $work/podman/root --runroot $work/podman/runroot --tmpdir $work/podman/tmp --cgroup-manager cgroupfs --events-backend file --runtime runc" ;;
+	podman) podman_client ;;
 	esac
 }
 # The options every engine's `run` needs here (podman: its cgroup parent).
@@ -58,18 +60,7 @@ cli() {
 cleanup() {
 	local k d m
 	trap '' INT TERM
-	if [ -f "$work/podman/holder.pid" ] && pid_alive "$(cat "$work/podman/holder.pid")"; then
-		timeout 120 $(client_cmd podman) rm -af -t 0 >/dev/null 2>&1
-		# conmons: whatever podman left in the holder's mount namespace
-		m=$(readlink "/proc/$(cat "$work/podman/holder.pid")/ns/mnt")
-		for d in /proc/[0-9]*; do
-			[ "${d#/proc/}" != "$(cat "$work/podman/holder.pid")" ] &&
-				[ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$m" ] && stop_pid "${d#/proc/}" 2
-		done
-		stop_pid "$(cat "$work/podman/holder.pid")" 5
-	fi
-	ip netns pids "$ns_pm" 2>/dev/null | while read -r m; do kill -KILL "$m" 2>/dev/null; done
-	ip netns del "$ns_pm" 2>/dev/null
+	podman_holder_stop
 	for k in berth docker; do
 		CLI_ENGINE_CGROUP_PARENT=/berth-bench-$bench_name engine_stop "$work/$k" >/dev/null 2>&1
 	done
@@ -166,43 +157,8 @@ report_row() {
 }
 secs() { if [ "$1" = - ]; then echo -; else printf '%.3f' "$1"; fi; }
 
-# podman_start: the holder process (in its network namespace, with private
-# mounts of /var/lib, /dev/shm and the CNI directory) that every podman
-# command enters; the image loaded.
-podman_start() {
-	local dir=$work/podman backend=cni i
-	command -v podman >/dev/null && command -v conmon >/dev/null && command -v runc >/dev/null ||
-		{ say "podman: podman, conmon or runc not installed, skipped"; return 1; }
-	mkdir -p "$dir/tmp" "$dir/cni" "$dir/cg"
-	[ -x /usr/lib/podman/netavark ] && [ -x /usr/lib/podman/aardvark-dns ] && backend=netavark
-	cat >"$dir/containers.conf" <<-EOF
-	[network]
-	network_backend = "$backend"
-	network_config_dir = "$dir/cni"
-	cni_plugin_dirs = ["/usr/lib/cni"]
-	default_subnet = "10.213.88.0/24"
-	default_subnet_pools = [{"base" = "10.213.92.0/22", "size" = 24}]
-	EOF
-	ip netns add "$ns_pm" && ip -n "$ns_pm" link set lo up || return 1
-	(detached nsenter --net="/run/netns/$ns_pm" unshare --mount --propagation private sh -c "$NS_MOUNTS"' &&
-		for d in /var/lib /dev/shm; do mount -t tmpfs -o mode=0755,size=64m berth-bench-pm $d || exit 1; done
-		chmod 1777 /dev/shm
-		[ ! -d /etc/cni/net.d ] || mount -t tmpfs -o mode=0755,size=1m berth-bench-pm /etc/cni/net.d || exit 1
-		touch "$2/ready"
-		exec sleep infinity' sh "$dir/cg" "$dir" </dev/null >"$dir/holder.log" 2>&1) &
-	echo $! >"$dir/holder.pid"
-	for i in $(seq 50); do
-		[ -f "$dir/ready" ] && break
-		sleep 0.1
-	done
-	[ -f "$dir/ready" ] || { say "podman: cannot make its namespaces: $(cat "$dir/holder.log")"; return 1; }
-	# shellcheck disable=SC2046
-	timeout 120 $(client_cmd podman) load -i "$work/busybox.tar" >"$dir/log" 2>&1 &&
-		timeout 60 $(client_cmd podman) run --rm $(run_opts podman) busybox true >>"$dir/log" 2>&1 &&
-		return 0
-	say "podman: cannot load or run the image, skipped: $(tail -3 "$dir/log")"
-	return 1
-}
+# podman_start: podman confined (bench/podman-holder.sh) on its own subnets.
+podman_start() { podman_holder_start 10.213.88.0/24 10.213.92.0/22 "$(run_opts podman)"; }
 
 berthd_start() {
 	local dir=$work/berth i

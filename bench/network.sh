@@ -87,7 +87,7 @@ client_cmd() {
 	berth) echo "$berth -H unix://$work/berth/engine.sock" ;;
 	docker) echo "$DOCKER -H unix://$work/docker/engine.sock" ;;
 	docker-nop) echo "$DOCKER -H unix://$work/docker-nop/engine.sock" ;;
-	podman) echo "nsenter --target $(cat "$work/podman/holder.pid") --mount --net -- env CONTAINERS_CONF=$work/podman/containers.conf podman --root $work/podman/root --runroot $work/podman/runroot --tmpdir $work/podman/tmp --cgroup-manager cgroupfs --events-backend file --runtime runc" ;;
+	podman) podman_client ;;
 	esac
 }
 cli() {
@@ -101,17 +101,7 @@ run_opts() { [ "$1" = podman ] && echo "$PODMAN_RUN"; }
 cleanup() {
 	local k d m l
 	trap '' INT TERM
-	if [ -f "$work/podman/holder.pid" ] && pid_alive "$(cat "$work/podman/holder.pid")"; then
-		timeout 120 $(client_cmd podman) rm -af -t 0 >/dev/null 2>&1
-		timeout 30 $(client_cmd podman) network rm -f "$net_name" >/dev/null 2>&1
-		# conmons, aardvark-dns: whatever podman left in the holder's namespace
-		m=$(readlink "/proc/$(cat "$work/podman/holder.pid")/ns/mnt")
-		for d in /proc/[0-9]*; do
-			[ "${d#/proc/}" != "$(cat "$work/podman/holder.pid")" ] &&
-				[ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$m" ] && stop_pid "${d#/proc/}" 2
-		done
-		stop_pid "$(cat "$work/podman/holder.pid")" 5
-	fi
+	podman_holder_stop "$net_name"
 	for d in /sys/fs/cgroup/*"$PODMAN_CG" /sys/fs/cgroup"$PODMAN_CG"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
@@ -159,6 +149,9 @@ free_port() {
 # (`ip netns exec` mounts the sysfs too, but without /sys/fs/cgroup.)
 NS_MOUNTS='mount --rbind /sys/fs/cgroup "$1" && mount -t sysfs berth-bench-net /sys &&
 	mount --move "$1" /sys/fs/cgroup && mount -t tmpfs -o mode=0755,size=64m berth-bench-net /run'
+
+# shellcheck source=SCRIPTDIR/podman-holder.sh
+. "$bdir/podman-holder.sh"
 
 # netns_make NAME: a network namespace with its loopback up.
 netns_make() { ip netns add "$1" && ip -n "$1" link set lo up; }
@@ -243,42 +236,8 @@ berthd_start() {
 	return 1
 }
 
-# podman_start: the holder process (in its network namespace, with the
-# private mounts) that every podman command enters; the image loaded.
-podman_start() {
-	local dir=$work/podman i
-	mkdir -p "$dir/tmp" "$dir/cni"
-	# netavark (podman's default since 4.0; with aardvark-dns, names on user
-	# networks) when installed, else CNI (without the dnsname plugin: no names).
-	local backend=cni
-	[ -x /usr/lib/podman/netavark ] && [ -x /usr/lib/podman/aardvark-dns ] && backend=netavark
-	cat >"$dir/containers.conf" <<-EOF
-	[network]
-	network_backend = "$backend"
-	network_config_dir = "$dir/cni"
-	cni_plugin_dirs = ["/usr/lib/cni"]
-	default_subnet = "10.213.120.0/24"
-	default_subnet_pools = [{"base" = "10.213.124.0/22", "size" = 24}]
-	EOF
-	netns_make "$ns_pm" || return 1
-	mkdir -p "$dir/cg"
-	(detached nsenter --net="/run/netns/$ns_pm" unshare --mount --propagation private sh -c "$NS_MOUNTS"' &&
-		for d in /var/lib /dev/shm; do mount -t tmpfs -o mode=0755,size=64m berth-bench-net $d || exit 1; done
-		chmod 1777 /dev/shm
-		[ ! -d /etc/cni/net.d ] || mount -t tmpfs -o mode=0755,size=1m berth-bench-net /etc/cni/net.d || exit 1
-		touch "$2/ready"
-		exec sleep infinity' sh "$dir/cg" "$dir" </dev/null >"$dir/holder.log" 2>&1) &
-	echo $! >"$dir/holder.pid"
-	for i in $(seq 50); do
-		[ -f "$dir/ready" ] && break
-		sleep 0.1
-	done
-	[ -f "$dir/ready" ] || { say "podman: cannot make its namespaces: $(cat "$dir/holder.log")"; return 1; }
-	timeout 120 $(client_cmd podman) load -i "$work/busybox.tar" >"$dir/log" 2>&1 &&
-		timeout 60 $(client_cmd podman) run --rm $PODMAN_RUN busybox true >>"$dir/log" 2>&1 && return 0
-	say "podman: cannot load or run the image, skipped: $(tail -3 "$dir/log")"
-	return 1
-}
+# podman_start: podman confined (bench/podman-holder.sh) on its own subnets.
+podman_start() { podman_holder_start 10.213.120.0/24 10.213.124.0/22 "$PODMAN_RUN"; }
 
 # The image: busybox and tcpbench.
 mkdir -p "$work/img"
