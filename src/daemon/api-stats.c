@@ -29,6 +29,7 @@ struct last_sample {
 static struct last_sample *last_samples;
 
 struct stats_req {
+	struct stats_req *next; /* in active_reqs */
 	struct http_request *req;
 	char id[65];
 	bool stream;
@@ -36,6 +37,10 @@ struct stats_req {
 	json_object *pre;
 	int64_t pre_ns;
 };
+
+/* The requests with a timer pending, so that a container's removal ends
+ * their streams at once (api_stats_container_removed). */
+static struct stats_req *active_reqs;
 
 static struct last_sample *last_find(const char *id, bool create)
 {
@@ -83,6 +88,11 @@ static json_object *take(struct daemon *d, struct container *c, json_object *pre
 
 static void sr_free(struct daemon *d, struct stats_req *s)
 {
+	for (struct stats_req **pp = &active_reqs; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
 	if (s->timer)
 		http_loop_cancel_timer(d->loop, s->timer);
 	json_object_put(s->pre);
@@ -179,7 +189,21 @@ static void ct_stats(struct daemon *d, struct http_request *req)
 		}
 	}
 	http_request_on_close(req, sr_closed, s);
+	s->next = active_reqs;
+	active_reqs = s;
 	s->timer = http_loop_add_timer(d->loop, delay, sr_tick, s);
+}
+
+void api_stats_container_removed(struct daemon *d, const char *id)
+{
+	/* the next tick, now, finds the container gone and ends the request */
+	for (struct stats_req *s = active_reqs; s; s = s->next) {
+		if (strcmp(s->id, id) != 0)
+			continue;
+		if (s->timer)
+			http_loop_cancel_timer(d->loop, s->timer);
+		s->timer = http_loop_add_timer(d->loop, 0, sr_tick, s);
+	}
 }
 
 void api_stats_register(struct daemon *d, struct http_router *r)

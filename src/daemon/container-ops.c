@@ -9,6 +9,7 @@
 #include "container-internal.h"
 #include "container-mounts.h"
 #include "runtime.h"
+#include "stats.h"
 
 char *container_command_line(const struct container *c)
 {
@@ -96,6 +97,7 @@ int container_remove(struct daemon *d, struct container *c, bool force, bool vol
 		c->start_req = http_request_unref(c->start_req);
 	}
 	container_event(d, c, "destroy", NULL);
+	api_stats_container_removed(d, c->id);
 	container_volumes_forget(c);
 	container_forget(d, c);
 	/* rm -v and --rm: the anonymous volumes no other container uses. */

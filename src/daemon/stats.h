@@ -10,5 +10,8 @@ struct http_router;
 void api_stats_register(struct daemon *d, struct http_router *r);
 /* POST /containers/{id}/update */
 void api_update_register(struct daemon *d, struct http_router *r);
+/* A container was removed: its stats streams end now, not at their next
+ * tick, as dockerd ends them. */
+void api_stats_container_removed(struct daemon *d, const char *id);
 
 #endif
