@@ -416,9 +416,7 @@ static void ct_update(struct daemon *d, struct http_request *req)
 	if (jint(u, "BlkioWeight") && !container_blkio_weight_supported()) {
 		json_object_object_del(u, "BlkioWeight");
 		warnings = json_object_new_array();
-		json_object_array_add(warnings,
-				      jstr("Your kernel does not support Block I/O weight or the "
-					   "cgroup is not mounted. Weight discarded."));
+		json_object_array_add(warnings, jstr(BLKIO_WEIGHT_DISCARDED));
 	}
 	if (*rp_name && strcmp(rp_name, "no") != 0 &&
 	    json_object_get_boolean(jget(c->host_config, "AutoRemove"))) {

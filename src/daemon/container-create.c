@@ -10,6 +10,7 @@
 #include "container-internal.h"
 #include "container-net-internal.h"
 #include "container-mounts.h"
+#include "container-stats.h"
 #include "health.h"
 
 static const char *const adjectives[] = {
@@ -195,8 +196,16 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 	}
 	if ((r = image_lookup(d, image, &img, err)) < 0)
 		return r;
+	_cleanup_json_ json_object *warnings = json_object_new_array();
 	if ((r = container_check_config(d, body, &cfg, &hc, err)) < 0)
 		return r;
+	/* dockerd's verifyPlatformContainerResources: a weight the host cannot
+	 * apply is dropped, with its warning (as update does) */
+	json_object *bw = jget(hc, "BlkioWeight");
+	if (bw && json_object_get_int(bw) > 0 && !container_blkio_weight_supported()) {
+		jadd(hc, "BlkioWeight", json_object_new_int(0));
+		json_object_array_add(warnings, jstr(BLKIO_WEIGHT_DISCARDED));
+	}
 	random_id(id);
 	json_object *hn = NULL, *nm = NULL;
 	char host[256];
@@ -244,7 +253,7 @@ int container_create(struct daemon *d, json_object *body, const char *name, stru
 		goto fail;
 	container_add(d, c);
 	container_event(d, c, "create", NULL);
-	*ret_warnings = json_object_new_array();
+	*ret_warnings = TAKE_PTR(warnings);
 	*ret = c;
 	return 0;
 fail:

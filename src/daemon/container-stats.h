@@ -45,6 +45,10 @@ bool container_cgroup_is_v2(void);
 /* The host takes block IO weights (blkio.weight or BFQ's on v1): dockerd
  * discards BlkioWeight with a warning where it does not. */
 bool container_blkio_weight_supported(void);
+/* dockerd's warning when a weight is asked for there. */
+#define BLKIO_WEIGHT_DISCARDED                                                                     \
+	"Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight "      \
+	"discarded."
 /* The container's cgroup directory for the v1 controller ctrl ("memory"), or
  * its unified directory on a v2 host. */
 char *container_cgroup_dir(struct daemon *d, struct container *c, const char *ctrl);

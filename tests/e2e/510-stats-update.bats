@@ -9,6 +9,8 @@
 load helpers
 load daemon
 
+bats_require_minimum_version 1.5.0
+
 api() {
 	curl -sf --unix-socket "$SOCK" "http://x$1"
 }
@@ -343,6 +345,14 @@ t1        1" ]
 $msg" ]
 		done
 		[ "$(b inspect -f '{{.HostConfig.BlkioWeight}}' live)" = 0 ]
+		# create drops it the same way, and both CLIs print the warning
+		for cli in b dk; do
+			run --separate-stderr $cli create --name "bw-$cli" --blkio-weight 300 busybox true
+			[ "$status" -eq 0 ]
+			[ "$stderr" = "WARNING: $msg" ]
+			[ "$(b inspect -f '{{.HostConfig.BlkioWeight}}' "bw-$cli")" = 0 ]
+		done
+		b rm "bw-b" "bw-dk" >/dev/null
 	fi
 }
 
