@@ -29,7 +29,7 @@ int container_volumes_attach(struct daemon *d, struct container *c, struct berth
 /* At stop (before the rootfs is released): "unmount" events, host unmounts. */
 void container_volumes_detach(struct daemon *d, struct container *c);
 void container_volumes_oci(const struct container *c, json_object *oci_mounts);
-/* For a file job on a stopped container (no stubs then): the OCI mounts of
+/* For a file job on a stopped container (no anchors then): the OCI mounts of
  * subpath volumes name the volume's directory and carry "subpath", which
  * the job resolves itself (volume_subpath_open). */
 void container_volumes_for_job(const struct container *c, json_object *oci_mounts);
@@ -41,9 +41,9 @@ int volume_subpath_check(const char *sub, struct berth_error **err);
 /* An O_PATH descriptor of sub resolved beneath the volume's directory data,
  * or dockerd's errors (escapes the base directory, cannot access path). */
 int volume_subpath_open(const char *data, const char *sub, struct berth_error **err);
-/* At start: what sub resolves to, bound on the stub of mount index (its
- * path from volume_subpath_stub, named by the spec); at stop: all gone. */
-char *volume_subpath_stub(const struct container *c, size_t index);
+/* At start: what sub resolves to, bound on the anchor of mount index (its
+ * path from volume_subpath_anchor, named by the spec); at stop: all gone. */
+char *volume_subpath_anchor(const struct container *c, size_t index);
 int volume_subpath_mount(const struct container *c, size_t index, const char *data, const char *sub,
 			 struct berth_error **err);
 void volume_subpaths_release(const struct container *c);

@@ -238,7 +238,7 @@ int container_volumes_attach(struct daemon *d, struct container *c, struct berth
 		    (r = volume_mount(v, err)) < 0)
 			return r;
 		const char *sub = mstr(m, "Subpath");
-		_cleanup_free_ char *into = *sub ? volume_subpath_stub(c, i) : xstrdup(v->data);
+		_cleanup_free_ char *into = *sub ? volume_subpath_anchor(c, i) : xstrdup(v->data);
 		if (*sub && (r = volume_subpath_mount(c, i, v->data, sub, err)) < 0)
 			return r;
 		if (mbool(m, "Copy") && (r = copy_up(c, v, into, mstr(m, "Destination"), err)) < 0)
@@ -307,9 +307,9 @@ void container_volumes_oci(const struct container *c, json_object *oci_mounts)
 			add_bind(oci_mounts, mstr(m, "Source"), mstr(m, "Destination"),
 				 mbool(m, "RW"));
 		} else if (*sub) {
-			/* the stub that attach bound, never the whole volume */
-			_cleanup_free_ char *stub = volume_subpath_stub(c, i);
-			add_bind(oci_mounts, stub, mstr(m, "Destination"), mbool(m, "RW"));
+			/* the anchor that attach bound, never the whole volume */
+			_cleanup_free_ char *anchor = volume_subpath_anchor(c, i);
+			add_bind(oci_mounts, anchor, mstr(m, "Destination"), mbool(m, "RW"));
 		} else if (volume_get(mstr(m, "Name"), &v, NULL) == 0) {
 			add_bind(oci_mounts, v->data, mstr(m, "Destination"), mbool(m, "RW"));
 		}
@@ -325,10 +325,10 @@ void container_volumes_for_job(const struct container *c, json_object *oci_mount
 		struct volume *v = NULL;
 		if (!*mstr(m, "Subpath") || volume_get(mstr(m, "Name"), &v, NULL) < 0)
 			continue;
-		_cleanup_free_ char *stub = volume_subpath_stub(c, i);
+		_cleanup_free_ char *anchor = volume_subpath_anchor(c, i);
 		for (size_t k = 0; k < json_object_array_length(oci_mounts); k++) {
 			json_object *o = json_object_array_get_idx(oci_mounts, k);
-			if (strcmp(mstr(o, "source"), stub) != 0)
+			if (strcmp(mstr(o, "source"), anchor) != 0)
 				continue;
 			jadd(o, "source", jstr(v->data));
 			jadd(o, "subpath", jstr(mstr(m, "Subpath")));

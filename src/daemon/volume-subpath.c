@@ -3,7 +3,7 @@
  * from the user and the volume's content from containers, so it is resolved
  * with openat2(RESOLVE_BENEATH): a symlink in the volume may lead elsewhere
  * inside it, never out. What was resolved is bound, by its descriptor, on a
- * stub under <c->dir>/volume-subpaths/ that the spec names, so that nothing
+ * anchor under <c->dir>/volume-subpaths/ that the spec names, so that nothing
  * swapped in the volume between the check and the runtime's mount counts. */
 #define LOG_CATEGORY "container"
 #include <dirent.h>
@@ -65,7 +65,7 @@ int volume_subpath_open(const char *data, const char *sub, struct berth_error **
 	return (int)fd;
 }
 
-char *volume_subpath_stub(const struct container *c, size_t index)
+char *volume_subpath_anchor(const struct container *c, size_t index)
 {
 	return xasprintf("%s/volume-subpaths/%zu", c->dir, index);
 }
@@ -74,7 +74,7 @@ int volume_subpath_mount(const struct container *c, size_t index, const char *da
 			 struct berth_error **err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/volume-subpaths", c->dir);
-	_cleanup_free_ char *stub = volume_subpath_stub(c, index);
+	_cleanup_free_ char *anchor = volume_subpath_anchor(c, index);
 	_cleanup_close_ int fd = volume_subpath_open(data, sub, err);
 	char proc[64];
 	struct stat st;
@@ -84,13 +84,15 @@ int volume_subpath_mount(const struct container *c, size_t index, const char *da
 	if (fstat(fd, &st) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "stat subpath '%s'", sub);
 	(void)mkdir(dir, 0700);
-	(void)umount2(stub, MNT_DETACH); /* left by a daemon that was killed */
-	(void)unlink(stub);
-	(void)rmdir(stub);
-	int made = S_ISDIR(st.st_mode) ? mkdir(stub, 0700)
-				       : close(open(stub, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	(void)umount2(anchor, MNT_DETACH); /* left by a daemon that was killed */
+	(void)unlink(anchor);
+	(void)rmdir(anchor);
+	int made = S_ISDIR(st.st_mode) ? mkdir(anchor, 0700)
+				       : open(anchor, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (made >= 0 && !S_ISDIR(st.st_mode))
+		made = close(made);
 	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (made < 0 || mount(proc, stub, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (made < 0 || mount(proc, anchor, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return berth_error_set(err, errno, BERTH_ERR_INTERNAL, "bind subpath '%s' of '%s'",
 				       sub, data);
 	return 0;
