@@ -36,6 +36,8 @@ CLI_TEST_IMAGE=busybox:latest . "$helpers/cli-engine.sh"
 say() { printf '%s\n' "$*" >&2; }
 # shellcheck source=SCRIPTDIR/podman-holder.sh
 . "$bdir/podman-holder.sh"
+# shellcheck source=SCRIPTDIR/dockerd-confined.sh
+. "$bdir/dockerd-confined.sh"
 
 client_cmd() {
 	case $1 in
@@ -86,56 +88,7 @@ trap 'exit 130' INT TERM
 NS_MOUNTS="mount --rbind /sys/fs/cgroup \"\$1\" && mount -t sysfs berth-bench-$bench_name /sys &&
 	mount --move \"\$1\" /sys/fs/cgroup && mount -t tmpfs -o mode=0755,size=64m berth-bench-$bench_name /run"
 
-dockerd_start() {
-	local dir=$work/docker i
-	ip netns add "$ns_dk" && ip -n "$ns_dk" link set lo up || return 1
-	mkdir -p "$dir/containerd" "$dir/docker" "$dir/cg"
-	cat >"$dir/containerd/config.toml" <<-EOF
-	version = 2
-	root = "$dir/containerd/root"
-	state = "$dir/containerd/state"
-	disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
-	  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-	  "io.containerd.snapshotter.v1.devmapper"]
-	[grpc]
-	  address = "$dir/containerd/containerd.sock"
-	[ttrpc]
-	  address = "$dir/containerd/containerd.sock.ttrpc"
-	[plugins."io.containerd.internal.v1.opt"]
-	  path = "$dir/containerd/opt"
-	EOF
-	(detached nsenter --net="/run/netns/$ns_dk" unshare --mount --propagation private sh -c \
-		"$NS_MOUNTS"' && exec containerd --config "$2"' \
-		sh "$dir/cg" "$dir/containerd/config.toml" </dev/null >"$dir/containerd/log" 2>&1) &
-	echo $! >"$dir/containerd.pid"
-	for i in $(seq 100); do
-		pid_alive "$(cat "$dir/containerd.pid")" || break
-		[ -S "$dir/containerd/containerd.sock" ] &&
-			timeout 5 ctr --address "$dir/containerd/containerd.sock" version >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	readlink "/proc/$(cat "$dir/containerd.pid")/ns/mnt" >"$dir/mntns" || return 1
-	echo /berth-bench-$bench_name-docker >"$dir/cgroup-parent"
-	echo "{\"deprecated-key-path\": \"$dir/docker/key.json\"}" >"$dir/docker/daemon.json"
-	(detached nsenter --target "$(cat "$dir/containerd.pid")" --mount --net -- dockerd \
-		--config-file "$dir/docker/daemon.json" --data-root "$dir/docker/data" \
-		--exec-root "$dir/docker/exec" --pidfile "$dir/docker/dockerd.pid" \
-		--host "unix://$dir/engine.sock" --containerd "$dir/containerd/containerd.sock" \
-		--bip 10.213.96.1/24 --default-address-pool base=10.213.104.0/21,size=24 \
-		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent /berth-bench-$bench_name-docker \
-		</dev/null >"$dir/docker/log" 2>&1) &
-	echo $! >"$dir/engine.pid"
-	for i in $(seq 300); do
-		pid_alive "$(cat "$dir/engine.pid")" || break
-		if [ -S "$dir/engine.sock" ] && timeout 10 $(client_cmd docker) version >/dev/null 2>&1; then
-			timeout 60 $(client_cmd docker) load -i "$work/busybox.tar" >/dev/null && return 0
-			break
-		fi
-		sleep 0.1
-	done
-	say "docker: dockerd did not start: $(tail -3 "$dir/docker/log")"
-	return 1
-}
+dockerd_start() { dockerd_confined_start docker "$ns_dk" "/berth-bench-$bench_name-docker"; }
 
 # The median of the numbers in FILE ("-" when there are none), and a ratio
 # of two of them ("-" when one is missing).

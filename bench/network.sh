@@ -152,64 +152,15 @@ NS_MOUNTS='mount --rbind /sys/fs/cgroup "$1" && mount -t sysfs berth-bench-net /
 
 # shellcheck source=SCRIPTDIR/podman-holder.sh
 . "$bdir/podman-holder.sh"
+# shellcheck source=SCRIPTDIR/dockerd-confined.sh
+. "$bdir/dockerd-confined.sh"
 
-# netns_make NAME: a network namespace with its loopback up.
-netns_make() { ip netns add "$1" && ip -n "$1" link set lo up; }
 
-# dockerd_start KIND NS [DOCKERD OPTIONS...]: containerd and dockerd in the
-# network namespace NS and a mount namespace of their own (tmpfs on /run),
-# roots, state and socket under WORK/KIND; the image loaded.
+# dockerd_start KIND NS [DOCKERD OPTIONS...]: bench/dockerd-confined.sh's.
 dockerd_start() {
-	local k=$1 ns=$2 dir=$work/$1 i
+	local k=$1 ns=$2
 	shift 2
-	netns_make "$ns" || return 1
-	mkdir -p "$dir/containerd" "$dir/docker"
-	cat >"$dir/containerd/config.toml" <<-EOF
-	version = 2
-	root = "$dir/containerd/root"
-	state = "$dir/containerd/state"
-	disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
-	  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-	  "io.containerd.snapshotter.v1.devmapper"]
-	[grpc]
-	  address = "$dir/containerd/containerd.sock"
-	[ttrpc]
-	  address = "$dir/containerd/containerd.sock.ttrpc"
-	[plugins."io.containerd.internal.v1.opt"]
-	  path = "$dir/containerd/opt"
-	EOF
-	mkdir -p "$dir/cg"
-	(detached nsenter --net="/run/netns/$ns" unshare --mount --propagation private sh -c \
-		"$NS_MOUNTS"' && exec containerd --config "$2"' \
-		sh "$dir/cg" "$dir/containerd/config.toml" </dev/null >"$dir/containerd/log" 2>&1) &
-	echo $! >"$dir/containerd.pid"
-	for i in $(seq 100); do
-		pid_alive "$(cat "$dir/containerd.pid")" || break
-		[ -S "$dir/containerd/containerd.sock" ] &&
-			timeout 5 ctr --address "$dir/containerd/containerd.sock" version >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	readlink "/proc/$(cat "$dir/containerd.pid")/ns/mnt" >"$dir/mntns" || return 1
-	echo /berth-bench-net-$k >"$dir/cgroup-parent"
-	echo "{\"deprecated-key-path\": \"$dir/docker/key.json\"}" >"$dir/docker/daemon.json"
-	(detached nsenter --target "$(cat "$dir/containerd.pid")" --mount --net -- dockerd \
-		--config-file "$dir/docker/daemon.json" --data-root "$dir/docker/data" \
-		--exec-root "$dir/docker/exec" --pidfile "$dir/docker/dockerd.pid" \
-		--host "unix://$dir/engine.sock" --containerd "$dir/containerd/containerd.sock" \
-		--bip 10.213.96.1/24 --default-address-pool base=10.213.104.0/21,size=24 \
-		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent /berth-bench-net-$k "$@" \
-		</dev/null >"$dir/docker/log" 2>&1) &
-	echo $! >"$dir/engine.pid"
-	for i in $(seq 300); do
-		pid_alive "$(cat "$dir/engine.pid")" || break
-		if [ -S "$dir/engine.sock" ] && timeout 10 $(client_cmd "$k") version >/dev/null 2>&1; then
-			timeout 60 $(client_cmd "$k") load -i "$work/busybox.tar" >/dev/null && return 0
-			break
-		fi
-		sleep 0.1
-	done
-	say "$k: dockerd did not start: $(tail -3 "$dir/docker/log")"
-	return 1
+	dockerd_confined_start "$k" "$ns" "/berth-bench-net-$k" "$@"
 }
 
 berthd_start() {
